@@ -1,0 +1,222 @@
+//! Destination types, rejection policies and the configuration of a
+//! destination (Liferay's `DestinationConfiguration`, with its defaults).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How a destination delivers its messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DestinationType {
+    /// Queued; one worker takes one message at a time and calls every
+    /// listener of it in turn.
+    Serial,
+    /// Queued; one task per message per listener, run by a pool of workers.
+    Parallel,
+    /// Delivered in the sender's thread before `send` returns.
+    Synchronous,
+}
+
+impl DestinationType {
+    /// The Liferay name: `serial`, `parallel` or `synchronous`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationType::Serial => "serial",
+            DestinationType::Parallel => "parallel",
+            DestinationType::Synchronous => "synchronous",
+        }
+    }
+}
+
+impl fmt::Display for DestinationType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DestinationType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "serial" => Ok(DestinationType::Serial),
+            "parallel" => Ok(DestinationType::Parallel),
+            "synchronous" => Ok(DestinationType::Synchronous),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown destination type {other:?} (expected serial, parallel or synchronous)"
+            ))),
+        }
+    }
+}
+
+/// What a queued destination does with a message when its queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RejectionPolicy {
+    /// Drop the message, count it, log a warning and tell the sender
+    /// ([`Error::QueueFull`]). Liferay's default.
+    #[default]
+    Discard,
+    /// Deliver the message in the sender's thread. The message may then
+    /// overtake messages still queued.
+    CallerRuns,
+    /// Wait for room up to `timeout`, then reject as `Discard` does.
+    Block { timeout: Duration },
+}
+
+/// Liferay's defaults: `workers_core_size`.
+pub const DEFAULT_WORKERS_CORE_SIZE: usize = 2;
+/// Liferay's defaults: `workers_max_size`.
+pub const DEFAULT_WORKERS_MAX_SIZE: usize = 5;
+/// How long an idle worker above the core size lives.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+/// The configuration of a destination. Built with chained setters:
+///
+/// ```
+/// use msgbus::{DestinationConfig, DestinationType, RejectionPolicy};
+/// let config = DestinationConfig::new(DestinationType::Parallel)
+///     .max_queue_size(1000)
+///     .workers(2, 8)
+///     .rejection_policy(RejectionPolicy::CallerRuns);
+/// assert_eq!(config.workers_max_size, 8);
+/// ```
+///
+/// A serial destination always has exactly one worker, whatever the
+/// configuration says; a synchronous one uses only the type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationConfig {
+    pub destination_type: DestinationType,
+    /// Capacity of the queue, in tasks (a parallel message takes one place
+    /// per listener, as in Liferay). `None`: unbounded.
+    pub max_queue_size: Option<usize>,
+    pub workers_core_size: usize,
+    pub workers_max_size: usize,
+    /// How long a worker above the core size waits idle before it stops.
+    pub keep_alive: Duration,
+    pub rejection_policy: RejectionPolicy,
+}
+
+impl DestinationConfig {
+    /// Liferay's defaults for `destination_type`: unbounded queue, 2 core
+    /// and 5 max workers, 60 s keep-alive, discard when full.
+    pub fn new(destination_type: DestinationType) -> Self {
+        DestinationConfig {
+            destination_type,
+            max_queue_size: None,
+            workers_core_size: DEFAULT_WORKERS_CORE_SIZE,
+            workers_max_size: DEFAULT_WORKERS_MAX_SIZE,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            rejection_policy: RejectionPolicy::Discard,
+        }
+    }
+
+    pub fn max_queue_size(mut self, size: usize) -> Self {
+        self.max_queue_size = Some(size);
+        self
+    }
+
+    pub fn workers(mut self, core_size: usize, max_size: usize) -> Self {
+        self.workers_core_size = core_size;
+        self.workers_max_size = max_size;
+        self
+    }
+
+    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    pub fn rejection_policy(mut self, policy: RejectionPolicy) -> Self {
+        self.rejection_policy = policy;
+        self
+    }
+
+    /// The worker sizes in force: serial destinations get exactly one.
+    pub(crate) fn effective_workers(&self) -> (usize, usize) {
+        match self.destination_type {
+            DestinationType::Serial => (1, 1),
+            _ => (self.workers_core_size, self.workers_max_size),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.max_queue_size == Some(0) {
+            return Err(Error::InvalidArgument(
+                "max_queue_size must be at least 1".into(),
+            ));
+        }
+        if self.destination_type != DestinationType::Parallel {
+            return Ok(());
+        }
+        if self.workers_core_size == 0 {
+            return Err(Error::InvalidArgument(
+                "workers_core_size must be at least 1".into(),
+            ));
+        }
+        if self.workers_core_size > self.workers_max_size {
+            return Err(Error::InvalidArgument(format!(
+                "workers_core_size {} exceeds workers_max_size {}",
+                self.workers_core_size, self.workers_max_size
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl From<DestinationType> for DestinationConfig {
+    fn from(destination_type: DestinationType) -> Self {
+        DestinationConfig::new(destination_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liferay_defaults() {
+        let c = DestinationConfig::new(DestinationType::Parallel);
+        assert_eq!(c.max_queue_size, None);
+        assert_eq!((c.workers_core_size, c.workers_max_size), (2, 5));
+        assert_eq!(c.keep_alive, Duration::from_secs(60));
+        assert_eq!(c.rejection_policy, RejectionPolicy::Discard);
+    }
+
+    #[test]
+    fn serial_forces_one_worker_and_ignores_worker_settings() {
+        let c = DestinationConfig::new(DestinationType::Serial).workers(0, 9);
+        assert_eq!(c.effective_workers(), (1, 1));
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_configurations_are_invalid_arguments() {
+        for c in [
+            DestinationConfig::new(DestinationType::Parallel).workers(0, 5),
+            DestinationConfig::new(DestinationType::Parallel).workers(6, 5),
+            DestinationConfig::new(DestinationType::Serial).max_queue_size(0),
+        ] {
+            assert!(
+                matches!(c.validate(), Err(Error::InvalidArgument(_))),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn type_names_round_trip() {
+        for t in [
+            DestinationType::Serial,
+            DestinationType::Parallel,
+            DestinationType::Synchronous,
+        ] {
+            assert_eq!(t.as_str().parse::<DestinationType>(), Ok(t));
+        }
+        assert!(matches!(
+            "queue".parse::<DestinationType>(),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

@@ -1,0 +1,93 @@
+//! Delivering a message to listeners, and the tasks a queued destination's
+//! workers run: a serial task carries a whole message; a parallel message
+//! becomes one task per listener, all sharing one [`Fanout`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+
+use super::Destination;
+use crate::listener::{Call, Listener, Snapshot};
+use crate::message::Message;
+use crate::statistics::Outcome;
+
+pub(crate) enum Task {
+    /// Serial: call every listener of the destination in turn.
+    Message(Message),
+    /// Parallel: call listener `index` of the fanout's snapshot.
+    Call(Arc<Fanout>, usize),
+    /// Sent at shutdown, one per worker, behind every queued task.
+    Stop,
+}
+
+/// A parallel message shared by its listener tasks; the last task to end
+/// counts the message by the outcome of all of them.
+pub(crate) struct Fanout {
+    message: Message,
+    listeners: Snapshot,
+    remaining: AtomicUsize,
+    flags: AtomicU8,
+}
+
+impl Fanout {
+    pub(super) fn new(message: Message, listeners: Snapshot) -> Self {
+        Fanout {
+            remaining: AtomicUsize::new(listeners.len()),
+            message,
+            listeners,
+            flags: AtomicU8::new(0),
+        }
+    }
+
+    /// Records one task's flags; returns the message's outcome when this
+    /// was its last task.
+    fn record(&self, flags: u8) -> Option<Outcome> {
+        if flags != 0 {
+            self.flags.fetch_or(flags, AcqRel);
+        }
+        (self.remaining.fetch_sub(1, AcqRel) == 1).then(|| Outcome(self.flags.load(Acquire)))
+    }
+}
+
+fn call_flags(destination: &str, listener: &Listener, message: &Message) -> u8 {
+    match listener.call(destination, message) {
+        Call::Delivered => Outcome::CALLED,
+        Call::Failed(_) => Outcome::CALLED | Outcome::FAILED,
+        Call::Skipped => 0,
+    }
+}
+
+impl Destination {
+    /// Calls `listeners` in turn with `message`; a failure does not stop
+    /// the others.
+    pub(super) fn deliver_all(&self, message: &Message, listeners: &[Arc<Listener>]) -> Outcome {
+        let flags = listeners
+            .iter()
+            .fold(0, |flags, l| flags | call_flags(&self.name, l, message));
+        Outcome(flags)
+    }
+
+    /// Runs one queued task (never `Stop`), or counts it as discarded.
+    pub(super) fn run(&self, task: Task, discard: bool) {
+        match task {
+            Task::Message(message) => {
+                let outcome = if discard {
+                    Outcome(Outcome::DISCARDED)
+                } else {
+                    self.deliver_all(&message, &self.listeners.load())
+                };
+                self.counters.finished(outcome);
+            }
+            Task::Call(fanout, index) => {
+                let flags = if discard {
+                    Outcome::DISCARDED
+                } else {
+                    call_flags(&self.name, &fanout.listeners[index], &fanout.message)
+                };
+                if let Some(outcome) = fanout.record(flags) {
+                    self.counters.finished(outcome);
+                }
+            }
+            Task::Stop => unreachable!("workers stop on Task::Stop before running it"),
+        }
+    }
+}

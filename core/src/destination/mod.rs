@@ -1,0 +1,234 @@
+//! A destination: a named endpoint with its type, its listeners, its
+//! counters and, when serial or parallel, its queue and workers.
+
+mod delivery;
+mod pool;
+mod queue;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use self::delivery::{Fanout, Task};
+use self::pool::Pool;
+use self::queue::{Admission, Queue};
+use crate::config::{DestinationConfig, DestinationType};
+use crate::error::{Error, Result};
+use crate::listener::{Call, ListenerList};
+use crate::message::Message;
+use crate::statistics::{Counters, DestinationStatistics, Outcome};
+use crate::value::Value;
+
+pub(crate) use self::pool::current_worker_bus;
+
+pub(crate) struct Destination {
+    name: Arc<str>,
+    config: DestinationConfig,
+    bus_id: u64,
+    listeners: Arc<ListenerList>,
+    counters: Counters,
+    /// `None` for a synchronous destination.
+    queued: Option<Queued>,
+}
+
+struct Queued {
+    queue: Queue,
+    pool: Pool,
+}
+
+impl Destination {
+    /// A new destination; `predecessor` is the one it replaces, whose
+    /// queue its workers let drain before they start.
+    pub(crate) fn new(
+        name: Arc<str>,
+        config: DestinationConfig,
+        bus_id: u64,
+        listeners: Arc<ListenerList>,
+        predecessor: Option<Arc<Destination>>,
+    ) -> Self {
+        let queued = (config.destination_type != DestinationType::Synchronous).then(|| Queued {
+            queue: Queue::new(config.max_queue_size, config.rejection_policy),
+            pool: Pool::new(&config, predecessor),
+        });
+        Destination {
+            name,
+            config,
+            bus_id,
+            listeners,
+            counters: Counters::default(),
+            queued,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    pub(crate) fn listeners(&self) -> &ListenerList {
+        &self.listeners
+    }
+
+    /// Asynchronous send: queues the message, or delivers it here when the
+    /// destination is synchronous.
+    pub(crate) fn send(self: &Arc<Self>, mut message: Message) -> Result<()> {
+        message.set_destination_name(self.name.clone());
+        let Some(queued) = &self.queued else {
+            self.counters.sent();
+            self.deliver_here(&message);
+            return Ok(());
+        };
+        let Some(_sending) = Sending::enter(queued) else {
+            return Err(Error::Closed(self.name.to_string()));
+        };
+        self.counters.sent();
+        match self.config.destination_type {
+            DestinationType::Parallel => self.send_parallel(queued, message),
+            _ => self.send_serial(queued, message),
+        }
+    }
+
+    fn send_serial(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<()> {
+        if self.listeners.is_empty() {
+            self.drop_no_listener();
+        } else if self.admit(queued, 1)? {
+            queued.queue.push(Task::Message(message));
+            queued.pool.after_push(self, 1);
+        } else {
+            self.deliver_here(&message);
+        }
+        Ok(())
+    }
+
+    /// One task per listener of the moment, all sharing the message.
+    fn send_parallel(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<()> {
+        let listeners = self.listeners.load_full();
+        let tasks = listeners.len();
+        if tasks == 0 {
+            self.drop_no_listener();
+        } else if self.admit(queued, tasks)? {
+            let fanout = Arc::new(Fanout::new(message, listeners));
+            for index in 0..tasks {
+                queued.queue.push(Task::Call(fanout.clone(), index));
+            }
+            queued.pool.after_push(self, tasks);
+        } else {
+            self.deliver_here(&message);
+        }
+        Ok(())
+    }
+
+    /// Whether to queue (`true`) or deliver in the sender's thread.
+    fn admit(&self, queued: &Queued, places: usize) -> Result<bool> {
+        match queued.queue.admit(places) {
+            Admission::Queue => Ok(true),
+            Admission::RunHere => Ok(false),
+            Admission::Reject => {
+                self.counters.rejected();
+                if queued.queue.gate.is_closed() {
+                    return Err(Error::Closed(self.name.to_string()));
+                }
+                log::warn!(
+                    "discarding a message for {}: its queue of {} tasks is full",
+                    self.name,
+                    self.config.max_queue_size.unwrap_or(usize::MAX)
+                );
+                Err(Error::QueueFull(self.name.to_string()))
+            }
+        }
+    }
+
+    fn deliver_here(&self, message: &Message) {
+        let outcome = self.deliver_all(message, &self.listeners.load());
+        self.counters.finished(outcome);
+    }
+
+    fn drop_no_listener(&self) {
+        self.counters.dropped_no_listener();
+        log::debug!("no listener on {}: message dropped", self.name);
+    }
+
+    /// Direct synchronous send: calls the listeners in this thread, whatever
+    /// the type, and returns the response the last of them set. The first
+    /// failure stops the call and is returned.
+    pub(crate) fn send_direct(&self, mut message: Message) -> Result<Value> {
+        message.set_destination_name(self.name.clone());
+        self.counters.sent();
+        let mut flags = 0;
+        for listener in self.listeners.load().iter() {
+            match listener.call(&self.name, &message) {
+                Call::Delivered => flags |= Outcome::CALLED,
+                Call::Failed(error) => {
+                    self.counters
+                        .finished(Outcome(Outcome::CALLED | Outcome::FAILED));
+                    return Err(Error::Listener(error));
+                }
+                Call::Skipped => {}
+            }
+        }
+        self.counters.finished(Outcome(flags));
+        Ok(message.response())
+    }
+
+    pub(crate) fn statistics(&self) -> DestinationStatistics {
+        let mut stats = DestinationStatistics {
+            listener_count: self.listeners.len(),
+            ..DestinationStatistics::default()
+        };
+        self.counters.fill(&mut stats);
+        if let Some(queued) = &self.queued {
+            let sizes = queued.pool.sizes();
+            stats.active_thread_count = sizes.active;
+            stats.current_thread_count = sizes.current;
+            stats.largest_thread_count = sizes.largest;
+            stats.min_thread_pool_size = sizes.core;
+            stats.max_thread_pool_size = sizes.max;
+            stats.pending_message_count = queued.queue.pending();
+        }
+        stats
+    }
+
+    /// Stops accepting messages. Workers deliver what is queued (or, with
+    /// `force`, count it as discarded) and then stop; this does not wait for
+    /// them (see [`Destination::wait_stopped`]). Synchronous destinations
+    /// have nothing to close.
+    pub(crate) fn close(&self, force: bool) {
+        let Some(queued) = &self.queued else { return };
+        if force {
+            queued.pool.discard.store(true, Relaxed);
+        }
+        // With senders inside, the last one out stops the workers (`Sending`).
+        if queued.queue.gate.close_deferred() == Some(0) {
+            queued.pool.stop(&queued.queue);
+        }
+        queued.queue.wake_blocked();
+    }
+
+    /// Waits until the workers have exited, or until `deadline`.
+    pub(crate) fn wait_stopped(&self, deadline: Option<Instant>) -> bool {
+        self.queued
+            .as_ref()
+            .is_none_or(|q| q.pool.wait_stopped(deadline))
+    }
+
+    /// Whether every worker has exited after a close.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.queued.as_ref().is_none_or(|q| q.pool.is_stopped())
+    }
+}
+
+/// A sender inside a queued destination's gate.
+struct Sending<'a>(&'a Queued);
+
+impl<'a> Sending<'a> {
+    fn enter(queued: &'a Queued) -> Option<Self> {
+        queued.queue.gate.try_enter().then_some(Sending(queued))
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        if self.0.queue.gate.leave().0 {
+            self.0.pool.stop(&self.0.queue);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The workers of a serial or parallel destination.
+//!
+//! Workers start on demand and never before a task needs one: up to the
+//! core size while there are fewer, then (for an elastic pool, max > core)
+//! whenever a task would otherwise wait behind busy workers, up to the max
+//! size. Workers above the core size stop after `keep_alive` idle. There is
+//! no dispatcher thread: senders push straight into the channel the
+//! workers take from, and a steady stream spawns nothing.
+//!
+//! An elastic pool keeps one counter, `balance` = queued tasks − idle
+//! workers: a sender adds one per task and starts a worker when the result
+//! is positive; a worker subtracts one per task it takes and one when it
+//! goes idle. (Taking a task it had waited idle for changes neither side.)
+//! A fixed pool (core = max, serial included) needs no such counter.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
+
+use super::Destination;
+use super::delivery::Task;
+use super::queue::Queue;
+use crate::config::DestinationConfig;
+
+thread_local! {
+    /// The id of the bus this thread works for; 0 on other threads.
+    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The bus whose worker is the current thread, if any.
+pub(crate) fn current_worker_bus() -> Option<u64> {
+    Some(WORKER_OF.get()).filter(|&id| id != 0)
+}
+
+pub(crate) struct Pool {
+    core: usize,
+    max: usize,
+    keep_alive: Duration,
+    elastic: bool,
+    threads: AtomicUsize,
+    active: AtomicUsize,
+    largest: AtomicUsize,
+    balance: AtomicIsize,
+    started: AtomicUsize,
+    /// Set by a forced shutdown: workers count queued tasks as discarded.
+    pub(super) discard: AtomicBool,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    /// Every worker holds a clone; taken when the workers are told to stop,
+    /// so `alive_rx` disconnects once the last worker is gone.
+    alive_tx: Mutex<Option<Sender<()>>>,
+    alive_rx: Receiver<()>,
+    /// The destination this one replaced: its workers drain it first.
+    predecessor: Mutex<Option<Arc<Destination>>>,
+}
+
+/// Pool sizes, for statistics.
+pub(super) struct Sizes {
+    pub(super) active: usize,
+    pub(super) current: usize,
+    pub(super) largest: usize,
+    pub(super) core: usize,
+    pub(super) max: usize,
+}
+
+impl Pool {
+    pub(super) fn new(config: &DestinationConfig, predecessor: Option<Arc<Destination>>) -> Self {
+        let (core, max) = config.effective_workers();
+        let (alive_tx, alive_rx) = crossbeam_channel::bounded(0);
+        Pool {
+            core,
+            max,
+            keep_alive: config.keep_alive,
+            elastic: max > core,
+            threads: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            largest: AtomicUsize::new(0),
+            balance: AtomicIsize::new(0),
+            started: AtomicUsize::new(0),
+            discard: AtomicBool::new(false),
+            handles: Mutex::new(Vec::new()),
+            alive_tx: Mutex::new(Some(alive_tx)),
+            alive_rx,
+            predecessor: Mutex::new(predecessor),
+        }
+    }
+
+    pub(super) fn sizes(&self) -> Sizes {
+        Sizes {
+            active: self.active.load(Relaxed),
+            current: self.threads.load(Relaxed),
+            largest: self.largest.load(Relaxed),
+            core: self.core,
+            max: self.max,
+        }
+    }
+
+    /// Starts the workers that `tasks` just-queued tasks need.
+    pub(super) fn after_push(&self, dest: &Arc<Destination>, tasks: usize) {
+        let (wanted, limit) = if self.elastic {
+            let tasks = tasks as isize;
+            let unserved = self.balance.fetch_add(tasks, SeqCst) + tasks;
+            (unserved.clamp(0, tasks) as usize, self.max)
+        } else {
+            let threads = self.threads.load(Relaxed);
+            (self.core.saturating_sub(threads).min(tasks), self.core)
+        };
+        for _ in 0..wanted {
+            if !self.try_add_thread(limit) || !self.start_worker(dest) {
+                break;
+            }
+        }
+    }
+
+    fn try_add_thread(&self, limit: usize) -> bool {
+        let added = self
+            .threads
+            .fetch_update(SeqCst, SeqCst, |n| (n < limit).then_some(n + 1));
+        match added {
+            Ok(before) => {
+                self.largest.fetch_max(before + 1, Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Starts one worker for a thread already counted in `threads`.
+    fn start_worker(&self, dest: &Arc<Destination>) -> bool {
+        let Some(alive) = self.alive_tx.lock().clone() else {
+            self.threads.fetch_sub(1, SeqCst);
+            return false;
+        };
+        let index = self.started.fetch_add(1, Relaxed) + 1;
+        let worker_dest = dest.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("{}-{index}", dest.name))
+            .spawn(move || work(worker_dest, alive));
+        match spawned {
+            Ok(handle) => {
+                let mut handles = self.handles.lock();
+                handles.retain(|h| !h.is_finished());
+                handles.push(handle);
+                true
+            }
+            Err(e) => {
+                self.threads.fetch_sub(1, SeqCst);
+                log::error!("cannot start a worker for {}: {e}", dest.name);
+                false
+            }
+        }
+    }
+
+    /// Queued tasks minus idle workers drops by one (elastic pools only).
+    fn claim(&self) {
+        if self.elastic {
+            self.balance.fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// Waits for a task. `None` when this worker is to stop; the thread is
+    /// then no longer counted.
+    fn wait_for_task(&self, queue: &Queue) -> Option<Task> {
+        if !self.elastic {
+            let task = queue.rx.recv().ok();
+            if task.is_none() {
+                self.threads.fetch_sub(1, SeqCst);
+            }
+            return task;
+        }
+        loop {
+            match queue.rx.recv_timeout(self.keep_alive) {
+                Ok(task) => return Some(task),
+                Err(RecvTimeoutError::Timeout) if !self.try_retire(queue) => continue,
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.threads.fetch_sub(1, SeqCst);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// An idle worker above the core size leaves, unless a task arrived
+    /// that counted on it being idle.
+    fn try_retire(&self, queue: &Queue) -> bool {
+        let core = self.core;
+        let left = self
+            .threads
+            .fetch_update(SeqCst, SeqCst, |n| (n > core).then(|| n - 1));
+        if left.is_err() {
+            return false;
+        }
+        let unserved = self.balance.fetch_add(1, SeqCst) + 1;
+        if unserved > 0 && self.try_add_thread(self.max) {
+            if !queue.gate.is_closed() {
+                self.balance.fetch_sub(1, SeqCst);
+                return false;
+            }
+            // Closing counted the workers already: the others drain the queue.
+            self.threads.fetch_sub(1, SeqCst);
+        }
+        true
+    }
+
+    /// Lets every worker go once the queue is drained: no worker can start
+    /// any more, and each one gets a `Stop` behind the queued tasks.
+    pub(super) fn stop(&self, queue: &Queue) {
+        self.alive_tx.lock().take();
+        queue.push_stops(self.threads.load(SeqCst));
+    }
+
+    /// Waits until every worker has exited, or until `deadline`.
+    pub(super) fn wait_stopped(&self, deadline: Option<Instant>) -> bool {
+        let gone = match deadline {
+            None => self.alive_rx.recv().is_err(),
+            Some(deadline) => matches!(
+                self.alive_rx.recv_deadline(deadline),
+                Err(RecvTimeoutError::Disconnected)
+            ),
+        };
+        if gone {
+            let handles = std::mem::take(&mut *self.handles.lock());
+            for handle in handles {
+                // A worker never panics: listener panics are caught.
+                let _ = handle.join();
+            }
+        }
+        gone
+    }
+
+    pub(super) fn is_stopped(&self) -> bool {
+        matches!(
+            self.alive_rx.try_recv(),
+            Err(crossbeam_channel::TryRecvError::Disconnected)
+        )
+    }
+}
+
+/// The body of a worker thread.
+fn work(dest: Arc<Destination>, _alive: Sender<()>) {
+    WORKER_OF.set(dest.bus_id);
+    let queued = dest
+        .queued
+        .as_ref()
+        .expect("workers serve queued destinations");
+    let (queue, pool) = (&queued.queue, &queued.pool);
+    let predecessor = pool.predecessor.lock().clone();
+    if let Some(predecessor) = predecessor {
+        predecessor.wait_stopped(None);
+        pool.predecessor.lock().take();
+    }
+    let mut busy = false;
+    loop {
+        let task = match queue.rx.try_recv() {
+            Ok(task) => {
+                pool.claim();
+                task
+            }
+            Err(_) => {
+                if busy {
+                    pool.active.fetch_sub(1, Relaxed);
+                    busy = false;
+                }
+                pool.claim();
+                match pool.wait_for_task(queue) {
+                    Some(task) => task,
+                    None => return,
+                }
+            }
+        };
+        queue.taken(&task);
+        if let Task::Stop = task {
+            break;
+        }
+        if !busy {
+            pool.active.fetch_add(1, Relaxed);
+            busy = true;
+        }
+        dest.run(task, pool.discard.load(Relaxed));
+    }
+    if busy {
+        pool.active.fetch_sub(1, Relaxed);
+    }
+    pool.threads.fetch_sub(1, SeqCst);
+}

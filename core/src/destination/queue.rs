@@ -1,0 +1,141 @@
+//! The queue of a serial or parallel destination: the gate senders pass,
+//! the channel to the workers, and the capacity with its rejection policy.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::{Condvar, Mutex};
+
+use super::delivery::Task;
+use crate::config::RejectionPolicy;
+use crate::gate::Gate;
+
+/// What to do with a message that asked for places in the queue.
+pub(super) enum Admission {
+    Queue,
+    /// Full, and the policy is `CallerRuns`: deliver in the sender's thread.
+    RunHere,
+    Reject,
+}
+
+pub(crate) struct Queue {
+    /// Senders pass it while they push; closing it is how shutdown begins.
+    pub(super) gate: Gate,
+    tx: Sender<Task>,
+    pub(super) rx: Receiver<Task>,
+    /// In tasks; `None`: unbounded, and `held`/`blocked` stay unused.
+    capacity: Option<usize>,
+    policy: RejectionPolicy,
+    /// Places held by queued tasks.
+    held: AtomicUsize,
+    /// Senders waiting for room under the `Block` policy.
+    blocked: AtomicUsize,
+    room: Mutex<()>,
+    room_freed: Condvar,
+    /// `Stop` tasks in the channel, left out of the pending count.
+    stops: AtomicUsize,
+}
+
+impl Queue {
+    pub(super) fn new(capacity: Option<usize>, policy: RejectionPolicy) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Queue {
+            gate: Gate::new(),
+            tx,
+            rx,
+            capacity,
+            policy,
+            held: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
+            room: Mutex::new(()),
+            room_freed: Condvar::new(),
+            stops: AtomicUsize::new(0),
+        }
+    }
+
+    /// Asks for `places` (one per task of the message), all or none.
+    pub(super) fn admit(&self, places: usize) -> Admission {
+        let Some(capacity) = self.capacity else {
+            return Admission::Queue;
+        };
+        if self.try_hold(places, capacity) {
+            return Admission::Queue;
+        }
+        match self.policy {
+            RejectionPolicy::Discard => Admission::Reject,
+            RejectionPolicy::CallerRuns => Admission::RunHere,
+            RejectionPolicy::Block { timeout } => {
+                if places <= capacity && self.wait_for_room(places, capacity, timeout) {
+                    Admission::Queue
+                } else {
+                    Admission::Reject
+                }
+            }
+        }
+    }
+
+    fn try_hold(&self, places: usize, capacity: usize) -> bool {
+        self.held
+            .fetch_update(SeqCst, SeqCst, |held| {
+                (held + places <= capacity).then_some(held + places)
+            })
+            .is_ok()
+    }
+
+    fn wait_for_room(&self, places: usize, capacity: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        self.blocked.fetch_add(1, SeqCst);
+        let mut guard = self.room.lock();
+        let admitted = loop {
+            if self.try_hold(places, capacity) {
+                break true;
+            }
+            if self.gate.is_closed() {
+                break false;
+            }
+            if self.room_freed.wait_until(&mut guard, deadline).timed_out() {
+                break self.try_hold(places, capacity);
+            }
+        };
+        drop(guard);
+        self.blocked.fetch_sub(1, SeqCst);
+        admitted
+    }
+
+    pub(super) fn push(&self, task: Task) {
+        self.tx
+            .send(task)
+            .expect("the queue owns a receiver, so its channel never disconnects");
+    }
+
+    /// Accounts for a task a worker just took.
+    pub(super) fn taken(&self, task: &Task) {
+        if matches!(task, Task::Stop) {
+            self.stops.fetch_sub(1, SeqCst);
+        } else if self.capacity.is_some() {
+            self.held.fetch_sub(1, SeqCst);
+            if self.blocked.load(SeqCst) > 0 {
+                self.wake_blocked();
+            }
+        }
+    }
+
+    /// Wakes senders waiting for room, so they see room or a closed gate.
+    pub(super) fn wake_blocked(&self) {
+        let _guard = self.room.lock();
+        self.room_freed.notify_all();
+    }
+
+    /// Queues one `Stop` per worker, behind every task already queued.
+    pub(super) fn push_stops(&self, workers: usize) {
+        self.stops.fetch_add(workers, SeqCst);
+        for _ in 0..workers {
+            self.push(Task::Stop);
+        }
+    }
+
+    pub(super) fn pending(&self) -> u64 {
+        self.rx.len().saturating_sub(self.stops.load(SeqCst)) as u64
+    }
+}

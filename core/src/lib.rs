@@ -1,0 +1,54 @@
+//! msgbus: an in-process message bus with the semantics of Liferay Portal's
+//! Message Bus, and stronger guarantees where Liferay's are weak.
+//!
+//! ```
+//! use msgbus::{DestinationType, Message, MessageBus};
+//! use std::time::Duration;
+//!
+//! let bus = MessageBus::new();
+//! bus.add_destination("acme/n8k5_able", DestinationType::Serial)?;
+//! let weak = bus.downgrade();
+//! bus.register_listener("acme/n8k5_able", move |request| {
+//!     let bus = weak.upgrade().ok_or("bus gone")?;
+//!     bus.reply(request, "N8K5CharlieMessageListener").map_err(|e| e.to_string().into())
+//! })?;
+//! let reply = bus.send_synchronous("acme/n8k5_able", "N8K5Baker#_activate", Duration::from_secs(10))?;
+//! assert_eq!(reply.as_str(), Some("N8K5CharlieMessageListener"));
+//! bus.shutdown(false, None)?;
+//! # Ok::<(), msgbus::Error>(())
+//! ```
+//!
+//! The concepts, as in Liferay: a [`Message`] is sent to a named
+//! destination of a [`DestinationType`] (serial, parallel or synchronous),
+//! whose listeners receive it. See the crate's README for what msgbus does
+//! beyond Liferay.
+
+mod bus;
+mod callback;
+mod config;
+mod default_bus;
+mod destination;
+mod error;
+mod events;
+mod gate;
+mod listener;
+mod message;
+mod reply;
+mod statistics;
+mod value;
+
+pub use bus::{
+    DEFAULT_RESPONSE_DESTINATION, DEFAULT_SYNCHRONOUS_TIMEOUT, MessageBus, WeakMessageBus,
+};
+pub use config::{
+    DEFAULT_KEEP_ALIVE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE, DestinationConfig,
+    DestinationType, RejectionPolicy,
+};
+pub use default_bus::default_bus;
+pub use error::{Error, ListenerError, Result};
+pub use events::{BusEvent, EventListenerFn, EventListenerId};
+pub use listener::{ListenerFn, ListenerId};
+pub use message::Message;
+pub use reply::PendingReply;
+pub use statistics::DestinationStatistics;
+pub use value::{Object, Value, ValueType};

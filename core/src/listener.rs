@@ -1,0 +1,197 @@
+//! Message listeners: their ids, how one call is made (failures and panics
+//! caught, logged and reported), and the per-name list of listeners that a
+//! destination reads without blocking writers.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use arc_swap::{ArcSwap, Guard};
+
+use crate::callback::Callback;
+use crate::error::ListenerError;
+use crate::message::Message;
+
+/// A message listener: called with each message of its destination.
+pub type ListenerFn = dyn Fn(&Message) -> Result<(), ListenerError> + Send + Sync;
+
+/// The handle of a registered listener, unique within its bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(u64);
+
+impl ListenerId {
+    pub(crate) fn new(raw: u64) -> Self {
+        ListenerId(raw)
+    }
+
+    /// The number behind the id, for foreign bindings.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// The id with this number (see [`ListenerId::as_u64`]).
+    pub fn from_u64(raw: u64) -> Self {
+        ListenerId(raw)
+    }
+}
+
+impl fmt::Display for ListenerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "listener#{}", self.0)
+    }
+}
+
+/// What became of one call.
+#[derive(Debug)]
+pub(crate) enum Call {
+    Delivered,
+    Failed(ListenerError),
+    /// The listener was unregistered before the call could start.
+    Skipped,
+}
+
+pub(crate) struct Listener {
+    id: ListenerId,
+    callback: Callback<ListenerFn>,
+}
+
+impl Listener {
+    pub(crate) fn new(id: ListenerId, f: Box<ListenerFn>) -> Self {
+        Listener {
+            id,
+            callback: Callback::new(f),
+        }
+    }
+
+    /// Calls the listener; an `Err` or a panic is logged and reported as
+    /// [`Call::Failed`].
+    pub(crate) fn call(&self, destination: &str, message: &Message) -> Call {
+        let outcome = self
+            .callback
+            .invoke(|f| catch_unwind(AssertUnwindSafe(|| f(message))));
+        let error = match outcome {
+            None => return Call::Skipped,
+            Some(Ok(Ok(()))) => return Call::Delivered,
+            Some(Ok(Err(error))) => error,
+            Some(Err(panic)) => ListenerError::new(format!("panicked: {}", panic_text(&*panic))),
+        };
+        log::error!("{} on {destination} failed: {error}", self.id);
+        Call::Failed(error)
+    }
+
+    /// Stops further calls and releases the callable once running calls
+    /// are done (see [`Callback::retire`]).
+    pub(crate) fn retire(&self) {
+        self.callback.retire();
+    }
+}
+
+fn panic_text(panic: &(dyn Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "non-string panic payload"
+    }
+}
+
+/// A snapshot of a listener list; cheap to take, never blocks writers.
+pub(crate) type Snapshot = Arc<Vec<Arc<Listener>>>;
+
+/// The listeners registered on one destination name, in registration
+/// order. Exists as long as the name has listeners or a destination, so
+/// listeners registered before their destination are simply waiting in it.
+/// Writers (registration, under the bus's registry lock) publish a new
+/// snapshot; readers never lock.
+#[derive(Default)]
+pub(crate) struct ListenerList {
+    entries: ArcSwap<Vec<Arc<Listener>>>,
+}
+
+impl ListenerList {
+    pub(crate) fn load(&self) -> Guard<Snapshot> {
+        self.entries.load()
+    }
+
+    pub(crate) fn load_full(&self) -> Snapshot {
+        self.entries.load_full()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.load().len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends; callers serialise writers.
+    pub(crate) fn push(&self, listener: Arc<Listener>) {
+        let mut next = Vec::clone(&self.entries.load());
+        next.push(listener);
+        self.entries.store(Arc::new(next));
+    }
+
+    /// Removes by id; callers serialise writers.
+    pub(crate) fn remove(&self, id: ListenerId) -> Option<Arc<Listener>> {
+        let current = self.entries.load();
+        let index = current.iter().position(|l| l.id == id)?;
+        let mut next = Vec::clone(&current);
+        let removed = next.remove(index);
+        self.entries.store(Arc::new(next));
+        Some(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listener(
+        id: u64,
+        f: impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
+    ) -> Arc<Listener> {
+        Arc::new(Listener::new(ListenerId::new(id), Box::new(f)))
+    }
+
+    #[test]
+    fn errors_and_panics_are_failures() {
+        let m = Message::new();
+        assert!(matches!(
+            listener(1, |_| Ok(())).call("d", &m),
+            Call::Delivered
+        ));
+        match listener(2, |_| Err("bad".into())).call("d", &m) {
+            Call::Failed(e) => assert_eq!(e.message(), "bad"),
+            other => panic!("{other:?}"),
+        }
+        match listener(3, |_| panic!("boom {}", 1)).call("d", &m) {
+            Call::Failed(e) => assert_eq!(e.message(), "panicked: boom 1"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn retired_listener_is_skipped() {
+        let l = listener(1, |_| Ok(()));
+        l.retire();
+        assert!(matches!(l.call("d", &Message::new()), Call::Skipped));
+    }
+
+    #[test]
+    fn list_keeps_registration_order_and_old_snapshots() {
+        let list = ListenerList::default();
+        for id in 1..=3 {
+            list.push(listener(id, |_| Ok(())));
+        }
+        let before = list.load_full();
+        assert!(list.remove(ListenerId::new(2)).is_some());
+        assert!(list.remove(ListenerId::new(2)).is_none());
+        let ids = |s: &Snapshot| s.iter().map(|l| l.id.as_u64()).collect::<Vec<_>>();
+        assert_eq!(ids(&before), vec![1, 2, 3]);
+        assert_eq!(ids(&list.load_full()), vec![1, 3]);
+        assert_eq!(list.len(), 2);
+    }
+}

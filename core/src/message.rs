@@ -1,0 +1,259 @@
+//! The message: a payload, a map of named values, and the fields used for
+//! replies (Liferay's `Message`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::value::Value;
+
+/// A message.
+///
+/// Every field is reference counted, so [`Clone`] copies no payload and no
+/// value: delivering one message to N listeners shares it. The `values` map
+/// is copied on write, so a sender that keeps a clone and changes it after
+/// sending changes only its own copy.
+///
+/// Listeners receive `&Message`. The only field they can change is the
+/// `response` slot ([`Message::set_response`]), which direct-synchronous
+/// sending returns to the sender.
+#[derive(Default)]
+pub struct Message {
+    destination_name: Option<Arc<str>>,
+    payload: Value,
+    values: Option<Arc<Values>>,
+    response_destination_name: Option<Arc<str>>,
+    response_id: Option<Arc<str>>,
+    response: Mutex<Value>,
+}
+
+/// Keys in insertion order; messages carry few values, so a linear scan
+/// beats hashing and keeps iteration order stable.
+type Values = Vec<(Arc<str>, Value)>;
+
+impl Message {
+    pub fn new() -> Self {
+        Message::default()
+    }
+
+    /// A message carrying `payload`.
+    pub fn with_payload(payload: impl Into<Value>) -> Self {
+        Message {
+            payload: payload.into(),
+            ..Message::default()
+        }
+    }
+
+    /// Builder form of [`Message::set_response_destination_name`].
+    pub fn with_response_destination(mut self, name: &str) -> Self {
+        self.set_response_destination_name(Some(name));
+        self
+    }
+
+    /// A reply to `request`: carries the request's `response_id`, to be sent
+    /// to its `response_destination_name` (Liferay's `createResponseMessage`).
+    pub fn response_to(request: &Message, payload: impl Into<Value>) -> Self {
+        Message {
+            payload: payload.into(),
+            response_id: request.response_id.clone(),
+            ..Message::default()
+        }
+    }
+
+    /// The destination the message was last sent to; set by the bus.
+    pub fn destination_name(&self) -> Option<&str> {
+        self.destination_name.as_deref()
+    }
+
+    pub(crate) fn set_destination_name(&mut self, name: Arc<str>) {
+        self.destination_name = Some(name);
+    }
+
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+
+    pub fn set_payload(&mut self, payload: impl Into<Value>) {
+        self.payload = payload.into();
+    }
+
+    /// Sets `key` to `value`; a null value removes the key (as in Liferay).
+    pub fn put(&mut self, key: &str, value: impl Into<Value>) {
+        let value = value.into();
+        if value.is_null() {
+            self.remove(key);
+            return;
+        }
+        let values = Arc::make_mut(self.values.get_or_insert_with(Default::default));
+        match values.iter_mut().find(|(k, _)| &**k == key) {
+            Some((_, slot)) => *slot = value,
+            None => values.push((key.into(), value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values
+            .as_deref()?
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Removes `key` and returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let values = self.values.as_mut()?;
+        let index = values.iter().position(|(k, _)| &**k == key)?;
+        Some(Arc::make_mut(values).remove(index).1)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The values in insertion order.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.values
+            .as_deref()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (&**k, v))
+    }
+
+    pub fn response_destination_name(&self) -> Option<&str> {
+        self.response_destination_name.as_deref()
+    }
+
+    pub fn set_response_destination_name(&mut self, name: Option<&str>) {
+        self.response_destination_name = name.map(Into::into);
+    }
+
+    /// The correlation id of a default-synchronous request and its reply.
+    pub fn response_id(&self) -> Option<&str> {
+        self.response_id.as_deref()
+    }
+
+    pub fn set_response_id(&mut self, id: Option<&str>) {
+        self.response_id = id.map(Into::into);
+    }
+
+    pub(crate) fn set_response_id_shared(&mut self, id: Arc<str>) {
+        self.response_id = Some(id);
+    }
+
+    /// The response slot, as the last listener set it.
+    pub fn response(&self) -> Value {
+        self.response.lock().clone()
+    }
+
+    /// Sets the response slot; listeners use it to answer a direct
+    /// synchronous send.
+    pub fn set_response(&self, response: impl Into<Value>) {
+        *self.response.lock() = response.into();
+    }
+}
+
+impl Clone for Message {
+    fn clone(&self) -> Self {
+        Message {
+            destination_name: self.destination_name.clone(),
+            payload: self.payload.clone(),
+            values: self.values.clone(),
+            response_destination_name: self.response_destination_name.clone(),
+            response_id: self.response_id.clone(),
+            response: Mutex::new(self.response()),
+        }
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("destination_name", &self.destination_name)
+            .field("payload", &self.payload)
+            .field("values", &self.values().collect::<Vec<_>>())
+            .field("response_destination_name", &self.response_destination_name)
+            .field("response_id", &self.response_id)
+            .field("response", &self.response())
+            .finish()
+    }
+}
+
+impl From<Value> for Message {
+    fn from(payload: Value) -> Self {
+        Message::with_payload(payload)
+    }
+}
+
+impl From<&str> for Message {
+    fn from(payload: &str) -> Self {
+        Message::with_payload(payload)
+    }
+}
+
+impl From<String> for Message {
+    fn from(payload: String) -> Self {
+        Message::with_payload(payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_remove_contains() {
+        let mut m = Message::new();
+        assert!(m.get("a").is_none());
+        m.put("a", 1i64);
+        m.put("b", "two");
+        m.put("a", 3i64);
+        assert_eq!(m.get("a"), Some(&Value::Int(3)));
+        assert!(m.contains("b"));
+        assert_eq!(
+            m.values().map(|(k, _)| k).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
+        assert_eq!(m.remove("b"), Some(Value::from("two")));
+        assert!(!m.contains("b"));
+        m.put("a", Value::Null);
+        assert!(!m.contains("a"));
+        assert_eq!(m.remove("missing"), None);
+    }
+
+    #[test]
+    fn clone_shares_payload_and_copies_values_on_write() {
+        let mut original = Message::with_payload("payload");
+        original.put("k", "v");
+        let sent = original.clone();
+        match (original.payload(), sent.payload()) {
+            (Value::String(a), Value::String(b)) => assert!(Arc::ptr_eq(a, b)),
+            _ => unreachable!(),
+        }
+        original.put("k", "changed");
+        original.put("new", 1i64);
+        original.set_payload("other");
+        assert_eq!(sent.get("k"), Some(&Value::from("v")));
+        assert!(!sent.contains("new"));
+        assert_eq!(sent.payload(), &Value::from("payload"));
+    }
+
+    #[test]
+    fn response_slot_is_settable_through_shared_reference() {
+        let m = Message::new();
+        assert!(m.response().is_null());
+        let shared = &m;
+        shared.set_response(42i64);
+        assert_eq!(m.response(), Value::Int(42));
+    }
+
+    #[test]
+    fn response_to_copies_correlation() {
+        let mut request = Message::with_payload("q").with_response_destination("acme/r");
+        request.set_response_id(Some("id-1"));
+        let reply = Message::response_to(&request, "a");
+        assert_eq!(reply.response_id(), Some("id-1"));
+        assert_eq!(reply.payload(), &Value::from("a"));
+        assert_eq!(request.response_destination_name(), Some("acme/r"));
+    }
+}

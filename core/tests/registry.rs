@@ -1,0 +1,292 @@
+//! Destinations and listeners in the registry: add, replace, remove,
+//! pending listeners, registration order and unregistration.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::thread;
+
+use common::{Latch, PATIENCE, Recorder, Valve, recording};
+use msgbus::{
+    DEFAULT_RESPONSE_DESTINATION, DestinationConfig, DestinationType, Error, Message, MessageBus,
+};
+
+#[test]
+fn add_has_names_and_remove() {
+    let bus = MessageBus::new();
+    assert_eq!(bus.destination_names(), vec![DEFAULT_RESPONSE_DESTINATION]);
+    bus.add_destination("acme/b", DestinationType::Serial)
+        .unwrap();
+    bus.add_destination("acme/a", DestinationType::Parallel)
+        .unwrap();
+    assert!(bus.has_destination("acme/a"));
+    assert_eq!(
+        bus.destination_names(),
+        vec!["acme/a", "acme/b", DEFAULT_RESPONSE_DESTINATION]
+    );
+    assert_eq!(
+        bus.add_destination("acme/a", DestinationType::Serial),
+        Err(Error::DestinationExists("acme/a".into()))
+    );
+    bus.remove_destination("acme/a").unwrap();
+    assert!(!bus.has_destination("acme/a"));
+    assert_eq!(
+        bus.remove_destination("acme/a"),
+        Err(Error::NoSuchDestination("acme/a".into()))
+    );
+    assert!(matches!(
+        bus.remove_destination(DEFAULT_RESPONSE_DESTINATION),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn a_listener_registered_before_its_destination_becomes_active_when_it_is_added() {
+    let bus = MessageBus::new();
+    let (recorder, done) = (Recorder::new(), Latch::new(1));
+    bus.register_listener("acme/later", recording(&recorder, &done))
+        .unwrap();
+    assert!(!bus.has_listener("acme/later"), "no destination yet");
+    assert_eq!(
+        bus.send("acme/later", Message::with_payload(0i64)),
+        Err(Error::NoSuchDestination("acme/later".into()))
+    );
+    bus.add_destination("acme/later", DestinationType::Serial)
+        .unwrap();
+    assert!(bus.has_listener("acme/later"));
+    bus.send("acme/later", Message::with_payload(1i64)).unwrap();
+    assert!(done.wait());
+    assert_eq!(recorder.items(), vec![1]);
+}
+
+#[test]
+fn removed_destinations_keep_their_listeners_for_the_next_one() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/again", DestinationType::Synchronous)
+        .unwrap();
+    let (recorder, done) = (Recorder::new(), Latch::new(2));
+    bus.register_listener("acme/again", recording(&recorder, &done))
+        .unwrap();
+    bus.send("acme/again", Message::with_payload(1i64)).unwrap();
+    bus.remove_destination("acme/again").unwrap();
+    bus.add_destination("acme/again", DestinationType::Serial)
+        .unwrap();
+    bus.send("acme/again", Message::with_payload(2i64)).unwrap();
+    assert!(done.wait());
+    assert_eq!(recorder.items(), vec![1, 2]);
+}
+
+#[test]
+fn remove_still_delivers_what_was_queued() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/leaving", DestinationType::Serial)
+        .unwrap();
+    let (valve, recorder, done) = (Valve::closed(), Recorder::new(), Latch::new(100));
+    {
+        let (valve, recorder, done) = (valve.clone(), recorder.clone(), done.clone());
+        bus.register_listener("acme/leaving", move |m| {
+            valve.pass();
+            recorder.push(m.payload().as_int().unwrap());
+            done.count_down();
+            Ok(())
+        })
+        .unwrap();
+    }
+    for i in 0..100 {
+        bus.send("acme/leaving", Message::with_payload(i as i64))
+            .unwrap();
+    }
+    bus.remove_destination("acme/leaving").unwrap();
+    valve.open();
+    assert!(done.wait());
+    assert_eq!(recorder.items(), (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn replace_moves_listeners_and_delivers_the_old_queue_first() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/swap", DestinationType::Serial)
+        .unwrap();
+    let (valve, recorder, done) = (Valve::closed(), Recorder::new(), Latch::new(100));
+    {
+        let (valve, recorder, done) = (valve.clone(), recorder.clone(), done.clone());
+        bus.register_listener("acme/swap", move |m| {
+            valve.pass();
+            recorder.push(m.payload().as_int().unwrap());
+            done.count_down();
+            Ok(())
+        })
+        .unwrap();
+    }
+    for i in 0..50 {
+        bus.send("acme/swap", Message::with_payload(i as i64))
+            .unwrap();
+    }
+    let config = DestinationConfig::new(DestinationType::Serial).max_queue_size(1000);
+    bus.replace_destination("acme/swap", config).unwrap();
+    for i in 50..100 {
+        bus.send("acme/swap", Message::with_payload(i as i64))
+            .unwrap();
+    }
+    valve.open();
+    assert!(done.wait());
+    assert_eq!(recorder.items(), (0..100).collect::<Vec<_>>());
+    assert_eq!(
+        bus.destination_statistics("acme/swap")
+            .unwrap()
+            .sent_message_count,
+        50
+    );
+}
+
+#[test]
+fn replace_adds_when_absent_and_cannot_replace_the_reply_destination() {
+    let bus = MessageBus::new();
+    bus.replace_destination("acme/new", DestinationType::Parallel.into())
+        .unwrap();
+    assert!(bus.has_destination("acme/new"));
+    assert!(matches!(
+        bus.replace_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Serial.into()),
+        Err(Error::DestinationExists(_))
+    ));
+}
+
+#[test]
+fn unregister_stops_delivery_and_unknown_ids_are_errors() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/u", DestinationType::Synchronous)
+        .unwrap();
+    let (recorder, done) = (Recorder::new(), Latch::new(1));
+    let id = bus
+        .register_listener("acme/u", recording(&recorder, &done))
+        .unwrap();
+    bus.send("acme/u", Message::with_payload(1i64)).unwrap();
+    bus.unregister_listener(id).unwrap();
+    bus.send("acme/u", Message::with_payload(2i64)).unwrap();
+    assert_eq!(recorder.items(), vec![1]);
+    assert!(!bus.has_listener("acme/u"));
+    assert_eq!(bus.unregister_listener(id), Err(Error::NoSuchListener));
+}
+
+#[test]
+fn unregister_waits_for_the_running_call_then_drops_the_listener() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/slow", DestinationType::Serial)
+        .unwrap();
+    let (valve, entered) = (Valve::closed(), Latch::new(1));
+    let finished = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let id = {
+        let (valve, entered, finished) = (valve.clone(), entered.clone(), finished.clone());
+        let guard = DropCounter(dropped.clone());
+        bus.register_listener("acme/slow", move |_| {
+            let _ = &guard;
+            entered.count_down();
+            valve.pass();
+            finished.store(true, SeqCst);
+            Ok(())
+        })
+        .unwrap()
+    };
+    bus.send("acme/slow", "go").unwrap();
+    assert!(entered.wait());
+    let unregistering = {
+        let bus = bus.clone();
+        let (finished, dropped) = (finished.clone(), dropped.clone());
+        thread::spawn(move || {
+            bus.unregister_listener(id).unwrap();
+            (finished.load(SeqCst), dropped.load(SeqCst))
+        })
+    };
+    valve.open();
+    assert_eq!(unregistering.join().unwrap(), (true, 1));
+}
+
+#[test]
+fn a_listener_may_unregister_itself() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/self", DestinationType::Serial)
+        .unwrap();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let done = Latch::new(1);
+    let id_slot = Arc::new(parking_lot::Mutex::new(None));
+    {
+        let weak = bus.downgrade();
+        let (calls, done, my_id) = (calls.clone(), done.clone(), id_slot.clone());
+        let guard = DropCounter(dropped.clone());
+        let id = bus
+            .register_listener("acme/self", move |_| {
+                let _ = &guard;
+                calls.fetch_add(1, SeqCst);
+                let bus = weak.upgrade().unwrap();
+                bus.unregister_listener(my_id.lock().unwrap()).unwrap();
+                done.count_down();
+                Ok(())
+            })
+            .unwrap();
+        *id_slot.lock() = Some(id);
+    }
+    bus.send("acme/self", "once").unwrap();
+    bus.send("acme/self", "twice").unwrap();
+    assert!(done.wait());
+    bus.shutdown(false, Some(PATIENCE)).unwrap();
+    assert_eq!(calls.load(SeqCst), 1);
+    assert_eq!(dropped.load(SeqCst), 1);
+}
+
+#[test]
+fn unregister_during_heavy_delivery_never_calls_after_it_returns() {
+    let bus = MessageBus::new();
+    let config = DestinationConfig::new(DestinationType::Parallel).workers(4, 4);
+    bus.add_destination_with_config("acme/busy", config)
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    thread::scope(|s| {
+        for _ in 0..2 {
+            let (bus, stop) = (&bus, stop.clone());
+            s.spawn(move || {
+                while !stop.load(SeqCst) {
+                    bus.send("acme/busy", "tick").unwrap();
+                }
+            });
+        }
+        for _ in 0..200 {
+            let unregistered = Arc::new(AtomicBool::new(false));
+            let late_calls = Arc::new(AtomicUsize::new(0));
+            let dropped = Arc::new(AtomicUsize::new(0));
+            let (called, first_call) = (Arc::new(AtomicBool::new(false)), Latch::new(1));
+            let id = {
+                let (unregistered, late_calls) = (unregistered.clone(), late_calls.clone());
+                let (called, first_call) = (called.clone(), first_call.clone());
+                let guard = DropCounter(dropped.clone());
+                bus.register_listener("acme/busy", move |_| {
+                    let _ = &guard;
+                    if unregistered.load(SeqCst) {
+                        late_calls.fetch_add(1, SeqCst);
+                    }
+                    if !called.swap(true, SeqCst) {
+                        first_call.count_down();
+                    }
+                    Ok(())
+                })
+                .unwrap()
+            };
+            assert!(first_call.wait());
+            bus.unregister_listener(id).unwrap();
+            unregistered.store(true, SeqCst);
+            assert_eq!(dropped.load(SeqCst), 1, "user data released by unregister");
+            assert_eq!(late_calls.load(SeqCst), 0);
+        }
+        stop.store(true, SeqCst);
+    });
+}
+
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
