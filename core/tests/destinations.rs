@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Latch, PATIENCE, Recorder, Valve, recording, thread_name};
+use common::{Latch, PATIENCE, Recorder, Valve, held, recording, thread_name};
 use msgbus::{DestinationConfig, DestinationType, Message, MessageBus};
 
 /// Polls `condition` until it holds; for state no latch can observe (a
@@ -153,15 +153,8 @@ fn pool_starts_new_workers_up_to_max_before_any_task_waits() {
     bus.add_destination("acme/pool", DestinationType::Parallel)
         .unwrap();
     let (valve, started) = (Valve::closed(), Latch::new(5));
-    {
-        let (valve, started) = (valve.clone(), started.clone());
-        bus.register_listener("acme/pool", move |_| {
-            started.count_down();
-            valve.pass();
-            Ok(())
-        })
+    bus.register_listener("acme/pool", held(&valve, &started))
         .unwrap();
-    }
     for i in 0..5 {
         bus.send("acme/pool", Message::with_payload(i as i64))
             .unwrap();
@@ -196,15 +189,8 @@ fn idle_workers_above_core_leave_after_keep_alive() {
     bus.add_destination_with_config("acme/elastic", config)
         .unwrap();
     let (valve, started) = (Valve::closed(), Latch::new(3));
-    {
-        let (valve, started) = (valve.clone(), started.clone());
-        bus.register_listener("acme/elastic", move |_| {
-            started.count_down();
-            valve.pass();
-            Ok(())
-        })
+    bus.register_listener("acme/elastic", held(&valve, &started))
         .unwrap();
-    }
     for i in 0..3 {
         bus.send("acme/elastic", Message::with_payload(i as i64))
             .unwrap();

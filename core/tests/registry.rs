@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
-use common::{Latch, PATIENCE, Recorder, Valve, recording};
+use common::{Latch, PATIENCE, Recorder, Valve, after, recording};
 use msgbus::{
     DEFAULT_RESPONSE_DESTINATION, DestinationConfig, DestinationType, Error, Message, MessageBus,
 };
@@ -83,16 +83,8 @@ fn remove_still_delivers_what_was_queued() {
     bus.add_destination("acme/leaving", DestinationType::Serial)
         .unwrap();
     let (valve, recorder, done) = (Valve::closed(), Recorder::new(), Latch::new(100));
-    {
-        let (valve, recorder, done) = (valve.clone(), recorder.clone(), done.clone());
-        bus.register_listener("acme/leaving", move |m| {
-            valve.pass();
-            recorder.push(m.payload().as_int().unwrap());
-            done.count_down();
-            Ok(())
-        })
+    bus.register_listener("acme/leaving", after(&valve, recording(&recorder, &done)))
         .unwrap();
-    }
     for i in 0..100 {
         bus.send("acme/leaving", Message::with_payload(i as i64))
             .unwrap();
@@ -109,16 +101,8 @@ fn replace_moves_listeners_and_delivers_the_old_queue_first() {
     bus.add_destination("acme/swap", DestinationType::Serial)
         .unwrap();
     let (valve, recorder, done) = (Valve::closed(), Recorder::new(), Latch::new(100));
-    {
-        let (valve, recorder, done) = (valve.clone(), recorder.clone(), done.clone());
-        bus.register_listener("acme/swap", move |m| {
-            valve.pass();
-            recorder.push(m.payload().as_int().unwrap());
-            done.count_down();
-            Ok(())
-        })
+    bus.register_listener("acme/swap", after(&valve, recording(&recorder, &done)))
         .unwrap();
-    }
     for i in 0..50 {
         bus.send("acme/swap", Message::with_payload(i as i64))
             .unwrap();

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::Duration;
 
-use common::{Latch, PATIENCE, Valve};
+use common::{Latch, PATIENCE, Valve, held};
 use msgbus::{DestinationConfig, DestinationType, Error, Message, MessageBus, RejectionPolicy};
 
 #[test]
@@ -93,15 +93,8 @@ fn shutdown_times_out_while_a_listener_is_stuck_and_can_finish_later() {
     bus.add_destination("acme/stuck", DestinationType::Serial)
         .unwrap();
     let (valve, entered) = (Valve::closed(), Latch::new(1));
-    {
-        let (valve, entered) = (valve.clone(), entered.clone());
-        bus.register_listener("acme/stuck", move |_| {
-            entered.count_down();
-            valve.pass();
-            Ok(())
-        })
+    bus.register_listener("acme/stuck", held(&valve, &entered))
         .unwrap();
-    }
     bus.send("acme/stuck", "x").unwrap();
     bus.send("acme/stuck", "y").unwrap();
     assert!(entered.wait());

@@ -98,6 +98,32 @@ pub fn recording(
     }
 }
 
+/// A listener that counts `entered` down, then waits for `valve`: it holds
+/// its worker (and, serial, its queue) until the test opens the valve.
+pub fn held(
+    valve: &Valve,
+    entered: &Latch,
+) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
+    let (valve, entered) = (valve.clone(), entered.clone());
+    move |_| {
+        entered.count_down();
+        valve.pass();
+        Ok(())
+    }
+}
+
+/// `listener`, called once `valve` is open.
+pub fn after(
+    valve: &Valve,
+    listener: impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
+) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
+    let valve = valve.clone();
+    move |m| {
+        valve.pass();
+        listener(m)
+    }
+}
+
 /// The name of the thread running this code.
 pub fn thread_name() -> String {
     std::thread::current().name().unwrap_or("").to_string()
