@@ -17,6 +17,7 @@ use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
 use crate::reply::{PendingReply, Replies};
 use crate::statistics::DestinationStatistics;
+use crate::text::Text;
 use crate::value::Value;
 
 /// The built-in synchronous destination that receives replies to
@@ -50,7 +51,7 @@ impl WeakMessageBus {
     }
 }
 
-type DestinationMap = HashMap<Arc<str>, Arc<Destination>>;
+type DestinationMap = HashMap<Text, Arc<Destination>>;
 
 struct Inner {
     id: u64,
@@ -66,16 +67,16 @@ struct Inner {
 #[derive(Default)]
 struct Registry {
     /// Listeners by destination name, whether or not the destination exists.
-    lists: HashMap<Arc<str>, Arc<ListenerList>>,
-    listener_names: HashMap<ListenerId, Arc<str>>,
+    lists: HashMap<Text, Arc<ListenerList>>,
+    listener_names: HashMap<ListenerId, Text>,
     /// Removed or replaced destinations whose workers may still be draining.
     retired: Vec<Arc<Destination>>,
     /// Response destinations that carry the reply router.
-    routed: HashSet<Arc<str>>,
+    routed: HashSet<Text>,
 }
 
 impl Registry {
-    fn list(&mut self, name: &Arc<str>) -> Arc<ListenerList> {
+    fn list(&mut self, name: &Text) -> Arc<ListenerList> {
         self.lists.entry(name.clone()).or_default().clone()
     }
 
@@ -157,7 +158,7 @@ impl MessageBus {
                     "bus is shut down; cannot add {name}"
                 )));
             }
-            let name: Arc<str> = name.into();
+            let name: Text = name.into();
             let list = registry.list(&name);
             let destination = Arc::new(Destination::new(
                 name.clone(),
@@ -248,7 +249,7 @@ impl MessageBus {
     /// foreign bindings hold them).
     pub fn register_boxed(&self, name: &str, listener: Box<ListenerFn>) -> Result<ListenerId> {
         check_name(name)?;
-        let name: Arc<str> = name.into();
+        let name: Text = name.into();
         let id = {
             let mut registry = self.inner.registry.lock();
             self.register_locked(&mut registry, &name, listener)
@@ -263,7 +264,7 @@ impl MessageBus {
     fn register_locked(
         &self,
         registry: &mut Registry,
-        name: &Arc<str>,
+        name: &Text,
         listener: Box<ListenerFn>,
     ) -> ListenerId {
         let id = ListenerId::new(self.inner.next_id.fetch_add(1, Relaxed));
@@ -346,7 +347,7 @@ impl MessageBus {
         }
         let response_destination = match message.response_destination_name() {
             Some(name) if destinations.contains_key(name) => destinations[name].name().clone(),
-            _ => Arc::from(DEFAULT_RESPONSE_DESTINATION),
+            _ => Text::from(DEFAULT_RESPONSE_DESTINATION),
         };
         self.route_replies(&response_destination);
         message.set_response_destination_name(Some(&response_destination));
@@ -357,7 +358,7 @@ impl MessageBus {
     }
 
     /// Puts the reply router on `name` once.
-    fn route_replies(&self, name: &Arc<str>) {
+    fn route_replies(&self, name: &Text) {
         let id = {
             let mut registry = self.inner.registry.lock();
             if !registry.routed.insert(name.clone()) {

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 /// What went wrong in a call to the bus.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Error {
     /// An argument was refused: an empty name, a name with a NUL byte, an
     /// unknown destination type, a worker configuration that cannot work.

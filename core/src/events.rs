@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use crate::callback::Callback;
 use crate::error::{Error, Result};
 use crate::listener::ListenerId;
+use crate::text::Text;
 
 /// Something that changed in the bus's registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl fmt::Display for EventListenerId {
 struct EventListener {
     id: EventListenerId,
     /// `None`: every event of the bus.
-    destination: Option<Arc<str>>,
+    destination: Option<Text>,
     callback: Callback<EventListenerFn>,
 }
 

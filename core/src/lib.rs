@@ -35,6 +35,7 @@ mod listener;
 mod message;
 mod reply;
 mod statistics;
+mod text;
 mod value;
 
 pub use bus::{
@@ -51,4 +52,5 @@ pub use listener::{ListenerFn, ListenerId};
 pub use message::Message;
 pub use reply::PendingReply;
 pub use statistics::DestinationStatistics;
+pub use text::Text;
 pub use value::{Object, Value, ValueType};

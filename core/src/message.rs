@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::text::Text;
 use crate::value::Value;
 
 /// A message.
@@ -20,17 +21,17 @@ use crate::value::Value;
 /// sending returns to the sender.
 #[derive(Default)]
 pub struct Message {
-    destination_name: Option<Arc<str>>,
+    destination_name: Option<Text>,
     payload: Value,
     values: Option<Arc<Values>>,
-    response_destination_name: Option<Arc<str>>,
-    response_id: Option<Arc<str>>,
+    response_destination_name: Option<Text>,
+    response_id: Option<Text>,
     response: Mutex<Value>,
 }
 
 /// Keys in insertion order; messages carry few values, so a linear scan
 /// beats hashing and keeps iteration order stable.
-type Values = Vec<(Arc<str>, Value)>;
+type Values = Vec<(Text, Value)>;
 
 impl Message {
     pub fn new() -> Self {
@@ -62,11 +63,11 @@ impl Message {
     }
 
     /// The destination the message was last sent to; set by the bus.
-    pub fn destination_name(&self) -> Option<&str> {
-        self.destination_name.as_deref()
+    pub fn destination_name(&self) -> Option<&Text> {
+        self.destination_name.as_ref()
     }
 
-    pub(crate) fn set_destination_name(&mut self, name: Arc<str>) {
+    pub(crate) fn set_destination_name(&mut self, name: Text) {
         self.destination_name = Some(name);
     }
 
@@ -112,16 +113,16 @@ impl Message {
     }
 
     /// The values in insertion order.
-    pub fn values(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub fn values(&self) -> impl Iterator<Item = (&Text, &Value)> {
         self.values
             .as_deref()
             .into_iter()
             .flatten()
-            .map(|(k, v)| (&**k, v))
+            .map(|(k, v)| (k, v))
     }
 
-    pub fn response_destination_name(&self) -> Option<&str> {
-        self.response_destination_name.as_deref()
+    pub fn response_destination_name(&self) -> Option<&Text> {
+        self.response_destination_name.as_ref()
     }
 
     pub fn set_response_destination_name(&mut self, name: Option<&str>) {
@@ -129,15 +130,15 @@ impl Message {
     }
 
     /// The correlation id of a default-synchronous request and its reply.
-    pub fn response_id(&self) -> Option<&str> {
-        self.response_id.as_deref()
+    pub fn response_id(&self) -> Option<&Text> {
+        self.response_id.as_ref()
     }
 
     pub fn set_response_id(&mut self, id: Option<&str>) {
         self.response_id = id.map(Into::into);
     }
 
-    pub(crate) fn set_response_id_shared(&mut self, id: Arc<str>) {
+    pub(crate) fn set_response_id_shared(&mut self, id: Text) {
         self.response_id = Some(id);
     }
 
@@ -227,7 +228,7 @@ mod tests {
         original.put("k", "v");
         let sent = original.clone();
         match (original.payload(), sent.payload()) {
-            (Value::String(a), Value::String(b)) => assert!(Arc::ptr_eq(a, b)),
+            (Value::String(a), Value::String(b)) => assert!(a.ptr_eq(b)),
             _ => unreachable!(),
         }
         original.put("k", "changed");
@@ -252,8 +253,11 @@ mod tests {
         let mut request = Message::with_payload("q").with_response_destination("acme/r");
         request.set_response_id(Some("id-1"));
         let reply = Message::response_to(&request, "a");
-        assert_eq!(reply.response_id(), Some("id-1"));
+        assert_eq!(reply.response_id().map(Text::as_str), Some("id-1"));
         assert_eq!(reply.payload(), &Value::from("a"));
-        assert_eq!(request.response_destination_name(), Some("acme/r"));
+        assert_eq!(
+            request.response_destination_name().map(Text::as_str),
+            Some("acme/r")
+        );
     }
 }

@@ -18,10 +18,11 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, ListenerError, Result};
 use crate::message::Message;
+use crate::text::Text;
 use crate::value::Value;
 
 pub(crate) struct Replies {
-    waiting: Mutex<HashMap<Arc<str>, Sender<Value>>>,
+    waiting: Mutex<HashMap<Text, Sender<Value>>>,
     /// Random per bus, so ids do not repeat across buses or processes.
     prefix: u64,
     next: AtomicU64,
@@ -38,8 +39,7 @@ impl Replies {
 
     /// A fresh response id and the handle that waits for its reply.
     pub(crate) fn expect(self: &Arc<Self>) -> PendingReply {
-        let id: Arc<str> =
-            format!("{:016x}-{:x}", self.prefix, self.next.fetch_add(1, Relaxed)).into();
+        let id: Text = format!("{:016x}-{:x}", self.prefix, self.next.fetch_add(1, Relaxed)).into();
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.waiting.lock().insert(id.clone(), tx);
         PendingReply {
@@ -72,7 +72,7 @@ impl Replies {
 /// A default-synchronous request in flight: waits for the first reply with
 /// its response id. Dropping it stops waiting.
 pub struct PendingReply {
-    id: Arc<str>,
+    id: Text,
     rx: Receiver<Value>,
     replies: Arc<Replies>,
 }
@@ -82,7 +82,7 @@ impl PendingReply {
         &self.id
     }
 
-    pub(crate) fn shared_id(&self) -> Arc<str> {
+    pub(crate) fn shared_id(&self) -> Text {
         self.id.clone()
     }
 

@@ -5,6 +5,8 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::text::Text;
+
 /// One value of a message.
 ///
 /// Strings, byte strings and objects are reference counted, so cloning a
@@ -17,8 +19,8 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Double(f64),
-    /// UTF-8 text.
-    String(Arc<str>),
+    /// UTF-8 text (NUL-terminated in memory, for C).
+    String(Text),
     Bytes(Arc<[u8]>),
     /// An opaque in-process object; it never leaves the process.
     Object(Object),
@@ -120,7 +122,7 @@ impl fmt::Debug for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Double(d) => write!(f, "{d:?}"),
-            Value::String(s) => write!(f, "{:?}", &**s),
+            Value::String(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
             Value::Object(o) => o.fmt(f),
         }
@@ -173,8 +175,8 @@ impl From<String> for Value {
     }
 }
 
-impl From<Arc<str>> for Value {
-    fn from(v: Arc<str>) -> Self {
+impl From<Text> for Value {
+    fn from(v: Text) -> Self {
         Value::String(v)
     }
 }
@@ -263,7 +265,7 @@ mod tests {
         let v = Value::from("shared");
         let w = v.clone();
         match (&v, &w) {
-            (Value::String(a), Value::String(b)) => assert!(Arc::ptr_eq(a, b)),
+            (Value::String(a), Value::String(b)) => assert!(a.ptr_eq(b)),
             _ => unreachable!(),
         }
     }

@@ -66,8 +66,8 @@ fn send_synchronous_returns_the_reply_and_sets_correlation_fields() {
         let requests = requests.clone();
         replier(&bus, "acme/ask", move |m| {
             requests.push((
-                m.response_id().map(String::from),
-                m.response_destination_name().map(String::from),
+                m.response_id().map(|t| t.to_string()),
+                m.response_destination_name().map(|t| t.to_string()),
             ));
             format!("echo {}", m.payload().as_str().unwrap()).into()
         });
@@ -251,7 +251,10 @@ fn direct_runs_listeners_in_this_thread_and_returns_the_last_response() {
     for answer in ["first", "last"] {
         bus.register_listener("acme/direct", move |m| {
             assert_eq!(thread::current().id(), me);
-            assert_eq!(m.destination_name(), Some("acme/direct"));
+            assert_eq!(
+                m.destination_name().map(|t| t.as_str()),
+                Some("acme/direct")
+            );
             m.set_response(answer);
             Ok(())
         })

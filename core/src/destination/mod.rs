@@ -17,12 +17,13 @@ use crate::error::{Error, Result};
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
+use crate::text::Text;
 use crate::value::Value;
 
 pub(crate) use self::pool::current_worker_bus;
 
 pub(crate) struct Destination {
-    name: Arc<str>,
+    name: Text,
     config: DestinationConfig,
     bus_id: u64,
     listeners: Arc<ListenerList>,
@@ -40,7 +41,7 @@ impl Destination {
     /// A new destination; `predecessor` is the one it replaces, whose
     /// queue its workers let drain before they start.
     pub(crate) fn new(
-        name: Arc<str>,
+        name: Text,
         config: DestinationConfig,
         bus_id: u64,
         listeners: Arc<ListenerList>,
@@ -60,7 +61,7 @@ impl Destination {
         }
     }
 
-    pub(crate) fn name(&self) -> &Arc<str> {
+    pub(crate) fn name(&self) -> &Text {
         &self.name
     }
 
