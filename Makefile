@@ -1,10 +1,18 @@
 # msgbus — the two commands a newcomer needs are `make demo` and `make test`.
-# Later surfaces (the C library, the Python package, the C++ wrapper) add
-# their targets to `test` as they land.
+# Each surface (Rust core, C library, later Python and C++) adds its checks
+# to `test`; `test` installs what it needs on a fresh Debian machine.
 
 CARGO ?= cargo
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+ABI := 0
+LIB := target/release
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
 
-.PHONY: all demo test lint test-rust clean
+.PHONY: all demo test lint test-rust c-deps ffi header check-header \
+	check-symbols test-c test-header test-install install clean
 
 all: test
 
@@ -12,8 +20,8 @@ all: test
 demo:
 	$(CARGO) run --quiet -p msgbus --example seed
 
-## Everything CI checks.
-test: lint test-rust
+## Everything CI checks; the C tests' summary line comes last.
+test: lint test-rust check-header check-symbols test-header test-install test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -21,6 +29,65 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace
+
+## The C toolchain, sanitizer runtimes, valgrind and pkg-config.
+c-deps:
+	@dpkg -s $(C_PACKAGES) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(C_PACKAGES); }
+
+## libmsgbus.so (SONAME libmsgbus.so.0, with the symlink in-tree tests
+## need) and libmsgbus.a, in target/release.
+ffi:
+	$(CARGO) build --release -p msgbus-ffi
+	ln -sf libmsgbus.so $(LIB)/libmsgbus.so.$(ABI)
+
+## Copies the header cbindgen rendered into include/msgbus.h.
+header:
+	cp "$$(ffi/generated-header)" include/msgbus.h
+
+## Fails when include/msgbus.h differs from a fresh rendering.
+check-header:
+	@generated="$$(ffi/generated-header)" && cmp -s "$$generated" include/msgbus.h || { \
+	  echo "include/msgbus.h is stale: run make header"; diff -u include/msgbus.h "$$generated" | head -40; exit 1; }
+	@echo "include/msgbus.h matches the sources"
+
+## Only msgbus_* symbols exported; SONAME present.
+check-symbols: ffi
+	@others=$$(nm -D --defined-only $(LIB)/libmsgbus.so | awk '{print $$3}' | grep -v '^msgbus_'); \
+	if [ -n "$$others" ]; then echo "exported besides msgbus_*:"; echo "$$others"; exit 1; fi
+	@readelf -d $(LIB)/libmsgbus.so | grep -q 'SONAME.*\[libmsgbus\.so\.$(ABI)\]' || { echo "no SONAME libmsgbus.so.$(ABI)"; exit 1; }
+	@echo "libmsgbus.so exports $$(nm -D --defined-only $(LIB)/libmsgbus.so | wc -l) msgbus_* symbols, SONAME libmsgbus.so.$(ABI)"
+
+## The header alone as C11 and as C++17, included twice in one unit.
+test-header: c-deps
+	cc -std=c11 -Wall -Wextra -Werror -Iinclude -fsyntax-only tests/c/header_twice.c
+	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ tests/c/header_twice.c
+	@echo "msgbus.h compiles alone as C11 and C++17"
+
+## The C tests: shared, static, ASan+UBSan, valgrind.
+test-c: c-deps ffi
+	LIB=$(LIB) tests/c/run.sh
+
+## make install into a temporary prefix, then a program built with pkg-config.
+test-install: c-deps ffi
+	@prefix=$$(mktemp -d) && \
+	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
+	PKG_CONFIG_PATH=$$prefix/lib/pkgconfig cc -std=c11 -Wall -Werror tests/c/installed.c \
+	  $$(PKG_CONFIG_PATH=$$prefix/lib/pkgconfig pkg-config --cflags --libs msgbus) \
+	  -Wl,-rpath,$$prefix/lib -o $$prefix/installed && $$prefix/installed && \
+	test -L $$prefix/lib/libmsgbus.so.$(ABI) && rm -rf $$prefix
+
+## Installs the libraries (with SONAME symlinks), the header and msgbus.pc.
+install: ffi
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 include/msgbus.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(LIB)/libmsgbus.so $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(VERSION)
+	ln -sf libmsgbus.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(ABI)
+	ln -sf libmsgbus.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so
+	install -m 644 $(LIB)/libmsgbus.a $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/msgbus.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/msgbus.pc
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,441 @@
+//! msgbus_bus: destinations, listeners, sending, statistics and shutdown.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use msgbus_core::{DestinationConfig, ListenerId, MessageBus};
+
+use crate::boundary::*;
+use crate::callback::{UserData, listener, msgbus_free_fn, msgbus_listener_fn};
+use crate::config::{destination_type, msgbus_destination_config, msgbus_destination_type};
+use crate::log::install_logger;
+use crate::message::{cloned, cloned_value, msgbus_message};
+use crate::result::*;
+use crate::value::msgbus_value;
+
+/// A message bus. Every function may be called on it from any thread at
+/// once. msgbus_bus_free drops this handle: the last handle shuts the bus
+/// down gracefully (every queued message is delivered first).
+pub struct msgbus_bus {
+    _private: [u8; 0],
+}
+
+impl Castable for msgbus_bus {
+    type Rust = MessageBus;
+}
+
+/// Called by msgbus_bus_destination_names with each name, borrowed for the
+/// call, on the calling thread.
+pub type msgbus_name_visitor =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, name: *const c_char)>;
+
+/// Waits as long as it takes (msgbus_bus_shutdown).
+pub const MSGBUS_WAIT_FOREVER: u64 = u64::MAX;
+
+/// A new bus, with its built-in synchronous destination
+/// "msgbus/default_response". On success `*out_bus` owns it: free it with
+/// msgbus_bus_free.
+///
+/// # Safety
+/// `out_bus` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_new(out_bus: *mut *mut msgbus_bus) -> msgbus_result {
+    guard(|| {
+        let out_bus = out(out_bus, "out_bus")?;
+        install_logger();
+        // SAFETY: checked by `out`.
+        unsafe { put(out_bus, to_owned_handle(MessageBus::new())) };
+        Ok(())
+    })
+}
+
+/// The handle msgbus_default_bus gives out.
+static DEFAULT: OnceLock<MessageBus> = OnceLock::new();
+
+fn default_handle() -> &'static MessageBus {
+    DEFAULT.get_or_init(|| {
+        install_logger();
+        msgbus_core::default_bus().clone()
+    })
+}
+
+/// The process-wide bus, created on first use (Liferay's MessageBusUtil).
+/// It lives until the process exits; msgbus_bus_free on it does nothing,
+/// and msgbus_bus_shutdown drains it. NULL only after a panic.
+#[unsafe(no_mangle)]
+pub extern "C" fn msgbus_default_bus() -> *mut msgbus_bus {
+    guard_or(ptr::null_mut(), || {
+        to_handle::<msgbus_bus>(default_handle()).cast_mut()
+    })
+}
+
+/// Drops a bus handle; NULL and the default bus do nothing. The last handle
+/// shuts the bus down gracefully, waiting for queued messages; do not call
+/// it from a listener of that bus.
+///
+/// # Safety
+/// `bus` is NULL, the default bus, or from msgbus_bus_new and not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_free(bus: *mut msgbus_bus) {
+    guard_or((), || {
+        let is_default = DEFAULT
+            .get()
+            .is_some_and(|default| ptr::eq(bus.cast_const(), to_handle::<msgbus_bus>(default)));
+        if !is_default {
+            // SAFETY: per the contract.
+            unsafe { free_handle(bus) }
+        }
+    })
+}
+
+/// Runs `body` with the bus behind `bus`.
+unsafe fn with_bus(
+    bus: *const msgbus_bus,
+    body: impl FnOnce(&MessageBus) -> Outcome,
+) -> msgbus_result {
+    // SAFETY: the exported callers' contract.
+    guard(|| body(unsafe { borrow(bus, "bus") }?))
+}
+
+/// Adds a destination of type `kind` with Liferay's defaults. Listeners
+/// already registered on `name` become its listeners.
+/// MSGBUS_RESULT_DESTINATION_EXISTS if the name is taken;
+/// MSGBUS_RESULT_CLOSED for a queued type after shutdown.
+///
+/// # Safety
+/// `bus` NULL or live; `name` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_add_destination(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    kind: msgbus_destination_type,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let name = crate::boundary::name(name, "name")?;
+            Ok(bus.add_destination(name, destination_type(kind)?)?)
+        })
+    }
+}
+
+/// Runs `body` with the destination name and configuration arguments.
+unsafe fn with_config(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    config: *const msgbus_destination_config,
+    body: impl FnOnce(&MessageBus, &str, DestinationConfig) -> msgbus_core::Result<()>,
+) -> msgbus_result {
+    // SAFETY: the exported callers' contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let name = crate::boundary::name(name, "name")?;
+            let config = borrow(config, "config")?.clone();
+            Ok(body(bus, name, config)?)
+        })
+    }
+}
+
+/// Adds a destination configured by `config` (copied; it stays the caller's).
+/// Errors as msgbus_bus_add_destination, and MSGBUS_RESULT_INVALID_ARGUMENT
+/// for a configuration that cannot work.
+///
+/// # Safety
+/// Pointers NULL or live; `name` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_add_destination_with_config(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    config: *const msgbus_destination_config,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_config(bus, name, config, |bus, name, config| {
+            bus.add_destination_with_config(name, config)
+        })
+    }
+}
+
+/// Adds a destination, or replaces the one named `name`: its listeners
+/// stay, its queued messages are delivered before any of the new one's.
+///
+/// # Safety
+/// As msgbus_bus_add_destination_with_config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_replace_destination(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    config: *const msgbus_destination_config,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_config(bus, name, config, |bus, name, config| {
+            bus.replace_destination(name, config)
+        })
+    }
+}
+
+/// Removes a destination. Its queued messages are still delivered; its
+/// listeners stay registered on the name, inactive until it is added again.
+///
+/// # Safety
+/// `bus` NULL or live; `name` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_remove_destination(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            Ok(bus.remove_destination(crate::boundary::name(name, "name")?)?)
+        })
+    }
+}
+
+/// Whether a destination named `name` exists.
+///
+/// # Safety
+/// `bus` NULL or live; `name` NULL or NUL-terminated; `out_has` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_has_destination(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    out_has: *mut bool,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_has = out(out_has, "out_has")?;
+            let name = crate::boundary::name(name, "name")?;
+            put(out_has, bus.has_destination(name));
+            Ok(())
+        })
+    }
+}
+
+/// Calls `visitor` with each destination name, sorted, on this thread.
+///
+/// # Safety
+/// `bus` NULL or live; `visitor` callable with `user_data`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_destination_names(
+    bus: *const msgbus_bus,
+    visitor: msgbus_name_visitor,
+    user_data: *mut c_void,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let visitor = visitor
+                .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "visitor is NULL"))?;
+            for name in bus.destination_names() {
+                let name = std::ffi::CString::new(name).expect("names have no NUL byte");
+                visitor(user_data, name.as_ptr());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Registers `callback` on the destination `name` (which need not exist
+/// yet), after the listeners already there; `*out_id` gets its id.
+/// `user_data_free` (may be NULL) is called with `user_data` exactly once,
+/// after the last possible call: when the listener is unregistered, or when
+/// the bus is freed. If this fails, it is not called.
+///
+/// # Safety
+/// `bus` NULL or live; `name` NULL or NUL-terminated; `callback` and
+/// `user_data_free` callable with `user_data` from any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_register_listener(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    callback: msgbus_listener_fn,
+    user_data: *mut c_void,
+    user_data_free: msgbus_free_fn,
+    out_id: *mut u64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_id = out(out_id, "out_id")?;
+            let name = crate::boundary::name(name, "name")?;
+            let callback = callback
+                .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "callback is NULL"))?;
+            let id = bus.register_listener(
+                name,
+                listener(callback, UserData::new(user_data, user_data_free)),
+            )?;
+            put(out_id, id.as_u64());
+            Ok(())
+        })
+    }
+}
+
+/// Unregisters a listener. Unless called from inside that listener, waits
+/// for its running calls to finish and calls its user_data_free before
+/// returning; from inside, user_data_free runs as the call returns.
+/// MSGBUS_RESULT_NO_SUCH_LISTENER for an unknown id.
+///
+/// # Safety
+/// `bus` NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_unregister_listener(
+    bus: *const msgbus_bus,
+    id: u64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            Ok(bus.unregister_listener(ListenerId::from_u64(id))?)
+        })
+    }
+}
+
+/// Whether the destination `name` exists and has at least one listener.
+///
+/// # Safety
+/// `bus` NULL or live; `name` NULL or NUL-terminated; `out_has` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_has_listener(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    out_has: *mut bool,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_has = out(out_has, "out_has")?;
+            let name = crate::boundary::name(name, "name")?;
+            put(out_has, bus.has_listener(name));
+            Ok(())
+        })
+    }
+}
+
+/// Asynchronous send of a copy of `message` (which stays the caller's):
+/// returns once it is queued, or delivered for a synchronous destination.
+/// A destination without listeners drops it (counted) and this succeeds.
+/// Errors: MSGBUS_RESULT_NO_SUCH_DESTINATION, _CLOSED, _QUEUE_FULL.
+///
+/// # Safety
+/// Pointers NULL or live; `destination` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_send(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    message: *const msgbus_message,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let destination = crate::boundary::name(destination, "destination")?;
+            Ok(bus.send(destination, cloned(message)?)?)
+        })
+    }
+}
+
+/// Default synchronous send: sends a copy of `message` with a fresh
+/// response id (its response destination becomes "msgbus/default_response"
+/// unless it names an existing one) and waits up to `timeout_ms` for the
+/// first reply carrying that id. `*out_response` then owns the reply's
+/// payload (a null value is a reply). Errors: MSGBUS_RESULT_TIMEOUT,
+/// _NO_SUCH_DESTINATION, _NO_LISTENERS, and those of msgbus_bus_send.
+///
+/// # Safety
+/// Pointers NULL or live; `destination` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_send_synchronous(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    message: *const msgbus_message,
+    timeout_ms: u64,
+    out_response: *mut *mut msgbus_value,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_response = out(out_response, "out_response")?;
+            let destination = crate::boundary::name(destination, "destination")?;
+            let reply = bus.send_synchronous(
+                destination,
+                cloned(message)?,
+                Duration::from_millis(timeout_ms),
+            )?;
+            put(out_response, to_owned_handle::<msgbus_value>(reply));
+            Ok(())
+        })
+    }
+}
+
+/// Direct synchronous send: calls the destination's listeners with a copy
+/// of `message` in this thread, bypassing its queue; `*out_response` owns
+/// the response the last of them set (a null value if none did). The first
+/// failing listener stops the call: MSGBUS_RESULT_LISTENER_FAILED.
+///
+/// # Safety
+/// Pointers NULL or live; `destination` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_send_direct(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    message: *const msgbus_message,
+    out_response: *mut *mut msgbus_value,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_response = out(out_response, "out_response")?;
+            let destination = crate::boundary::name(destination, "destination")?;
+            let response = bus.send_direct(destination, cloned(message)?)?;
+            put(out_response, to_owned_handle::<msgbus_value>(response));
+            Ok(())
+        })
+    }
+}
+
+/// Replies to `request` (typically the message a listener received): sends
+/// a copy of `payload` to its response destination with its response id.
+/// MSGBUS_RESULT_INVALID_ARGUMENT when the request names no response
+/// destination.
+///
+/// # Safety
+/// Pointers NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_reply(
+    bus: *const msgbus_bus,
+    request: *const msgbus_message,
+    payload: *const msgbus_value,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let request = borrow(request, "request")?;
+            Ok(bus.reply(request, cloned_value(payload)?)?)
+        })
+    }
+}
+
+/// Shuts the bus down: serial and parallel destinations stop accepting
+/// messages (MSGBUS_RESULT_CLOSED); synchronous ones keep working.
+/// Graceful (`force` false): queued messages are delivered first. Forced:
+/// they are counted as discarded; running calls are waited for. Waits up to
+/// `timeout_ms` (MSGBUS_WAIT_FOREVER: no limit) and returns
+/// MSGBUS_RESULT_TIMEOUT if workers are still busy then (they go on
+/// draining). From a listener of this bus it starts without waiting.
+///
+/// # Safety
+/// `bus` NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_shutdown(
+    bus: *const msgbus_bus,
+    force: bool,
+    timeout_ms: u64,
+) -> msgbus_result {
+    let timeout = (timeout_ms != MSGBUS_WAIT_FOREVER).then(|| Duration::from_millis(timeout_ms));
+    // SAFETY: per the contract.
+    unsafe { with_bus(bus, |bus| Ok(bus.shutdown(force, timeout)?)) }
+}

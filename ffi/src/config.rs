@@ -1,0 +1,192 @@
+//! msgbus_destination_config: the type and tuning of a destination.
+
+use std::time::Duration;
+
+use msgbus_core::{DestinationConfig, DestinationType, RejectionPolicy};
+
+use crate::boundary::*;
+use crate::result::*;
+
+/// A destination's configuration, with Liferay's defaults until set
+/// otherwise. Made by msgbus_destination_config_new, freed with
+/// msgbus_destination_config_free; the bus copies it when adding a
+/// destination. Not for concurrent mutation.
+pub struct msgbus_destination_config {
+    _private: [u8; 0],
+}
+
+impl Castable for msgbus_destination_config {
+    type Rust = DestinationConfig;
+}
+
+/// A destination type: one of the MSGBUS_DESTINATION_TYPE_* constants.
+pub type msgbus_destination_type = u32;
+/// Queued; one worker calls every listener of a message in turn.
+pub const MSGBUS_DESTINATION_TYPE_SERIAL: msgbus_destination_type = 0;
+/// Queued; one task per message per listener, on a pool of workers.
+pub const MSGBUS_DESTINATION_TYPE_PARALLEL: msgbus_destination_type = 1;
+/// Delivered in the sender's thread before the send returns.
+pub const MSGBUS_DESTINATION_TYPE_SYNCHRONOUS: msgbus_destination_type = 2;
+
+/// What a full queue does with a message: one of the
+/// MSGBUS_REJECTION_POLICY_* constants.
+pub type msgbus_rejection_policy = u32;
+/// Drop it, count it, log a warning, and return MSGBUS_RESULT_QUEUE_FULL.
+pub const MSGBUS_REJECTION_POLICY_DISCARD: msgbus_rejection_policy = 0;
+/// Deliver it in the sender's thread.
+pub const MSGBUS_REJECTION_POLICY_CALLER_RUNS: msgbus_rejection_policy = 1;
+/// Wait for room up to a timeout, then reject as DISCARD does.
+pub const MSGBUS_REJECTION_POLICY_BLOCK: msgbus_rejection_policy = 2;
+
+pub(crate) fn destination_type(kind: msgbus_destination_type) -> Outcome<DestinationType> {
+    match kind {
+        MSGBUS_DESTINATION_TYPE_SERIAL => Ok(DestinationType::Serial),
+        MSGBUS_DESTINATION_TYPE_PARALLEL => Ok(DestinationType::Parallel),
+        MSGBUS_DESTINATION_TYPE_SYNCHRONOUS => Ok(DestinationType::Synchronous),
+        other => Err(Failure::new(
+            MSGBUS_RESULT_INVALID_ARGUMENT,
+            format!("unknown destination type {other}"),
+        )),
+    }
+}
+
+/// A new configuration for a destination of type `kind` with Liferay's
+/// defaults: unbounded queue, 2 core and 5 max workers, 60 s keep-alive,
+/// discard when full. On success `*out_config` owns it.
+///
+/// # Safety
+/// `out_config` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_new(
+    kind: msgbus_destination_type,
+    out_config: *mut *mut msgbus_destination_config,
+) -> msgbus_result {
+    guard(|| {
+        let out_config = out(out_config, "out_config")?;
+        let config = DestinationConfig::new(destination_type(kind)?);
+        // SAFETY: checked by `out`.
+        unsafe { put(out_config, to_owned_handle(config)) };
+        Ok(())
+    })
+}
+
+/// Frees a configuration; NULL does nothing.
+///
+/// # Safety
+/// `config` is NULL or a configuration not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_free(config: *mut msgbus_destination_config) {
+    // SAFETY: per the contract.
+    guard_or((), || unsafe { free_handle(config) })
+}
+
+/// Changes one field of a configuration.
+unsafe fn update(
+    config: *mut msgbus_destination_config,
+    change: impl FnOnce(&mut DestinationConfig) -> Outcome,
+) -> msgbus_result {
+    // SAFETY: the exported callers' contract.
+    guard(|| change(unsafe { borrow_mut(config, "config") }?))
+}
+
+/// Bounds the queue to `max_queue_size` tasks (a parallel message takes one
+/// place per listener). 0 is refused.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_max_queue_size(
+    config: *mut msgbus_destination_config,
+    max_queue_size: usize,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            if max_queue_size == 0 {
+                return Err(Failure::new(
+                    MSGBUS_RESULT_INVALID_ARGUMENT,
+                    "max_queue_size is 0",
+                ));
+            }
+            c.max_queue_size = Some(max_queue_size);
+            Ok(())
+        })
+    }
+}
+
+/// Sets the worker pool sizes (ignored by serial destinations, which have
+/// one worker). Needs 1 <= core_size <= max_size.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_workers(
+    config: *mut msgbus_destination_config,
+    core_size: usize,
+    max_size: usize,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            if core_size == 0 || core_size > max_size {
+                return Err(Failure::new(
+                    MSGBUS_RESULT_INVALID_ARGUMENT,
+                    format!("workers {core_size}/{max_size}: need 1 <= core <= max"),
+                ));
+            }
+            (c.workers_core_size, c.workers_max_size) = (core_size, max_size);
+            Ok(())
+        })
+    }
+}
+
+/// Sets how long an idle worker above the core size lives.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_keep_alive(
+    config: *mut msgbus_destination_config,
+    keep_alive_ms: u64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            c.keep_alive = Duration::from_millis(keep_alive_ms);
+            Ok(())
+        })
+    }
+}
+
+/// Sets the rejection policy; `block_timeout_ms` is read only for
+/// MSGBUS_REJECTION_POLICY_BLOCK.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_rejection_policy(
+    config: *mut msgbus_destination_config,
+    policy: msgbus_rejection_policy,
+    block_timeout_ms: u64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            let policy = match policy {
+                MSGBUS_REJECTION_POLICY_DISCARD => RejectionPolicy::Discard,
+                MSGBUS_REJECTION_POLICY_CALLER_RUNS => RejectionPolicy::CallerRuns,
+                MSGBUS_REJECTION_POLICY_BLOCK => RejectionPolicy::Block {
+                    timeout: Duration::from_millis(block_timeout_ms),
+                },
+                other => {
+                    return Err(Failure::new(
+                        MSGBUS_RESULT_INVALID_ARGUMENT,
+                        format!("unknown rejection policy {other}"),
+                    ));
+                }
+            };
+            c.rejection_policy = policy;
+            Ok(())
+        })
+    }
+}

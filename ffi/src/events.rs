@@ -1,0 +1,106 @@
+//! Registration events for C event listeners.
+
+use std::ffi::{CString, c_char, c_void};
+
+use msgbus_core::{BusEvent, EventListenerId};
+
+use crate::boundary::*;
+use crate::bus::msgbus_bus;
+use crate::callback::{UserData, msgbus_free_fn};
+use crate::result::*;
+
+/// The kind of a registration event: one of the MSGBUS_EVENT_* constants.
+pub type msgbus_event_type = u32;
+pub const MSGBUS_EVENT_DESTINATION_ADDED: msgbus_event_type = 0;
+pub const MSGBUS_EVENT_DESTINATION_REMOVED: msgbus_event_type = 1;
+pub const MSGBUS_EVENT_LISTENER_REGISTERED: msgbus_event_type = 2;
+pub const MSGBUS_EVENT_LISTENER_UNREGISTERED: msgbus_event_type = 3;
+
+/// A registration event, borrowed for the call of an event listener.
+#[repr(C)]
+pub struct msgbus_event {
+    pub event_type: msgbus_event_type,
+    /// The destination name, NUL-terminated.
+    pub destination: *const c_char,
+    /// The listener concerned, for LISTENER_* events; 0 otherwise.
+    pub listener_id: u64,
+}
+
+/// An event listener, called in the thread that made the change, with no
+/// lock held: it may call back into the bus.
+pub type msgbus_event_listener_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const msgbus_event)>;
+
+/// Registers `callback` for the registration events of the whole bus
+/// (`destination` NULL) or of one destination name; `*out_id` gets its id.
+/// `user_data_free` (may be NULL) runs exactly once after the last possible
+/// call: on removal or when the bus is freed; not if this fails.
+///
+/// # Safety
+/// `bus` NULL or live; `destination` NULL or NUL-terminated; `callback` and
+/// `user_data_free` callable with `user_data` from any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_add_event_listener(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    callback: msgbus_event_listener_fn,
+    user_data: *mut c_void,
+    user_data_free: msgbus_free_fn,
+    out_id: *mut u64,
+) -> msgbus_result {
+    guard(|| {
+        let out_id = out(out_id, "out_id")?;
+        // SAFETY: per the contract.
+        let bus = unsafe { borrow(bus, "bus") }?;
+        let destination = if destination.is_null() {
+            None
+        } else {
+            // SAFETY: per the contract.
+            Some(unsafe { name(destination, "destination") }?)
+        };
+        let callback = callback
+            .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "callback is NULL"))?;
+        let user_data = UserData::new(user_data, user_data_free);
+        let id = bus.add_event_listener(destination, move |event| {
+            let (event_type, listener_id) = match event {
+                BusEvent::DestinationAdded { .. } => (MSGBUS_EVENT_DESTINATION_ADDED, 0),
+                BusEvent::DestinationRemoved { .. } => (MSGBUS_EVENT_DESTINATION_REMOVED, 0),
+                BusEvent::ListenerRegistered { listener, .. } => {
+                    (MSGBUS_EVENT_LISTENER_REGISTERED, listener.as_u64())
+                }
+                BusEvent::ListenerUnregistered { listener, .. } => {
+                    (MSGBUS_EVENT_LISTENER_UNREGISTERED, listener.as_u64())
+                }
+            };
+            let destination = CString::new(event.destination()).expect("names have no NUL byte");
+            let event = msgbus_event {
+                event_type,
+                destination: destination.as_ptr(),
+                listener_id,
+            };
+            // SAFETY: the registrant's callback; the event is borrowed for the call.
+            unsafe { callback(user_data.ptr(), &event) };
+        })?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_id, id.as_u64()) };
+        Ok(())
+    })
+}
+
+/// Removes an event listener; waits for its running calls (unless called
+/// from inside one) and calls its user_data_free.
+/// MSGBUS_RESULT_NO_SUCH_LISTENER for an unknown id.
+///
+/// # Safety
+/// `bus` NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_remove_event_listener(
+    bus: *const msgbus_bus,
+    id: u64,
+) -> msgbus_result {
+    guard(|| {
+        // SAFETY: per the contract.
+        let bus = unsafe { borrow(bus, "bus") }?;
+        Ok(bus.remove_event_listener(EventListenerId::from_u64(id))?)
+    })
+}

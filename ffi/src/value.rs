@@ -1,0 +1,368 @@
+//! msgbus_value: payloads, message values and responses.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+
+use msgbus_core::{Object, Value};
+
+use crate::boundary::*;
+use crate::callback::msgbus_free_fn;
+use crate::result::*;
+
+/// A value: null, bool, int64, double, UTF-8 string, bytes, or an opaque
+/// pointer. Owned values (from a msgbus_value_new_* function, _clone, or an
+/// owning out-parameter) are freed with msgbus_value_free. Borrowed values
+/// (from msgbus_message_payload or msgbus_message_get) belong to their
+/// message. A value is immutable, and may be read from any thread.
+pub struct msgbus_value {
+    _private: [u8; 0],
+}
+
+impl Castable for msgbus_value {
+    type Rust = Value;
+}
+
+/// What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
+pub type msgbus_value_kind = u32;
+pub const MSGBUS_VALUE_TYPE_NULL: msgbus_value_kind = 0;
+pub const MSGBUS_VALUE_TYPE_BOOL: msgbus_value_kind = 1;
+pub const MSGBUS_VALUE_TYPE_INT: msgbus_value_kind = 2;
+pub const MSGBUS_VALUE_TYPE_DOUBLE: msgbus_value_kind = 3;
+pub const MSGBUS_VALUE_TYPE_STRING: msgbus_value_kind = 4;
+pub const MSGBUS_VALUE_TYPE_BYTES: msgbus_value_kind = 5;
+/// A pointer made by msgbus_value_new_pointer.
+pub const MSGBUS_VALUE_TYPE_POINTER: msgbus_value_kind = 6;
+/// An opaque object of another language (for instance a Rust value); C
+/// cannot read it.
+pub const MSGBUS_VALUE_TYPE_OBJECT: msgbus_value_kind = 7;
+
+/// A C pointer with the function that frees it, freed with the last value
+/// that refers to it.
+struct CPointer {
+    ptr: *mut c_void,
+    free: msgbus_free_fn,
+}
+
+// SAFETY: msgbus_value_new_pointer documents that the pointer may be freed
+// on any thread; the bus itself never dereferences it.
+unsafe impl Send for CPointer {}
+unsafe impl Sync for CPointer {}
+
+impl Drop for CPointer {
+    fn drop(&mut self) {
+        if let Some(free) = self.free {
+            // SAFETY: the caller of msgbus_value_new_pointer provided both.
+            unsafe { free(self.ptr) };
+        }
+    }
+}
+
+/// A new null value. Never NULL (except after a panic). Free it with
+/// msgbus_value_free.
+#[unsafe(no_mangle)]
+pub extern "C" fn msgbus_value_new_null() -> *mut msgbus_value {
+    guard_or(ptr::null_mut(), || to_owned_handle(Value::Null))
+}
+
+/// A new bool value; as msgbus_value_new_null.
+#[unsafe(no_mangle)]
+pub extern "C" fn msgbus_value_new_bool(value: bool) -> *mut msgbus_value {
+    guard_or(ptr::null_mut(), || to_owned_handle(Value::Bool(value)))
+}
+
+/// A new 64-bit integer value; as msgbus_value_new_null.
+#[unsafe(no_mangle)]
+pub extern "C" fn msgbus_value_new_int(value: i64) -> *mut msgbus_value {
+    guard_or(ptr::null_mut(), || to_owned_handle(Value::Int(value)))
+}
+
+/// A new double value; as msgbus_value_new_null.
+#[unsafe(no_mangle)]
+pub extern "C" fn msgbus_value_new_double(value: f64) -> *mut msgbus_value {
+    guard_or(ptr::null_mut(), || to_owned_handle(Value::Double(value)))
+}
+
+/// A new string value copied from the `len` bytes at `text`, which must be
+/// UTF-8 and may contain NUL bytes; `text` may be NULL when `len` is 0.
+/// On success `*out_value` owns the new value.
+///
+/// # Safety
+/// `text` points to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_new_string(
+    text: *const c_char,
+    len: usize,
+    out_value: *mut *mut msgbus_value,
+) -> msgbus_result {
+    guard(|| {
+        let out_value = out(out_value, "out_value")?;
+        // SAFETY: per the contract.
+        let bytes = unsafe { byte_slice(text.cast(), len, "text") }?;
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Failure::new(
+                MSGBUS_RESULT_INVALID_ARGUMENT,
+                format!("text is not UTF-8: {e}"),
+            )
+        })?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_value, to_owned_handle(Value::String(text.into()))) };
+        Ok(())
+    })
+}
+
+/// A new bytes value copied from the `len` bytes at `data`; `data` may be
+/// NULL when `len` is 0. On success `*out_value` owns the new value.
+///
+/// # Safety
+/// `data` points to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_new_bytes(
+    data: *const u8,
+    len: usize,
+    out_value: *mut *mut msgbus_value,
+) -> msgbus_result {
+    guard(|| {
+        let out_value = out(out_value, "out_value")?;
+        // SAFETY: per the contract.
+        let bytes = unsafe { byte_slice(data, len, "data") }?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_value, to_owned_handle(Value::Bytes(bytes.into()))) };
+        Ok(())
+    })
+}
+
+/// A new value holding `pointer`, which the bus never dereferences.
+/// `pointer_free` (may be NULL) is called with it exactly once, on whichever
+/// thread drops the last value or message that refers to it. If this fails,
+/// `pointer_free` is not called. The pointer never leaves the process.
+///
+/// # Safety
+/// `pointer_free`, if not NULL, may be called with `pointer` on any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_new_pointer(
+    pointer: *mut c_void,
+    pointer_free: msgbus_free_fn,
+    out_value: *mut *mut msgbus_value,
+) -> msgbus_result {
+    guard(|| {
+        let out_value = out(out_value, "out_value")?;
+        if pointer.is_null() {
+            return Err(Failure::new(
+                MSGBUS_RESULT_NULL_PARAMETER,
+                "pointer is NULL",
+            ));
+        }
+        let object = Object::new(CPointer {
+            ptr: pointer,
+            free: pointer_free,
+        });
+        // SAFETY: checked by `out`.
+        unsafe { put(out_value, to_owned_handle(Value::Object(object))) };
+        Ok(())
+    })
+}
+
+/// Frees an owned value; NULL does nothing. Never pass a borrowed value.
+///
+/// # Safety
+/// `value` is NULL or an owned value not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_free(value: *mut msgbus_value) {
+    // SAFETY: per the contract.
+    guard_or((), || unsafe { free_handle(value) })
+}
+
+/// A new owned copy of `value` (strings, bytes and pointers are shared, not
+/// copied). NULL when `value` is NULL.
+///
+/// # Safety
+/// `value` is NULL or a live value.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_clone(value: *const msgbus_value) -> *mut msgbus_value {
+    guard_or(ptr::null_mut(), || {
+        // SAFETY: per the contract.
+        match unsafe { borrow(value, "value") } {
+            Ok(value) => to_owned_handle(value.clone()),
+            Err(_) => ptr::null_mut(),
+        }
+    })
+}
+
+/// The type of `value`; MSGBUS_VALUE_TYPE_NULL when `value` is NULL.
+///
+/// # Safety
+/// `value` is NULL or a live value.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_type(value: *const msgbus_value) -> msgbus_value_kind {
+    guard_or(MSGBUS_VALUE_TYPE_NULL, || {
+        // SAFETY: per the contract.
+        let Ok(value) = (unsafe { borrow(value, "value") }) else {
+            return MSGBUS_VALUE_TYPE_NULL;
+        };
+        match value {
+            Value::Null => MSGBUS_VALUE_TYPE_NULL,
+            Value::Bool(_) => MSGBUS_VALUE_TYPE_BOOL,
+            Value::Int(_) => MSGBUS_VALUE_TYPE_INT,
+            Value::Double(_) => MSGBUS_VALUE_TYPE_DOUBLE,
+            Value::String(_) => MSGBUS_VALUE_TYPE_STRING,
+            Value::Bytes(_) => MSGBUS_VALUE_TYPE_BYTES,
+            Value::Object(o) if o.downcast_ref::<CPointer>().is_some() => MSGBUS_VALUE_TYPE_POINTER,
+            Value::Object(_) => MSGBUS_VALUE_TYPE_OBJECT,
+        }
+    })
+}
+
+/// Reads a value of the type `read` accepts; MSGBUS_RESULT_WRONG_TYPE
+/// otherwise. Writes `*out_ptr` only on success.
+unsafe fn read<T>(
+    value: *const msgbus_value,
+    out_ptr: *mut T,
+    read: impl FnOnce(&Value) -> Option<T>,
+) -> msgbus_result {
+    guard(|| {
+        let out_ptr = out(out_ptr, "out")?;
+        // SAFETY: the exported callers' contract.
+        let value = unsafe { borrow(value, "value") }?;
+        let read = read(value).ok_or_else(|| {
+            Failure::new(
+                MSGBUS_RESULT_WRONG_TYPE,
+                format!("the value is {:?}", value.value_type()),
+            )
+        })?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_ptr, read) };
+        Ok(())
+    })
+}
+
+/// Reads a bool value.
+///
+/// # Safety
+/// `value` is NULL or a live value; `out_bool` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_bool(
+    value: *const msgbus_value,
+    out_bool: *mut bool,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe { read(value, out_bool, Value::as_bool) }
+}
+
+/// Reads an int value.
+///
+/// # Safety
+/// As msgbus_value_as_bool.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_int(
+    value: *const msgbus_value,
+    out_int: *mut i64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe { read(value, out_int, Value::as_int) }
+}
+
+/// Reads a double value.
+///
+/// # Safety
+/// As msgbus_value_as_bool.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_double(
+    value: *const msgbus_value,
+    out_double: *mut f64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe { read(value, out_double, Value::as_double) }
+}
+
+/// Reads a string value: `*out_text` points to its UTF-8 bytes followed by
+/// a NUL byte, `*out_len` (may be NULL) gets its length without the NUL.
+/// The text is borrowed from `value` and lives as long as it does.
+///
+/// # Safety
+/// `value` is NULL or a live value; out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_string(
+    value: *const msgbus_value,
+    out_text: *mut *const c_char,
+    out_len: *mut usize,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        read(value, out_text, |v| match v {
+            Value::String(t) => {
+                if !out_len.is_null() {
+                    out_len.write(t.len());
+                }
+                Some(t.as_bytes_with_nul().as_ptr().cast())
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Reads a bytes value: `*out_data` points to its bytes (borrowed from
+/// `value`; not NULL, even when empty) and `*out_len` gets their number.
+///
+/// # Safety
+/// As msgbus_value_as_string; `out_len` must not be NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_bytes(
+    value: *const msgbus_value,
+    out_data: *mut *const u8,
+    out_len: *mut usize,
+) -> msgbus_result {
+    if out_len.is_null() {
+        return guard(|| {
+            Err(Failure::new(
+                MSGBUS_RESULT_NULL_PARAMETER,
+                "out_len is NULL",
+            ))
+        });
+    }
+    // SAFETY: per the contract.
+    unsafe {
+        read(value, out_data, |v| {
+            let bytes = v.as_bytes()?;
+            out_len.write(bytes.len());
+            Some(bytes.as_ptr())
+        })
+    }
+}
+
+/// Reads a pointer value made by msgbus_value_new_pointer; the pointer still
+/// belongs to the value.
+///
+/// # Safety
+/// As msgbus_value_as_bool.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_pointer(
+    value: *const msgbus_value,
+    out_pointer: *mut *mut c_void,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        read(value, out_pointer, |v| {
+            Some(v.as_object()?.downcast_ref::<CPointer>()?.ptr)
+        })
+    }
+}
+
+/// The `len` bytes at `data`; NULL is allowed only when `len` is 0.
+///
+/// # Safety
+/// `data` points to `len` readable bytes.
+pub(crate) unsafe fn byte_slice<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a [u8]> {
+    match (data.is_null(), len) {
+        (true, 0) => Ok(&[]),
+        (true, _) => Err(Failure::new(
+            MSGBUS_RESULT_NULL_PARAMETER,
+            format!("{name} is NULL"),
+        )),
+        (false, len) if len > isize::MAX as usize => Err(Failure::new(
+            MSGBUS_RESULT_INVALID_ARGUMENT,
+            format!("{name}: length {len} is too large"),
+        )),
+        // SAFETY: per the contract.
+        (false, len) => Ok(unsafe { std::slice::from_raw_parts(data, len) }),
+    }
+}
