@@ -6,13 +6,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "msgbus.h"
 
-static int checks_passed, checks_failed;
+/* Atomic: listeners check from worker threads. */
+static atomic_int checks_passed, checks_failed;
 
 #define CHECK(cond)                                                          \
   do {                                                                       \
@@ -48,8 +50,9 @@ static int checks_passed, checks_failed;
   } while (0)
 
 static inline int finish(void) {
-  printf("%d passed, %d failed\n", checks_passed, checks_failed);
-  return checks_failed == 0 ? 0 : 1;
+  int passed = atomic_load(&checks_passed), failed = atomic_load(&checks_failed);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
 }
 
 /* A count-down latch. */
