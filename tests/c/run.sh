@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds every tests/c/test_*.c and runs it four ways: against the shared
 # library, against the static library, under ASan+UBSan (shared), and under
-# valgrind (shared, no ASan). Each program prints "N passed, M failed"; a
-# run that crashes, leaks or exits non-zero counts as one more failure.
-# Ends with one "N passed, M failed" line summing every run.
+# valgrind (shared, no ASan; with --fair-sched, without which threads that
+# spin-wait on each other crawl under valgrind's one-at-a-time scheduler).
+# Each program prints "N passed, M failed"; a run that crashes, leaks or
+# exits non-zero counts as one more failure. Ends with one
+# "N passed, M failed" line summing every run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 LIB=${LIB:-target/release}
@@ -55,7 +57,7 @@ for src in tests/c/test_*.c; do
   compile "$name-asan" "${CFLAGS[@]}" "${SANITIZE[@]}" "$src" "${SHARED[@]}" &&
     ASAN_OPTIONS=detect_leaks=1 run "$name-asan" "$OUT/$name-asan"
   [[ -x $OUT/$name-shared ]] &&
-    run "$name-valgrind" valgrind -q --leak-check=full --error-exitcode=99 \
+    run "$name-valgrind" valgrind -q --fair-sched=yes --leak-check=full --error-exitcode=99 \
       --suppressions=tests/c/valgrind.supp "$OUT/$name-shared"
 done
 echo "$passed passed, $failed failed"

@@ -123,7 +123,7 @@ int main(void) {
     /* Senders outrun the workers: block them rather than grow the queue. */
     msgbus_destination_config *config = NULL;
     CHECK_OK(msgbus_destination_config_new(types[t], &config));
-    CHECK_OK(msgbus_destination_config_set_max_queue_size(config, 1024));
+    CHECK_OK(msgbus_destination_config_set_max_queue_size(config, 64));
     CHECK_OK(msgbus_destination_config_set_rejection_policy(config, MSGBUS_REJECTION_POLICY_BLOCK, 60000));
     CHECK_OK(msgbus_bus_add_destination_with_config(bus, "acme/busy", config));
     msgbus_destination_config_free(config);
