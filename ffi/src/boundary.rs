@@ -196,3 +196,49 @@ pub(crate) unsafe fn put<T>(ptr: *mut T, value: T) {
     // SAFETY: per the contract.
     unsafe { ptr.write(value) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: msgbus_last_error_message never returns NULL.
+        unsafe { CStr::from_ptr(msgbus_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_result_code_and_a_message() {
+        assert_eq!(guard(|| panic!("boom")), MSGBUS_RESULT_PANIC);
+        assert_eq!(last_error(), "panic in libmsgbus: boom");
+        assert_eq!(guard_or(7, || panic!("{}", String::from("again"))), 7);
+        assert_eq!(last_error(), "panic in libmsgbus: again");
+    }
+
+    #[test]
+    fn failures_set_the_last_error_and_success_keeps_it() {
+        let code = guard(|| Err(Failure::new(MSGBUS_RESULT_CLOSED, "closed: acme/x")));
+        assert_eq!(code, MSGBUS_RESULT_CLOSED);
+        assert_eq!(guard(|| Ok(())), MSGBUS_RESULT_OK);
+        assert_eq!(last_error(), "closed: acme/x");
+    }
+
+    #[test]
+    fn text_arguments_are_checked() {
+        // SAFETY: literals are NUL-terminated.
+        unsafe {
+            assert!(
+                matches!(text(std::ptr::null(), "name"), Err(f) if f.code == MSGBUS_RESULT_NULL_PARAMETER)
+            );
+            assert!(
+                matches!(text(c"\xff".as_ptr(), "name"), Err(f) if f.code == MSGBUS_RESULT_INVALID_ARGUMENT)
+            );
+            assert!(
+                matches!(name(c"".as_ptr(), "name"), Err(f) if f.code == MSGBUS_RESULT_INVALID_ARGUMENT)
+            );
+            assert_eq!(optional_text(std::ptr::null(), "name").ok(), Some(None));
+            assert_eq!(name(c"acme/x".as_ptr(), "name").ok(), Some("acme/x"));
+        }
+    }
+}
