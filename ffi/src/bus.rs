@@ -5,7 +5,7 @@ use std::ptr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use msgbus_core::{DestinationConfig, ListenerId, MessageBus};
+use msgbus_core::{DestinationConfig, ListenerId, Message, MessageBus, Value};
 
 use crate::boundary::*;
 use crate::callback::{UserData, listener, msgbus_free_fn, msgbus_listener_fn};
@@ -97,6 +97,45 @@ unsafe fn with_bus(
 ) -> msgbus_result {
     // SAFETY: the exported callers' contract.
     guard(|| body(unsafe { borrow(bus, "bus") }?))
+}
+
+/// Writes the answer to a yes-or-no question about the destination `name`.
+unsafe fn answer(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    out_answer: *mut bool,
+    question: impl FnOnce(&MessageBus, &str) -> bool,
+) -> msgbus_result {
+    // SAFETY: the exported callers' contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_answer = out(out_answer, "out_has")?;
+            let name = crate::boundary::name(name, "name")?;
+            put(out_answer, question(bus, name));
+            Ok(())
+        })
+    }
+}
+
+/// Sends a copy of `message` in a way that answers with a value, and hands
+/// the caller that value through `out_value`.
+unsafe fn send_for_value(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    message: *const msgbus_message,
+    out_value: *mut *mut msgbus_value,
+    send: impl FnOnce(&MessageBus, &str, Message) -> msgbus_core::Result<Value>,
+) -> msgbus_result {
+    // SAFETY: the exported callers' contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_value = out(out_value, "out_response")?;
+            let destination = crate::boundary::name(destination, "destination")?;
+            let value = send(bus, destination, cloned(message)?)?;
+            put(out_value, to_owned_handle::<msgbus_value>(value));
+            Ok(())
+        })
+    }
 }
 
 /// Adds a destination of type `kind` with Liferay's defaults. Listeners
@@ -206,14 +245,7 @@ pub unsafe extern "C" fn msgbus_bus_has_destination(
     out_has: *mut bool,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe {
-        with_bus(bus, |bus| {
-            let out_has = out(out_has, "out_has")?;
-            let name = crate::boundary::name(name, "name")?;
-            put(out_has, bus.has_destination(name));
-            Ok(())
-        })
-    }
+    unsafe { answer(bus, name, out_has, MessageBus::has_destination) }
 }
 
 /// Calls `visitor` with each destination name, sorted, on this thread.
@@ -306,14 +338,7 @@ pub unsafe extern "C" fn msgbus_bus_has_listener(
     out_has: *mut bool,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe {
-        with_bus(bus, |bus| {
-            let out_has = out(out_has, "out_has")?;
-            let name = crate::boundary::name(name, "name")?;
-            put(out_has, bus.has_listener(name));
-            Ok(())
-        })
-    }
+    unsafe { answer(bus, name, out_has, MessageBus::has_listener) }
 }
 
 /// Asynchronous send of a copy of `message` (which stays the caller's):
@@ -355,19 +380,16 @@ pub unsafe extern "C" fn msgbus_bus_send_synchronous(
     timeout_ms: u64,
     out_response: *mut *mut msgbus_value,
 ) -> msgbus_result {
+    let timeout = Duration::from_millis(timeout_ms);
     // SAFETY: per the contract.
     unsafe {
-        with_bus(bus, |bus| {
-            let out_response = out(out_response, "out_response")?;
-            let destination = crate::boundary::name(destination, "destination")?;
-            let reply = bus.send_synchronous(
-                destination,
-                cloned(message)?,
-                Duration::from_millis(timeout_ms),
-            )?;
-            put(out_response, to_owned_handle::<msgbus_value>(reply));
-            Ok(())
-        })
+        send_for_value(
+            bus,
+            destination,
+            message,
+            out_response,
+            |bus, destination, message| bus.send_synchronous(destination, message, timeout),
+        )
     }
 }
 
@@ -387,13 +409,13 @@ pub unsafe extern "C" fn msgbus_bus_send_direct(
 ) -> msgbus_result {
     // SAFETY: per the contract.
     unsafe {
-        with_bus(bus, |bus| {
-            let out_response = out(out_response, "out_response")?;
-            let destination = crate::boundary::name(destination, "destination")?;
-            let response = bus.send_direct(destination, cloned(message)?)?;
-            put(out_response, to_owned_handle::<msgbus_value>(response));
-            Ok(())
-        })
+        send_for_value(
+            bus,
+            destination,
+            message,
+            out_response,
+            MessageBus::send_direct,
+        )
     }
 }
 
