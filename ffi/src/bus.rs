@@ -190,11 +190,7 @@ pub unsafe extern "C" fn msgbus_bus_add_destination_with_config(
     config: *const msgbus_destination_config,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe {
-        with_config(bus, name, config, |bus, name, config| {
-            bus.add_destination_with_config(name, config)
-        })
-    }
+    unsafe { with_config(bus, name, config, MessageBus::add_destination_with_config) }
 }
 
 /// Adds a destination, or replaces the one named `name`: its listeners
@@ -209,11 +205,7 @@ pub unsafe extern "C" fn msgbus_bus_replace_destination(
     config: *const msgbus_destination_config,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe {
-        with_config(bus, name, config, |bus, name, config| {
-            bus.replace_destination(name, config)
-        })
-    }
+    unsafe { with_config(bus, name, config, MessageBus::replace_destination) }
 }
 
 /// Removes a destination. Its queued messages are still delivered; its
