@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
-	check-symbols test-c test-header test-install install clean
+	check-symbols test-c test-cpp test-header test-install install clean
 
 all: test
 
@@ -21,7 +21,7 @@ demo:
 	$(CARGO) run --quiet -p msgbus --example seed
 
 ## Everything CI checks; the C tests' summary line comes last.
-test: lint test-rust check-header check-symbols test-header test-install test-c
+test: lint test-rust check-header check-symbols test-header test-install test-cpp test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -69,6 +69,15 @@ test-header: c-deps
 test-c: c-deps ffi
 	LIB=$(LIB) tests/c/run.sh
 
+## The C++ wrapper: the header alone, then its tests under ASan+UBSan.
+test-cpp: c-deps ffi
+	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ bindings/cpp/msgbus.hpp
+	mkdir -p target/cpp-tests
+	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -Ibindings/cpp -g -pthread \
+	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  tests/cpp/test_wrapper.cpp -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB) -o target/cpp-tests/test_wrapper
+	target/cpp-tests/test_wrapper
+
 ## make install into a temporary prefix, then a program built with pkg-config.
 test-install: c-deps ffi
 	@prefix=$$(mktemp -d) && \
@@ -76,12 +85,12 @@ test-install: c-deps ffi
 	PKG_CONFIG_PATH=$$prefix/lib/pkgconfig cc -std=c11 -Wall -Werror tests/c/installed.c \
 	  $$(PKG_CONFIG_PATH=$$prefix/lib/pkgconfig pkg-config --cflags --libs msgbus) \
 	  -Wl,-rpath,$$prefix/lib -o $$prefix/installed && $$prefix/installed && \
-	test -L $$prefix/lib/libmsgbus.so.$(ABI) && rm -rf $$prefix
+	test -L $$prefix/lib/libmsgbus.so.$(ABI) && test -f $$prefix/include/msgbus.hpp && rm -rf $$prefix
 
-## Installs the libraries (with SONAME symlinks), the header and msgbus.pc.
+## Installs the libraries (with SONAME symlinks), the C and C++ headers and msgbus.pc.
 install: ffi
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 644 include/msgbus.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/msgbus.h bindings/cpp/msgbus.hpp $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(LIB)/libmsgbus.so $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(VERSION)
 	ln -sf libmsgbus.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(ABI)
 	ln -sf libmsgbus.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so

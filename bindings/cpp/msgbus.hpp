@@ -1,0 +1,465 @@
+// msgbus.hpp: a header-only C++17 wrapper over libmsgbus (msgbus.h).
+//
+// Owning classes (Bus, Message, Value, DestinationConfig) are move-only and
+// free their C object once. MessageRef and ValueRef are borrowed views,
+// valid as long as what they view. Listeners are any callable; the wrapper
+// owns it through the C user_data and frees it through user_data_free.
+// Registration objects (Listener, EventListener) unregister on destruction
+// and must not outlive their Bus; release() keeps the listener for the
+// bus's lifetime. Failures throw msgbus::Error (TimeoutError for timeouts);
+// no C++ exception ever crosses into the library.
+#ifndef MSGBUS_HPP
+#define MSGBUS_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "msgbus.h"
+
+namespace msgbus {
+
+/// A failed call: its msgbus_result and the library's detail message.
+class Error : public std::exception {
+ public:
+  Error(msgbus_result code, std::string message) : code_(code), message_(std::move(message)) {}
+  msgbus_result code() const noexcept { return code_; }
+  const char *what() const noexcept override { return message_.c_str(); }
+
+ private:
+  msgbus_result code_;
+  std::string message_;
+};
+
+/// No reply in time (MSGBUS_RESULT_TIMEOUT).
+class TimeoutError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+
+inline void check(msgbus_result code) {
+  if (code == MSGBUS_RESULT_OK) return;
+  std::string message = std::string(msgbus_result_str(code)) + ": " + msgbus_last_error_message();
+  if (code == MSGBUS_RESULT_TIMEOUT) throw TimeoutError(code, std::move(message));
+  throw Error(code, std::move(message));
+}
+
+/// Owns a C object; frees it with Free, once.
+template <typename T, void (*Free)(T *)>
+struct Deleter {
+  void operator()(T *p) const noexcept { Free(p); }
+};
+
+template <typename T, void (*Free)(T *)>
+using Owned = std::unique_ptr<T, Deleter<T, Free>>;
+
+}  // namespace detail
+
+enum class ValueType : uint32_t {
+  Null = MSGBUS_VALUE_TYPE_NULL,
+  Bool = MSGBUS_VALUE_TYPE_BOOL,
+  Int = MSGBUS_VALUE_TYPE_INT,
+  Double = MSGBUS_VALUE_TYPE_DOUBLE,
+  String = MSGBUS_VALUE_TYPE_STRING,
+  Bytes = MSGBUS_VALUE_TYPE_BYTES,
+  Pointer = MSGBUS_VALUE_TYPE_POINTER,
+  Object = MSGBUS_VALUE_TYPE_OBJECT,
+};
+
+/// Read access shared by Value and ValueRef.
+template <typename Derived>
+class ValueReader {
+ public:
+  ValueType type() const { return static_cast<ValueType>(msgbus_value_type(raw())); }
+  bool is_null() const { return type() == ValueType::Null; }
+  bool as_bool() const { return read<bool>(msgbus_value_as_bool); }
+  int64_t as_int() const { return read<int64_t>(msgbus_value_as_int); }
+  double as_double() const { return read<double>(msgbus_value_as_double); }
+  /// Borrowed from the value.
+  std::string_view as_string() const {
+    const char *text = nullptr;
+    size_t len = 0;
+    detail::check(msgbus_value_as_string(raw(), &text, &len));
+    return {text, len};
+  }
+  /// Copied out of the value.
+  std::vector<uint8_t> as_bytes() const {
+    const uint8_t *data = nullptr;
+    size_t len = 0;
+    detail::check(msgbus_value_as_bytes(raw(), &data, &len));
+    return {data, data + len};
+  }
+  void *as_pointer() const { return read<void *>(msgbus_value_as_pointer); }
+
+ private:
+  const msgbus_value *raw() const { return static_cast<const Derived *>(this)->capi(); }
+  template <typename T>
+  T read(msgbus_result (*get)(const msgbus_value *, T *)) const {
+    T out{};
+    detail::check(get(raw(), &out));
+    return out;
+  }
+};
+
+/// A borrowed value (a message's payload or one of its values).
+class ValueRef : public ValueReader<ValueRef> {
+ public:
+  explicit ValueRef(const msgbus_value *value) : value_(value) {}
+  const msgbus_value *capi() const { return value_; }
+
+ private:
+  const msgbus_value *value_;
+};
+
+/// An owned value.
+class Value : public ValueReader<Value> {
+ public:
+  Value() : Value(msgbus_value_new_null()) {}
+  Value(std::nullptr_t) : Value() {}
+  Value(bool v) : Value(msgbus_value_new_bool(v)) {}
+  Value(int v) : Value(msgbus_value_new_int(v)) {}
+  Value(int64_t v) : Value(msgbus_value_new_int(v)) {}
+  Value(double v) : Value(msgbus_value_new_double(v)) {}
+  Value(std::string_view text) : Value(make([&](msgbus_value **out) {
+    return msgbus_value_new_string(text.data(), text.size(), out);
+  })) {}
+  Value(const char *text) : Value(std::string_view(text)) {}
+  static Value bytes(const std::vector<uint8_t> &data) {
+    return Value(make([&](msgbus_value **out) { return msgbus_value_new_bytes(data.data(), data.size(), out); }));
+  }
+  /// Takes ownership of a C value.
+  explicit Value(msgbus_value *value) : value_(value) {
+    if (!value_) throw Error(MSGBUS_RESULT_PANIC, "libmsgbus returned no value");
+  }
+  Value clone() const { return Value(msgbus_value_clone(capi())); }
+  ValueRef ref() const { return ValueRef(capi()); }
+  const msgbus_value *capi() const { return value_.get(); }
+  /// Gives up ownership: the caller frees it with msgbus_value_free.
+  msgbus_value *capi_release() { return value_.release(); }
+
+ private:
+  template <typename F>
+  static msgbus_value *make(F f) {
+    msgbus_value *out = nullptr;
+    detail::check(f(&out));
+    return out;
+  }
+  detail::Owned<msgbus_value, msgbus_value_free> value_;
+};
+
+/// Read access shared by Message and MessageRef.
+template <typename Derived>
+class MessageReader {
+ public:
+  ValueRef payload() const { return ValueRef(msgbus_message_payload(raw())); }
+  std::optional<ValueRef> get(const std::string &key) const {
+    const msgbus_value *value = nullptr;
+    msgbus_result code = msgbus_message_get(raw(), key.c_str(), &value);
+    if (code == MSGBUS_RESULT_NOT_FOUND) return std::nullopt;
+    detail::check(code);
+    return ValueRef(value);
+  }
+  bool contains(const std::string &key) const {
+    bool has = false;
+    detail::check(msgbus_message_contains(raw(), key.c_str(), &has));
+    return has;
+  }
+  std::optional<std::string_view> destination_name() const { return text(msgbus_message_destination_name(raw())); }
+  std::optional<std::string_view> response_destination_name() const {
+    return text(msgbus_message_response_destination_name(raw()));
+  }
+  std::optional<std::string_view> response_id() const { return text(msgbus_message_response_id(raw())); }
+  Value response() const {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_message_response(raw(), &out));
+    return Value(out);
+  }
+  /// Sets the response slot (how a listener answers a direct send).
+  void set_response(const Value &value) const { detail::check(msgbus_message_set_response(raw(), value.capi())); }
+
+ private:
+  const msgbus_message *raw() const { return static_cast<const Derived *>(this)->capi(); }
+  static std::optional<std::string_view> text(const char *s) {
+    return s ? std::optional<std::string_view>(s) : std::nullopt;
+  }
+};
+
+/// The message a listener receives, borrowed for the call.
+class MessageRef : public MessageReader<MessageRef> {
+ public:
+  explicit MessageRef(const msgbus_message *message) : message_(message) {}
+  const msgbus_message *capi() const { return message_; }
+
+ private:
+  const msgbus_message *message_;
+};
+
+/// An owned message.
+class Message : public MessageReader<Message> {
+ public:
+  Message() : message_(msgbus_message_new()) {
+    if (!message_) throw Error(MSGBUS_RESULT_PANIC, "libmsgbus returned no message");
+  }
+  explicit Message(const Value &payload) : Message() { set_payload(payload); }
+  /// A copy of a borrowed message, to keep beyond a listener call.
+  explicit Message(MessageRef borrowed) : message_(msgbus_message_clone(borrowed.capi())) {}
+  Message clone() const { return Message(MessageRef(capi())); }
+
+  Message &set_payload(const Value &value) {
+    detail::check(msgbus_message_set_payload(message_.get(), value.capi()));
+    return *this;
+  }
+  Message &put(const std::string &key, const Value &value) {
+    detail::check(msgbus_message_put(message_.get(), key.c_str(), value.capi()));
+    return *this;
+  }
+  bool remove(const std::string &key) {
+    msgbus_result code = msgbus_message_remove(message_.get(), key.c_str());
+    if (code == MSGBUS_RESULT_NOT_FOUND) return false;
+    detail::check(code);
+    return true;
+  }
+  Message &set_response_destination_name(const std::string &name) {
+    detail::check(msgbus_message_set_response_destination_name(message_.get(), name.c_str()));
+    return *this;
+  }
+  const msgbus_message *capi() const { return message_.get(); }
+
+ private:
+  detail::Owned<msgbus_message, msgbus_message_free> message_;
+};
+
+enum class DestinationType : uint32_t {
+  Serial = MSGBUS_DESTINATION_TYPE_SERIAL,
+  Parallel = MSGBUS_DESTINATION_TYPE_PARALLEL,
+  Synchronous = MSGBUS_DESTINATION_TYPE_SYNCHRONOUS,
+};
+
+enum class RejectionPolicy : uint32_t {
+  Discard = MSGBUS_REJECTION_POLICY_DISCARD,
+  CallerRuns = MSGBUS_REJECTION_POLICY_CALLER_RUNS,
+  Block = MSGBUS_REJECTION_POLICY_BLOCK,
+};
+
+/// A destination's configuration, with Liferay's defaults.
+class DestinationConfig {
+ public:
+  explicit DestinationConfig(DestinationType type) {
+    msgbus_destination_config *out = nullptr;
+    detail::check(msgbus_destination_config_new(static_cast<msgbus_destination_type>(type), &out));
+    config_.reset(out);
+  }
+  DestinationConfig &max_queue_size(size_t size) {
+    detail::check(msgbus_destination_config_set_max_queue_size(config_.get(), size));
+    return *this;
+  }
+  DestinationConfig &workers(size_t core, size_t max) {
+    detail::check(msgbus_destination_config_set_workers(config_.get(), core, max));
+    return *this;
+  }
+  DestinationConfig &keep_alive(std::chrono::milliseconds keep_alive) {
+    detail::check(msgbus_destination_config_set_keep_alive(config_.get(), static_cast<uint64_t>(keep_alive.count())));
+    return *this;
+  }
+  DestinationConfig &rejection_policy(RejectionPolicy policy,
+                                      std::chrono::milliseconds block_timeout = std::chrono::milliseconds(0)) {
+    detail::check(msgbus_destination_config_set_rejection_policy(
+        config_.get(), static_cast<msgbus_rejection_policy>(policy), static_cast<uint64_t>(block_timeout.count())));
+    return *this;
+  }
+  const msgbus_destination_config *capi() const { return config_.get(); }
+
+ private:
+  detail::Owned<msgbus_destination_config, msgbus_destination_config_free> config_;
+};
+
+using Statistics = msgbus_destination_statistics;
+
+/// A registration that undoes itself on destruction unless released.
+/// Must not outlive its Bus.
+template <msgbus_result (*Remove)(const msgbus_bus *, uint64_t)>
+class Registration {
+ public:
+  Registration(const msgbus_bus *bus, uint64_t id) : bus_(bus), id_(id) {}
+  Registration(Registration &&other) noexcept : bus_(std::exchange(other.bus_, nullptr)), id_(other.id_) {}
+  Registration &operator=(Registration &&other) noexcept {
+    if (this != &other) {
+      reset();
+      bus_ = std::exchange(other.bus_, nullptr);
+      id_ = other.id_;
+    }
+    return *this;
+  }
+  Registration(const Registration &) = delete;
+  Registration &operator=(const Registration &) = delete;
+  ~Registration() { reset(); }
+
+  uint64_t id() const { return id_; }
+  /// Keeps the registration for the bus's lifetime.
+  uint64_t release() {
+    bus_ = nullptr;
+    return id_;
+  }
+  /// Unregisters now (waiting for running calls, unless called from one).
+  void reset() {
+    if (bus_) Remove(std::exchange(bus_, nullptr), id_);
+  }
+
+ private:
+  const msgbus_bus *bus_;
+  uint64_t id_;
+};
+
+using Listener = Registration<msgbus_bus_unregister_listener>;
+using EventListener = Registration<msgbus_bus_remove_event_listener>;
+
+namespace detail {
+
+template <typename F>
+void delete_callable(void *user_data) {
+  delete static_cast<F *>(user_data);
+}
+
+template <typename F>
+msgbus_result call_listener(void *user_data, const msgbus_message *message) noexcept {
+  try {
+    (*static_cast<F *>(user_data))(MessageRef(message));
+    return MSGBUS_RESULT_OK;
+  } catch (...) {
+    return MSGBUS_RESULT_LISTENER_FAILED;
+  }
+}
+
+template <typename F>
+void call_event_listener(void *user_data, const msgbus_event *event) noexcept {
+  try {
+    (*static_cast<F *>(user_data))(*event);
+  } catch (...) {
+    // An event listener has no way to report a failure; the bus goes on.
+  }
+}
+
+/// Registers a heap copy of `f`; the library frees it after its last call.
+template <typename F, typename Register>
+uint64_t register_callable(F &&f, Register registration) {
+  using Callable = std::decay_t<F>;
+  auto owned = std::make_unique<Callable>(std::forward<F>(f));
+  uint64_t id = 0;
+  check(registration(owned.get(), &delete_callable<Callable>, &id));
+  owned.release();  // now the library's, freed through delete_callable
+  return id;
+}
+
+}  // namespace detail
+
+/// A message bus. Move-only; destroying the last handle of a bus made by
+/// Bus() shuts it down gracefully. Bus::default_bus() is the process-wide bus.
+class Bus {
+ public:
+  Bus() {
+    msgbus_bus *out = nullptr;
+    detail::check(msgbus_bus_new(&out));
+    bus_.reset(out);
+  }
+  /// The process-wide bus; destroying this handle does nothing.
+  static Bus default_bus() { return Bus(msgbus_default_bus()); }
+
+  void add_destination(const std::string &name, DestinationType type) {
+    detail::check(msgbus_bus_add_destination(capi(), name.c_str(), static_cast<msgbus_destination_type>(type)));
+  }
+  void add_destination(const std::string &name, const DestinationConfig &config) {
+    detail::check(msgbus_bus_add_destination_with_config(capi(), name.c_str(), config.capi()));
+  }
+  void replace_destination(const std::string &name, const DestinationConfig &config) {
+    detail::check(msgbus_bus_replace_destination(capi(), name.c_str(), config.capi()));
+  }
+  void remove_destination(const std::string &name) { detail::check(msgbus_bus_remove_destination(capi(), name.c_str())); }
+  bool has_destination(const std::string &name) const {
+    bool has = false;
+    detail::check(msgbus_bus_has_destination(capi(), name.c_str(), &has));
+    return has;
+  }
+  bool has_listener(const std::string &name) const {
+    bool has = false;
+    detail::check(msgbus_bus_has_listener(capi(), name.c_str(), &has));
+    return has;
+  }
+  std::vector<std::string> destination_names() const {
+    std::vector<std::string> names;
+    detail::check(msgbus_bus_destination_names(
+        capi(), [](void *out, const char *name) { static_cast<std::vector<std::string> *>(out)->emplace_back(name); },
+        &names));
+    return names;
+  }
+
+  /// Registers `f`, called as f(MessageRef) on worker threads; a throw is a
+  /// failure (logged and counted).
+  template <typename F>
+  [[nodiscard]] Listener register_listener(const std::string &destination, F &&f) {
+    using Callable = std::decay_t<F>;
+    uint64_t id = detail::register_callable(std::forward<F>(f), [&](void *data, msgbus_free_fn free, uint64_t *out) {
+      return msgbus_bus_register_listener(capi(), destination.c_str(), &detail::call_listener<Callable>, data, free,
+                                          out);
+    });
+    return Listener(capi(), id);
+  }
+
+  /// Registers `f`, called as f(const msgbus_event &) for the events of the
+  /// whole bus (no destination) or of one destination.
+  template <typename F>
+  [[nodiscard]] EventListener add_event_listener(F &&f, const std::optional<std::string> &destination = std::nullopt) {
+    using Callable = std::decay_t<F>;
+    const char *name = destination ? destination->c_str() : nullptr;
+    uint64_t id = detail::register_callable(std::forward<F>(f), [&](void *data, msgbus_free_fn free, uint64_t *out) {
+      return msgbus_bus_add_event_listener(capi(), name, &detail::call_event_listener<Callable>, data, free, out);
+    });
+    return EventListener(capi(), id);
+  }
+
+  void send(const std::string &destination, const Message &message) {
+    detail::check(msgbus_bus_send(capi(), destination.c_str(), message.capi()));
+  }
+  /// Default synchronous send: the reply's payload; TimeoutError after `timeout`.
+  Value send_synchronous(const std::string &destination, const Message &message,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_bus_send_synchronous(capi(), destination.c_str(), message.capi(),
+                                              static_cast<uint64_t>(timeout.count()), &out));
+    return Value(out);
+  }
+  /// Direct synchronous send: the response the last listener set.
+  Value send_direct(const std::string &destination, const Message &message) {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_bus_send_direct(capi(), destination.c_str(), message.capi(), &out));
+    return Value(out);
+  }
+  void reply(MessageRef request, const Value &payload) {
+    detail::check(msgbus_bus_reply(capi(), request.capi(), payload.capi()));
+  }
+  Statistics statistics(const std::string &destination) const {
+    Statistics out{};
+    detail::check(msgbus_bus_destination_statistics(capi(), destination.c_str(), &out));
+    return out;
+  }
+  void shutdown(bool force = false, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    detail::check(msgbus_bus_shutdown(capi(), force, timeout ? static_cast<uint64_t>(timeout->count()) : MSGBUS_WAIT_FOREVER));
+  }
+
+  const msgbus_bus *capi() const { return bus_.get(); }
+
+ private:
+  explicit Bus(msgbus_bus *bus) : bus_(bus) {}
+  detail::Owned<msgbus_bus, msgbus_bus_free> bus_;
+};
+
+}  // namespace msgbus
+
+#endif
