@@ -82,8 +82,13 @@ pub extern "C" fn msgbus_last_error_message() -> *const c_char {
     LAST_ERROR.with(|last| last.borrow().as_ptr())
 }
 
-fn null(name: &str) -> Failure {
+pub(crate) fn null(name: &str) -> Failure {
     Failure::new(MSGBUS_RESULT_NULL_PARAMETER, format!("{name} is NULL"))
+}
+
+/// A function-pointer (or other optional) argument that must be given.
+pub(crate) fn required<T>(arg: Option<T>, name: &str) -> Outcome<T> {
+    arg.ok_or_else(|| null(name))
 }
 
 /// A C handle whose pointer is really a pointer to `Rust`.

@@ -253,8 +253,7 @@ pub unsafe extern "C" fn msgbus_bus_destination_names(
     // SAFETY: per the contract.
     unsafe {
         with_bus(bus, |bus| {
-            let visitor = visitor
-                .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "visitor is NULL"))?;
+            let visitor = required(visitor, "visitor")?;
             for name in bus.destination_names() {
                 let name = std::ffi::CString::new(name).expect("names have no NUL byte");
                 visitor(user_data, name.as_ptr());
@@ -287,8 +286,7 @@ pub unsafe extern "C" fn msgbus_bus_register_listener(
         with_bus(bus, |bus| {
             let out_id = out(out_id, "out_id")?;
             let name = crate::boundary::name(name, "name")?;
-            let callback = callback
-                .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "callback is NULL"))?;
+            let callback = required(callback, "callback")?;
             let id = bus.register_listener(
                 name,
                 listener(callback, UserData::new(user_data, user_data_free)),

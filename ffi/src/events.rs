@@ -58,8 +58,7 @@ pub unsafe extern "C" fn msgbus_bus_add_event_listener(
             // SAFETY: per the contract.
             Some(unsafe { name(destination, "destination") }?)
         };
-        let callback = callback
-            .ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "callback is NULL"))?;
+        let callback = required(callback, "callback")?;
         let user_data = UserData::new(user_data, user_data_free);
         let id = bus.add_event_listener(destination, move |event| {
             let (event_type, listener_id) = match event {

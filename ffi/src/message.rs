@@ -237,8 +237,7 @@ pub unsafe extern "C" fn msgbus_message_for_each_value(
     guard(|| {
         // SAFETY: per the contract.
         let message = unsafe { borrow(message, "message") }?;
-        let visitor =
-            visitor.ok_or_else(|| Failure::new(MSGBUS_RESULT_NULL_PARAMETER, "visitor is NULL"))?;
+        let visitor = required(visitor, "visitor")?;
         for (key, value) in message.values() {
             // SAFETY: the caller's visitor; key and value borrowed for the call.
             unsafe { visitor(user_data, c_text(key), to_handle::<msgbus_value>(value)) };

@@ -147,10 +147,7 @@ pub unsafe extern "C" fn msgbus_value_new_pointer(
     guard(|| {
         let out_value = out(out_value, "out_value")?;
         if pointer.is_null() {
-            return Err(Failure::new(
-                MSGBUS_RESULT_NULL_PARAMETER,
-                "pointer is NULL",
-            ));
+            return Err(null("pointer"));
         }
         let object = Object::new(CPointer {
             ptr: pointer,
@@ -312,12 +309,7 @@ pub unsafe extern "C" fn msgbus_value_as_bytes(
     out_len: *mut usize,
 ) -> msgbus_result {
     if out_len.is_null() {
-        return guard(|| {
-            Err(Failure::new(
-                MSGBUS_RESULT_NULL_PARAMETER,
-                "out_len is NULL",
-            ))
-        });
+        return guard(|| Err(null("out_len")));
     }
     // SAFETY: per the contract.
     unsafe {
@@ -354,10 +346,7 @@ pub unsafe extern "C" fn msgbus_value_as_pointer(
 pub(crate) unsafe fn byte_slice<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a [u8]> {
     match (data.is_null(), len) {
         (true, 0) => Ok(&[]),
-        (true, _) => Err(Failure::new(
-            MSGBUS_RESULT_NULL_PARAMETER,
-            format!("{name} is NULL"),
-        )),
+        (true, _) => Err(null(name)),
         (false, len) if len > isize::MAX as usize => Err(Failure::new(
             MSGBUS_RESULT_INVALID_ARGUMENT,
             format!("{name}: length {len} is too large"),
