@@ -100,12 +100,6 @@ impl From<String> for Text {
     }
 }
 
-impl From<&Text> for Text {
-    fn from(text: &Text) -> Self {
-        text.clone()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
