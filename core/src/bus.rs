@@ -13,6 +13,7 @@ use crate::config::{DestinationConfig, DestinationType};
 use crate::destination::{Destination, current_worker_bus};
 use crate::error::{Error, ListenerError, Result, check_name};
 use crate::events::{BusEvent, EventHub, EventListenerId};
+use crate::hooks::{NoHooks, ThreadHooks};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
 use crate::reply::{PendingReply, Replies};
@@ -62,6 +63,7 @@ struct Inner {
     replies: Arc<Replies>,
     shut_down: AtomicBool,
     next_id: AtomicU64,
+    hooks: Arc<dyn ThreadHooks>,
 }
 
 #[derive(Default)]
@@ -98,6 +100,13 @@ impl Default for MessageBus {
 impl MessageBus {
     /// A new bus with its built-in `msgbus/default_response` destination.
     pub fn new() -> Self {
+        MessageBus::with_hooks(Arc::new(NoHooks))
+    }
+
+    /// A new bus whose workers run their batches, and whose senders wait,
+    /// through `hooks` (for a runtime with a global lock; see
+    /// [`ThreadHooks`]).
+    pub fn with_hooks(hooks: Arc<dyn ThreadHooks>) -> Self {
         let bus = MessageBus {
             inner: Arc::new(Inner {
                 id: NEXT_BUS_ID.fetch_add(1, Relaxed),
@@ -107,6 +116,7 @@ impl MessageBus {
                 replies: Replies::new(),
                 shut_down: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
+                hooks,
             }),
         };
         bus.add_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Synchronous)
@@ -164,6 +174,7 @@ impl MessageBus {
                 name.clone(),
                 config,
                 inner.id,
+                inner.hooks.clone(),
                 list,
                 old.clone(),
             ));

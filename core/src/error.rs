@@ -54,17 +54,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerError {
     message: String,
+    reported: bool,
 }
 
 impl ListenerError {
     pub fn new(message: impl Into<String>) -> Self {
         ListenerError {
             message: message.into(),
+            reported: false,
         }
+    }
+
+    /// The same failure, marked as already reported by the listener (the
+    /// Python binding logs an exception with its traceback): the bus
+    /// counts it but does not log it again.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    pub fn is_reported(&self) -> bool {
+        self.reported
     }
 }
 

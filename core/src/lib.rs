@@ -31,6 +31,7 @@ mod destination;
 mod error;
 mod events;
 mod gate;
+mod hooks;
 mod listener;
 mod message;
 mod reply;
@@ -48,6 +49,7 @@ pub use config::{
 pub use default_bus::default_bus;
 pub use error::{Error, ListenerError, Result};
 pub use events::{BusEvent, EventListenerFn, EventListenerId};
+pub use hooks::ThreadHooks;
 pub use listener::{ListenerFn, ListenerId};
 pub use message::Message;
 pub use reply::PendingReply;

@@ -64,8 +64,8 @@ impl Listener {
         }
     }
 
-    /// Calls the listener; an `Err` or a panic is logged and reported as
-    /// [`Call::Failed`].
+    /// Calls the listener; an `Err` or a panic is logged (unless the
+    /// listener reported it itself) and returned as [`Call::Failed`].
     pub(crate) fn call(&self, destination: &str, message: &Message) -> Call {
         let outcome = self
             .callback
@@ -76,7 +76,9 @@ impl Listener {
             Some(Ok(Err(error))) => error,
             Some(Err(panic)) => ListenerError::new(format!("panicked: {}", panic_text(&*panic))),
         };
-        log::error!("{} on {destination} failed: {error}", self.id);
+        if !error.is_reported() {
+            log::error!("{} on {destination} failed: {error}", self.id);
+        }
         Call::Failed(error)
     }
 

@@ -21,8 +21,15 @@ use crate::message::Message;
 use crate::text::Text;
 use crate::value::Value;
 
+/// Where a reply goes: to a sender that waits on the channel, or to a
+/// callback (see [`PendingReply::on_reply`]).
+enum Waiter {
+    Channel(Sender<Value>),
+    Callback(Box<dyn FnOnce(Value) + Send>),
+}
+
 pub(crate) struct Replies {
-    waiting: Mutex<HashMap<Text, Sender<Value>>>,
+    waiting: Mutex<HashMap<Text, Waiter>>,
     /// Random per bus, so ids do not repeat across buses or processes.
     prefix: u64,
     next: AtomicU64,
@@ -41,7 +48,7 @@ impl Replies {
     pub(crate) fn expect(self: &Arc<Self>) -> PendingReply {
         let id: Text = format!("{:016x}-{:x}", self.prefix, self.next.fetch_add(1, Relaxed)).into();
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.waiting.lock().insert(id.clone(), tx);
+        self.waiting.lock().insert(id.clone(), Waiter::Channel(tx));
         PendingReply {
             id,
             rx,
@@ -60,9 +67,13 @@ impl Replies {
             let waiter = reply
                 .response_id()
                 .and_then(|id| replies.waiting.lock().remove(id));
-            if let Some(waiter) = waiter {
+            match waiter {
                 // Capacity 1 and removed from the map: this send cannot block.
-                let _ = waiter.try_send(reply.payload().clone());
+                Some(Waiter::Channel(tx)) => {
+                    let _ = tx.try_send(reply.payload().clone());
+                }
+                Some(Waiter::Callback(f)) => f(reply.payload().clone()),
+                None => {}
             }
             Ok(())
         }
@@ -97,6 +108,26 @@ impl PendingReply {
     /// The reply's payload if it has arrived.
     pub fn try_take(&self) -> Option<Value> {
         self.rx.try_recv().ok()
+    }
+
+    /// Hands the reply's payload to `f` instead of keeping it for
+    /// [`wait`](Self::wait): `f` runs in the thread that delivers the
+    /// reply, or in this one, now, if the reply is already here (and was
+    /// not taken). Dropping the handle before the reply cancels `f`. For
+    /// event loops (the Python binding's `asyncio` requests).
+    pub fn on_reply(&self, f: impl FnOnce(Value) + Send + 'static) {
+        {
+            let mut waiting = self.replies.waiting.lock();
+            if let Some(waiter) = waiting.get_mut(&self.id) {
+                *waiter = Waiter::Callback(Box::new(f));
+                return;
+            }
+        }
+        // The router took the channel out of the map: its payload is in
+        // the channel or about to be, unless it was taken already.
+        if let Ok(payload) = self.rx.recv() {
+            f(payload);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Latch, PATIENCE, Recorder, logs, recording};
-use msgbus::{DestinationType, Message, MessageBus};
+use msgbus::{DestinationType, ListenerError, Message, MessageBus};
 
 #[test]
 fn failing_listeners_are_logged_counted_and_survived() {
@@ -54,4 +54,30 @@ fn failing_listeners_are_logged_counted_and_survived() {
             "{errors:?}"
         );
     }
+}
+
+#[test]
+fn a_failure_the_listener_reported_is_counted_but_not_logged_again() {
+    logs::install();
+    let bus = MessageBus::new();
+    bus.add_destination("acme/reported", DestinationType::Synchronous)
+        .unwrap();
+    bus.register_listener("acme/reported", |m| match m.payload().as_int() {
+        Some(0) => Err(ListenerError::new("reported zero").reported()),
+        _ => Err(ListenerError::new("unreported one")),
+    })
+    .unwrap();
+    bus.send("acme/reported", Message::with_payload(0)).unwrap();
+    bus.send("acme/reported", Message::with_payload(1)).unwrap();
+    let stats = bus.destination_statistics("acme/reported").unwrap();
+    assert_eq!(stats.failed_message_count, 2);
+    let errors = logs::matching(log::Level::Error, "acme/reported");
+    assert!(
+        errors.iter().any(|e| e.contains("unreported one")),
+        "{errors:?}"
+    );
+    assert!(
+        !errors.iter().any(|e| e.contains("reported zero")),
+        "{errors:?}"
+    );
 }

@@ -210,6 +210,86 @@ fn many_requests_in_flight_from_one_thread() {
 }
 
 #[test]
+fn on_reply_hands_the_reply_to_a_callback_in_the_replying_thread() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/later", DestinationType::Serial)
+        .unwrap();
+    let valve = common::Valve::closed();
+    let weak = bus.downgrade();
+    bus.register_listener(
+        "acme/later",
+        common::after(&valve, move |request| {
+            let bus = weak.upgrade().ok_or("bus gone")?;
+            bus.reply(request, "late").map_err(|e| e.to_string().into())
+        }),
+    )
+    .unwrap();
+    let pending = bus.request("acme/later", "q").unwrap();
+    let (seen, done) = (Recorder::<(Value, String)>::new(), Latch::new(1));
+    {
+        let (seen, done) = (seen.clone(), done.clone());
+        pending.on_reply(move |payload| {
+            seen.push((payload, common::thread_name()));
+            done.count_down();
+        });
+    }
+    valve.open();
+    assert!(done.wait());
+    assert_eq!(
+        seen.items(),
+        vec![(Value::from("late"), "acme/later-1".to_string())]
+    );
+    assert_eq!(pending.try_take(), None, "the callback took it");
+}
+
+#[test]
+fn on_reply_after_the_reply_arrived_runs_at_once() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/now", DestinationType::Synchronous)
+        .unwrap();
+    replier(&bus, "acme/now", |_| "here".into());
+    let pending = bus.request("acme/now", "q").unwrap();
+    let seen = Recorder::<(Value, String)>::new();
+    let record = seen.clone();
+    pending.on_reply(move |payload| record.push((payload, common::thread_name())));
+    assert_eq!(
+        seen.items(),
+        vec![(Value::from("here"), common::thread_name())]
+    );
+}
+
+#[test]
+fn dropping_the_handle_cancels_on_reply() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/cancel", DestinationType::Serial)
+        .unwrap();
+    let (valve, replied) = (common::Valve::closed(), Latch::new(1));
+    let weak = bus.downgrade();
+    let done = replied.clone();
+    bus.register_listener(
+        "acme/cancel",
+        common::after(&valve, move |request| {
+            let bus = weak.upgrade().ok_or("bus gone")?;
+            let result = bus
+                .reply(request, "unheard")
+                .map_err(|e| e.to_string().into());
+            done.count_down();
+            result
+        }),
+    )
+    .unwrap();
+    let pending = bus.request("acme/cancel", "q").unwrap();
+    let called = Latch::new(1);
+    let flag = called.clone();
+    pending.on_reply(move |_| flag.count_down());
+    drop(pending);
+    valve.open();
+    assert!(replied.wait());
+    bus.shutdown(false, None).unwrap();
+    assert_eq!(called.count(), 1, "the callback never ran");
+}
+
+#[test]
 fn a_hand_built_reply_answers_and_stray_replies_are_ignored() {
     let bus = MessageBus::new();
     bus.add_destination("acme/manual", DestinationType::Serial)

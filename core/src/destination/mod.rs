@@ -14,6 +14,7 @@ use self::pool::Pool;
 use self::queue::{Admission, Queue};
 use crate::config::{DestinationConfig, DestinationType};
 use crate::error::{Error, Result};
+use crate::hooks::ThreadHooks;
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
@@ -26,6 +27,7 @@ pub(crate) struct Destination {
     name: Text,
     config: DestinationConfig,
     bus_id: u64,
+    hooks: Arc<dyn ThreadHooks>,
     listeners: Arc<ListenerList>,
     counters: Counters,
     /// `None` for a synchronous destination.
@@ -44,6 +46,7 @@ impl Destination {
         name: Text,
         config: DestinationConfig,
         bus_id: u64,
+        hooks: Arc<dyn ThreadHooks>,
         listeners: Arc<ListenerList>,
         predecessor: Option<Arc<Destination>>,
     ) -> Self {
@@ -55,6 +58,7 @@ impl Destination {
             name,
             config,
             bus_id,
+            hooks,
             listeners,
             counters: Counters::default(),
             queued,
@@ -120,7 +124,7 @@ impl Destination {
 
     /// Whether to queue (`true`) or deliver in the sender's thread.
     fn admit(&self, queued: &Queued, places: usize) -> Result<bool> {
-        match queued.queue.admit(places) {
+        match queued.queue.admit(places, &*self.hooks) {
             Admission::Queue => Ok(true),
             Admission::RunHere => Ok(false),
             Admission::Reject => {

@@ -12,6 +12,10 @@
 //! is positive; a worker subtracts one per task it takes and one when it
 //! goes idle. (Taking a task it had waited idle for changes neither side.)
 //! A fixed pool (core = max, serial included) needs no such counter.
+//!
+//! A worker that wakes up runs every task it finds queued as one batch,
+//! inside the bus's [`ThreadHooks::run_batch`](crate::ThreadHooks), and
+//! waits for more only after the queue is empty.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -258,32 +262,38 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
     }
     let mut busy = false;
     loop {
-        let task = match queue.rx.try_recv() {
-            Ok(task) => {
-                pool.claim();
-                task
-            }
-            Err(_) => {
-                if busy {
-                    pool.active.fetch_sub(1, Relaxed);
-                    busy = false;
+        if busy {
+            pool.active.fetch_sub(1, Relaxed);
+            busy = false;
+        }
+        pool.claim();
+        let mut first = pool.wait_for_task(queue);
+        if first.is_none() {
+            return;
+        }
+        let mut stopped = false;
+        dest.hooks.run_batch(&mut || {
+            let mut task = first.take();
+            while let Some(current) = task.take() {
+                queue.taken(&current);
+                if let Task::Stop = current {
+                    stopped = true;
+                    return;
                 }
-                pool.claim();
-                match pool.wait_for_task(queue) {
-                    Some(task) => task,
-                    None => return,
+                if !busy {
+                    pool.active.fetch_add(1, Relaxed);
+                    busy = true;
+                }
+                dest.run(current, pool.discard.load(Relaxed));
+                task = queue.rx.try_recv().ok();
+                if task.is_some() {
+                    pool.claim();
                 }
             }
-        };
-        queue.taken(&task);
-        if let Task::Stop = task {
+        });
+        if stopped {
             break;
         }
-        if !busy {
-            pool.active.fetch_add(1, Relaxed);
-            busy = true;
-        }
-        dest.run(task, pool.discard.load(Relaxed));
     }
     if busy {
         pool.active.fetch_sub(1, Relaxed);

@@ -10,6 +10,7 @@ use parking_lot::{Condvar, Mutex};
 use super::delivery::Task;
 use crate::config::RejectionPolicy;
 use crate::gate::Gate;
+use crate::hooks::ThreadHooks;
 
 /// What to do with a message that asked for places in the queue.
 pub(super) enum Admission {
@@ -55,7 +56,8 @@ impl Queue {
     }
 
     /// Asks for `places` (one per task of the message), all or none.
-    pub(super) fn admit(&self, places: usize) -> Admission {
+    /// A `Block` wait runs through `hooks`.
+    pub(super) fn admit(&self, places: usize, hooks: &dyn ThreadHooks) -> Admission {
         let Some(capacity) = self.capacity else {
             return Admission::Queue;
         };
@@ -66,7 +68,11 @@ impl Queue {
             RejectionPolicy::Discard => Admission::Reject,
             RejectionPolicy::CallerRuns => Admission::RunHere,
             RejectionPolicy::Block { timeout } => {
-                if places <= capacity && self.wait_for_room(places, capacity, timeout) {
+                let mut admitted = false;
+                if places <= capacity {
+                    hooks.block(&mut || admitted = self.wait_for_room(places, capacity, timeout));
+                }
+                if admitted {
                     Admission::Queue
                 } else {
                     Admission::Reject
