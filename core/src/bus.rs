@@ -265,6 +265,9 @@ impl MessageBus {
             let mut registry = self.inner.registry.lock();
             self.register_locked(&mut registry, &name, listener)
         };
+        if !self.has_destination(&name) {
+            log::debug!("{id} waits until destination {name} is added");
+        }
         self.inner.events.emit(BusEvent::ListenerRegistered {
             destination: name.to_string(),
             listener: id,
@@ -283,9 +286,6 @@ impl MessageBus {
             .list(name)
             .push(Arc::new(Listener::new(id, listener)));
         registry.listener_names.insert(id, name.clone());
-        if !self.has_destination(name) {
-            log::debug!("{id} waits until destination {name} is added");
-        }
         id
     }
 
