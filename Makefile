@@ -10,9 +10,13 @@ ABI := 0
 LIB := target/release
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
+VENV := target/venv
+PYTHON := $(CURDIR)/$(VENV)/bin/python
+PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
-	check-symbols test-c test-cpp test-header test-install install clean
+	check-symbols test-c test-cpp test-header test-install install clean \
+	python test-python test-python-package
 
 all: test
 
@@ -21,7 +25,8 @@ demo:
 	$(CARGO) run --quiet -p msgbus --example seed
 
 ## Everything CI checks; the C tests' summary line comes last.
-test: lint test-rust check-header check-symbols test-header test-install test-cpp test-c
+test: lint test-rust check-header check-symbols test-header test-install test-cpp \
+	test-python test-python-package test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -97,6 +102,37 @@ install: ffi
 	install -m 644 $(LIB)/libmsgbus.a $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/msgbus.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/msgbus.pc
+
+## A virtual environment with the Python build and test tools.
+$(VENV)/.tools:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q $(PY_TOOLS)
+	touch $@
+
+## The msgbus package, built in release mode, installed editable in the venv.
+python: $(VENV)/.tools
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release -q -m python/Cargo.toml
+
+## The Python tests (pytest, with a timeout per test), the stubs checked
+## against the module (stubtest) and against the tests' use of it (mypy).
+test-python: python
+	cd tests/python && $(PYTHON) -m pytest -q
+	$(PYTHON) -m mypy.stubtest msgbus._msgbus
+	$(PYTHON) -m mypy tests/python
+
+## `maturin build` makes an abi3 wheel with its stubs; `pip install ./python`
+## works in a fresh virtual environment.
+test-python-package: $(VENV)/.tools
+	rm -rf target/wheels
+	$(VENV)/bin/maturin build --release -q -m python/Cargo.toml -o target/wheels
+	$(PYTHON) -c "import sys, zipfile; [wheel] = sys.argv[1:]; names = zipfile.ZipFile(wheel).namelist(); \
+	  assert '-cp39-abi3-' in wheel, wheel; assert {'msgbus/py.typed', 'msgbus/_msgbus.pyi'} <= set(names), names" \
+	  target/wheels/*.whl
+	@env=$$(mktemp -d) && python3 -m venv $$env && $$env/bin/pip install -q ./python && \
+	$$env/bin/python -c "import msgbus; bus = msgbus.MessageBus(); bus.add_destination('acme/a', 'serial'); \
+	  bus.register_listener('acme/a', lambda m: bus.reply(m, m.payload + '!')); \
+	  assert bus.send_synchronous('acme/a', 'hi') == 'hi!'" && rm -rf $$env
+	@echo "abi3 wheel built; pip install ./python works in a fresh venv"
 
 clean:
 	$(CARGO) clean

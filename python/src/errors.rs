@@ -1,0 +1,162 @@
+//! The exception hierarchy under `MessageBusError`, one class per variant
+//! of the core's `Error`.
+//!
+//! Two classes also derive from a built-in, so that generic handlers catch
+//! them: `SynchronousTimeoutError` is a `TimeoutError` and
+//! `InvalidArgumentError` a `ValueError`. `create_exception!` takes one base
+//! only, so those two are made with `type()` when the module loads.
+
+use msgbus_core::Error;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+create_exception!(
+    msgbus,
+    MessageBusError,
+    PyException,
+    "Base class of every error the message bus raises."
+);
+create_exception!(
+    msgbus,
+    NoSuchDestinationError,
+    MessageBusError,
+    "No destination has this name."
+);
+create_exception!(
+    msgbus,
+    DestinationExistsError,
+    MessageBusError,
+    "A destination with this name exists already (use replace_destination)."
+);
+create_exception!(
+    msgbus,
+    QueueFullError,
+    MessageBusError,
+    "The destination's queue is full and its policy rejected the message."
+);
+create_exception!(
+    msgbus,
+    BusClosedError,
+    MessageBusError,
+    "The bus (or the destination) is shut down, or the bus was inherited through os.fork()."
+);
+create_exception!(
+    msgbus,
+    NoListenersError,
+    MessageBusError,
+    "A synchronous send found no listener to answer it."
+);
+create_exception!(
+    msgbus,
+    ListenerError,
+    MessageBusError,
+    "A listener failed during send_direct; the listener's exception is the __cause__."
+);
+
+static SYNCHRONOUS_TIMEOUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Adds the exception classes to the module.
+pub(crate) fn add_to(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let base = py.get_type::<MessageBusError>();
+    m.add("MessageBusError", &base)?;
+    m.add(
+        "NoSuchDestinationError",
+        py.get_type::<NoSuchDestinationError>(),
+    )?;
+    m.add(
+        "DestinationExistsError",
+        py.get_type::<DestinationExistsError>(),
+    )?;
+    m.add("QueueFullError", py.get_type::<QueueFullError>())?;
+    m.add("BusClosedError", py.get_type::<BusClosedError>())?;
+    m.add("NoListenersError", py.get_type::<NoListenersError>())?;
+    m.add("ListenerError", py.get_type::<ListenerError>())?;
+    let timeout = two_bases(
+        py,
+        "SynchronousTimeoutError",
+        "No reply arrived within the timeout.",
+        &base,
+        &py.get_type::<PyTimeoutError>(),
+    )?;
+    m.add("SynchronousTimeoutError", timeout.clone_ref(py))?;
+    let _ = SYNCHRONOUS_TIMEOUT.set(py, timeout);
+    let invalid = two_bases(
+        py,
+        "InvalidArgumentError",
+        "An argument has the right type but a bad value (an empty name, workers_core_size > workers_max_size, ...).",
+        &base,
+        &py.get_type::<PyValueError>(),
+    )?;
+    m.add("InvalidArgumentError", invalid.clone_ref(py))?;
+    let _ = INVALID_ARGUMENT.set(py, invalid);
+    Ok(())
+}
+
+/// `type(name, (first, second), {...})`: a class with two bases.
+fn two_bases(
+    py: Python<'_>,
+    name: &str,
+    doc: &str,
+    first: &Bound<'_, PyType>,
+    second: &Bound<'_, PyType>,
+) -> PyResult<Py<PyType>> {
+    let namespace = PyDict::new(py);
+    namespace.set_item("__module__", "msgbus")?;
+    namespace.set_item("__doc__", doc)?;
+    let bases = PyTuple::new(py, [first, second])?;
+    Ok(py
+        .get_type::<PyType>()
+        .call1((name, bases, namespace))?
+        .cast_into::<PyType>()?
+        .unbind())
+}
+
+fn raise_with(class: &PyOnceLock<Py<PyType>>, message: String) -> PyErr {
+    Python::attach(|py| match class.get(py) {
+        Some(class) => PyErr::from_type(class.bind(py).clone(), message),
+        None => MessageBusError::new_err(message),
+    })
+}
+
+/// An `InvalidArgumentError` (also a `ValueError`).
+pub(crate) fn invalid_argument(message: impl Into<String>) -> PyErr {
+    raise_with(&INVALID_ARGUMENT, message.into())
+}
+
+/// A `SynchronousTimeoutError` (also a `TimeoutError`).
+pub(crate) fn synchronous_timeout(message: impl Into<String>) -> PyErr {
+    raise_with(&SYNCHRONOUS_TIMEOUT, message.into())
+}
+
+/// The Python exception for a core error.
+pub(crate) fn to_py(error: Error) -> PyErr {
+    let message = error.to_string();
+    match error {
+        Error::InvalidArgument(_) => invalid_argument(message),
+        Error::NoSuchDestination(_) => NoSuchDestinationError::new_err(message),
+        Error::DestinationExists(_) => DestinationExistsError::new_err(message),
+        Error::QueueFull(_) => QueueFullError::new_err(message),
+        Error::Closed(_) => BusClosedError::new_err(message),
+        Error::NoListeners(_) => NoListenersError::new_err(message),
+        Error::Timeout(_) => synchronous_timeout(message),
+        Error::Listener(_) => ListenerError::new_err(message),
+        // Handles make unregistering idempotent, so this is not expected.
+        Error::NoSuchListener => MessageBusError::new_err(message),
+    }
+}
+
+/// `?` for core results in methods that return `PyResult`.
+pub(crate) trait OrRaise<T> {
+    fn or_raise(self) -> PyResult<T>;
+}
+
+impl<T> OrRaise<T> for msgbus_core::Result<T> {
+    fn or_raise(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}

@@ -1,0 +1,69 @@
+"""Bad input raises a typed exception and changes nothing."""
+
+import pytest
+
+import msgbus
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda bus: bus.add_destination("", "serial"),
+        lambda bus: bus.add_destination("acme/x", "sideways"),
+        lambda bus: bus.add_destination("acme/x", "parallel", workers_core_size=5, workers_max_size=2),
+        lambda bus: bus.add_destination("acme/x", "parallel", workers_core_size=0),
+        lambda bus: bus.add_destination("acme/x", "serial", max_queue_size=0),
+        lambda bus: bus.add_destination("acme/x", "serial", rejection_policy="shrug"),
+        lambda bus: bus.add_destination("acme/x", "serial", block_timeout=1.0),
+        lambda bus: bus.add_destination("acme/x", "serial", keep_alive=-1.0),
+        lambda bus: bus.add_destination("acme/x", "serial", keep_alive=float("nan")),
+        lambda bus: bus.add_destination("acme/x\0y", "serial"),
+        lambda bus: bus.register_listener("", lambda m: None),
+        lambda bus: bus.send_synchronous("acme/known", "q", timeout=-1.0),
+        lambda bus: bus.shutdown(timeout=float("inf")),
+    ],
+)
+def test_bad_values_raise_invalid_argument(bus, call):
+    bus.add_destination("acme/known", "serial")
+    bus.register_listener("acme/known", lambda m: None)
+    with pytest.raises(msgbus.InvalidArgumentError) as raised:
+        call(bus)
+    assert isinstance(raised.value, ValueError)
+    assert bus.destination_names() == ["acme/known", "msgbus/default_response"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda bus: bus.add_destination(1, "serial"),
+        lambda bus: bus.add_destination("acme/x", None),
+        lambda bus: bus.add_destination("acme/x", "serial", max_queue_size="big"),
+        lambda bus: bus.add_destination("acme/x", "serial", colour="blue"),
+        lambda bus: bus.send(None, "x"),
+        lambda bus: bus.send_synchronous("acme/x", "q", timeout="soon"),
+        lambda bus: bus.reply("not a message", "x"),
+        lambda bus: bus.register_listener("acme/x", None),
+        lambda bus: bus.add_event_listener(lambda e: None, destination=3),
+        lambda bus: bus.statistics(b"acme/x"),
+        lambda bus: msgbus.Message(values=[1, 2]),  # type: ignore[arg-type]
+        lambda bus: msgbus.Message().put(1, "x"),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_types_raise_type_error(bus, call):
+    with pytest.raises(TypeError):
+        call(bus)
+    assert bus.destination_names() == ["msgbus/default_response"]
+
+
+def test_negative_sizes_raise_overflow_error(bus):
+    with pytest.raises(OverflowError):
+        bus.add_destination("acme/x", "parallel", workers_max_size=-1)
+
+
+def test_destination_types_accept_the_enum_and_its_value(bus):
+    for kind in msgbus.DestinationType:
+        bus.add_destination(f"acme/{kind.value}", kind)
+        bus.replace_destination(f"acme/{kind.value}", kind.value)
+    for policy in msgbus.RejectionPolicy:
+        bus.add_destination(f"acme/{policy.value}", "serial", max_queue_size=1, rejection_policy=policy)
+    assert len(bus.destination_names()) == 7

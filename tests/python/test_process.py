@@ -1,0 +1,118 @@
+"""The bus in the life of a Python process, in subprocesses: exit without
+shutdown while listeners are busy, Ctrl-C during a blocked call, fork."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PATIENCE = 30
+
+
+def python(code: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+BUSY_AT_EXIT = """
+    import threading, time
+    import msgbus
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/serial", "serial")
+    bus.add_destination("acme/parallel", "parallel")
+    count = {"acme/serial": 0, "acme/parallel": 0}
+    lock = threading.Lock()
+
+    def busy(message):
+        sum(range(2000))
+        with lock:
+            count[message.destination_name] += 1
+            if count[message.destination_name] == 2000:
+                print("all delivered on", message.destination_name, flush=True)
+
+    bus.register_listener("acme/serial", busy)
+    bus.register_listener("acme/parallel", busy)
+    for i in range(2000):
+        bus.send("acme/serial", i)
+        bus.send("acme/parallel", i)
+    msgbus.default_bus().add_destination("acme/default", "serial")
+    msgbus.default_bus().register_listener("acme/default", busy)
+    print("exiting", flush=True)
+"""
+
+
+@pytest.mark.parametrize("run", range(20))
+def test_exit_with_busy_listeners_and_no_shutdown_delivers_everything(run):
+    child = python(BUSY_AT_EXIT)
+    out, err = child.communicate(timeout=PATIENCE)
+    assert child.returncode == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == "exiting"
+    assert sorted(lines[1:]) == [
+        "all delivered on acme/parallel",
+        "all delivered on acme/serial",
+    ]
+
+
+def test_ctrl_c_interrupts_a_blocked_send_synchronous():
+    child = python(
+        """
+        import msgbus
+
+        bus = msgbus.MessageBus()
+        bus.add_destination("acme/mute", "serial")
+        bus.register_listener("acme/mute", lambda m: print("ready", flush=True))
+        try:
+            bus.send_synchronous("acme/mute", "q", timeout=None)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        """
+    )
+    assert child.stdout.readline() == "ready\n"
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out, err) == (0, "interrupted\n", "")
+
+
+def test_a_bus_inherited_through_fork_raises_in_the_child():
+    child = python(
+        """
+        import os, sys
+        import msgbus
+
+        bus = msgbus.MessageBus()
+        bus.add_destination("acme/echo", "serial")
+        bus.register_listener("acme/echo", lambda m: bus.reply(m, m.payload))
+        parent_default = msgbus.default_bus()
+        assert bus.send_synchronous("acme/echo", "before") == "before"
+        pid = os.fork()
+        if pid == 0:
+            try:
+                bus.send("acme/echo", "in the child")
+            except msgbus.BusClosedError as e:
+                print("child:", e, flush=True)
+            fresh = msgbus.default_bus()
+            assert fresh is not parent_default
+            fresh.add_destination("acme/child", "serial")
+            fresh.register_listener("acme/child", lambda m: fresh.reply(m, "child ok"))
+            print(fresh.send_synchronous("acme/child", "q"), flush=True)
+            sys.exit(0)
+        _, status = os.waitpid(pid, 0)
+        print("child status", status, flush=True)
+        print(bus.send_synchronous("acme/echo", "parent ok"), flush=True)
+        """
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert child.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("child: this bus was inherited through os.fork()")
+    assert lines[1:] == ["child ok", "child status 0", "parent ok"]
