@@ -113,10 +113,11 @@ $(VENV)/.tools:
 python: $(VENV)/.tools
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release -q -m python/Cargo.toml
 
-## The Python tests (pytest, with a timeout per test), the stubs checked
+## The Python tests (pytest, with a timeout per test, and one for the run:
+## a deadlock that holds the GIL stops pytest-timeout too), the stubs checked
 ## against the module (stubtest) and against the tests' use of it (mypy).
 test-python: python
-	cd tests/python && $(PYTHON) -m pytest -q
+	cd tests/python && timeout -k 10 600 $(PYTHON) -m pytest -q
 	$(PYTHON) -m mypy.stubtest msgbus._msgbus
 	$(PYTHON) -m mypy tests/python
 
