@@ -877,6 +877,15 @@ msgbus_result msgbus_bus_destination_statistics(const struct msgbus_bus *bus,
                                                 struct msgbus_destination_statistics *out_statistics);
 
 /**
+ * The name of the calling thread as the bus gave it: a worker's full name,
+ * such as "acme/n8k5_able-1" (the OS keeps only 15 bytes of it, which is
+ * all pthread_getname_np returns). NULL on a thread that has no such name,
+ * such as a C program's own threads. Valid until the thread exits; never
+ * free it.
+ */
+const char *msgbus_thread_name(void);
+
+/**
  * A new null value. Never NULL (except after a panic). Free it with
  * msgbus_value_free.
  */

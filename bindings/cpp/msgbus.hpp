@@ -63,6 +63,13 @@ using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
 }  // namespace detail
 
+/// The calling thread's name as the bus gave it ("acme/n8k5_able-1" on a
+/// worker, whole, unlike the OS's 15 bytes); empty on other threads.
+inline std::string thread_name() {
+  const char *name = msgbus_thread_name();
+  return name ? name : "";
+}
+
 enum class ValueType : uint32_t {
   Null = MSGBUS_VALUE_TYPE_NULL,
   Bool = MSGBUS_VALUE_TYPE_BOOL,

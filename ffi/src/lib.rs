@@ -11,6 +11,7 @@ mod log;
 mod message;
 mod result;
 mod statistics;
+mod thread;
 mod value;
 
 pub use bus::*;
@@ -21,6 +22,7 @@ pub use log::*;
 pub use message::*;
 pub use result::*;
 pub use statistics::*;
+pub use thread::*;
 pub use value::*;
 
 /// The library's version, "MAJOR.MINOR.PATCH": static, never NULL, never

@@ -5,11 +5,13 @@
 typedef struct {
   msgbus_bus *bus;
   char thread_name[32];
+  char full_name[32];
 } charlie;
 
 static msgbus_result charlie_listener(void *user_data, const msgbus_message *message) {
   charlie *c = user_data;
   pthread_getname_np(pthread_self(), c->thread_name, sizeof c->thread_name);
+  snprintf(c->full_name, sizeof c->full_name, "%s", msgbus_thread_name());
   CHECK_STR(payload_of(message), "N8K5Baker#_activate");
   CHECK_STR(msgbus_message_destination_name(message), "acme/n8k5_able");
   msgbus_value *reply = NULL;
@@ -51,8 +53,10 @@ int main(void) {
 
   CHECK(latch_wait(&b.received));
   CHECK_STR(b.payload, "N8K5CharlieMessageListener");
-  /* The OS keeps 15 bytes of "acme/n8k5_able-1". */
+  /* The OS keeps 15 bytes of "acme/n8k5_able-1"; msgbus_thread_name all. */
   CHECK_STR(c.thread_name, "acme/n8k5_able-");
+  CHECK_STR(c.full_name, "acme/n8k5_able-1");
+  CHECK(msgbus_thread_name() == NULL);
   CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
   msgbus_bus_free(bus);
   latch_destroy(&b.received);

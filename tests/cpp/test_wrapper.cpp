@@ -57,6 +57,7 @@ void seed_scenario() {
   std::string reply;
   auto charlie = bus.register_listener("acme/n8k5_able", [&bus](MessageRef m) {
     CHECK(m.payload().as_string() == "N8K5Baker#_activate");
+    CHECK(msgbus::thread_name() == "acme/n8k5_able-1");
     bus.reply(m, Value("N8K5CharlieMessageListener"));
   });
   auto baker = bus.register_listener("acme/n8k5_baker", [&](MessageRef m) {
@@ -68,6 +69,7 @@ void seed_scenario() {
   bus.send("acme/n8k5_able", message);
   CHECK(received.wait());
   CHECK(reply == "N8K5CharlieMessageListener");
+  CHECK(msgbus::thread_name().empty());
   bus.shutdown();
 }
 
