@@ -1,6 +1,7 @@
 # msgbus — the two commands a newcomer needs are `make demo` and `make test`.
-# Each surface (Rust core, C library, later Python and C++) adds its checks
-# to `test`; `test` installs what it needs on a fresh Debian machine.
+# Each surface (Rust core, C library, C++ wrapper, Python package) adds its
+# checks to `test`; `demo` and `test` install what they need on a fresh
+# Debian machine.
 
 CARGO ?= cargo
 PREFIX ?= /usr/local
@@ -13,20 +14,39 @@ C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
+EXAMPLES := target/examples
+EXAMPLE_FLAGS := -Wall -Wextra -Werror -Iinclude -pthread
+EXAMPLE_LIBS := -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB)
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install clean \
-	python test-python test-python-package
+	python test-python test-python-package test-demo
 
 all: test
 
-## Runs the seed scenario (N8K5Baker → N8K5CharlieMessageListener → reply).
-demo:
-	$(CARGO) run --quiet -p msgbus --example seed
+## Runs the seed scenario (N8K5Baker → N8K5CharlieMessageListener → reply)
+## as a C program, a C++ program and a Python script (examples/).
+demo: c-deps ffi python
+	@mkdir -p $(EXAMPLES)
+	cc -std=c11 $(EXAMPLE_FLAGS) examples/c/seed.c $(EXAMPLE_LIBS) -o $(EXAMPLES)/seed-c
+	g++ -std=c++17 $(EXAMPLE_FLAGS) -Ibindings/cpp examples/cpp/seed.cpp $(EXAMPLE_LIBS) -o $(EXAMPLES)/seed-cpp
+	@echo "== C: examples/c/seed.c" && $(EXAMPLES)/seed-c
+	@echo "== C++: examples/cpp/seed.cpp" && $(EXAMPLES)/seed-cpp
+	@echo "== Python: examples/python/seed.py" && $(PYTHON) examples/python/seed.py
+
+## make demo, checked: each program logs the request and the reply.
+test-demo:
+	@$(MAKE) --no-print-directory demo > target/demo.log 2>&1 || { cat target/demo.log; exit 1; }
+	@for line in \
+	  'INFO [acme/n8k5_able-1][N8K5CharlieMessageListener] Received message payload N8K5Baker#_activate' \
+	  'INFO [acme/n8k5_baker-1][N8K5Baker] Received message payload N8K5CharlieMessageListener'; do \
+	  test "$$(grep -cxF "$$line" target/demo.log)" = 3 || { cat target/demo.log; echo "missing 3 times: $$line"; exit 1; }; \
+	done
+	@echo "make demo: the seed scenario ran in C, C++ and Python"
 
 ## Everything CI checks; the C tests' summary line comes last.
 test: lint test-rust check-header check-symbols test-header test-install test-cpp \
-	test-python test-python-package test-c
+	test-python test-python-package test-demo test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -119,7 +139,7 @@ python: $(VENV)/.tools
 test-python: python
 	cd tests/python && timeout -k 10 600 $(PYTHON) -m pytest -q
 	$(PYTHON) -m mypy.stubtest msgbus._msgbus
-	$(PYTHON) -m mypy tests/python
+	$(PYTHON) -m mypy tests/python examples/python
 
 ## `maturin build` makes an abi3 wheel with its stubs; `pip install ./python`
 ## works in a fresh virtual environment.
