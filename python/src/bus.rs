@@ -3,7 +3,7 @@
 use std::mem::{self, ManuallyDrop};
 use std::sync::Arc;
 
-use msgbus_core::{MessageBus, Value};
+use msgbus_core::{DestinationConfig, MessageBus, Value};
 use pyo3::exceptions::{PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
@@ -66,6 +66,21 @@ impl PyMessageBus {
             destination,
         ))
     }
+
+    /// Adds or replaces (`install`) a destination configured from Python's
+    /// arguments; registry changes may wait, so they run detached.
+    fn install(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        destination_type: &str,
+        tuning: Option<&Bound<'_, PyDict>>,
+        install: fn(&MessageBus, &str, DestinationConfig) -> msgbus_core::Result<()>,
+    ) -> PyResult<()> {
+        let bus = self.bus()?;
+        let config = destination_config(destination_type, tuning)?;
+        py.detach(|| install(bus, name, config)).or_raise()
+    }
 }
 
 impl Drop for PyMessageBus {
@@ -103,10 +118,13 @@ impl PyMessageBus {
         destination_type: &str,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let bus = self.bus()?;
-        let config = destination_config(destination_type, tuning)?;
-        py.detach(|| bus.add_destination_with_config(name, config))
-            .or_raise()
+        self.install(
+            py,
+            name,
+            destination_type,
+            tuning,
+            MessageBus::add_destination_with_config,
+        )
     }
 
     /// Replaces a destination (or adds it); its listeners move to the new
@@ -119,10 +137,13 @@ impl PyMessageBus {
         destination_type: &str,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let bus = self.bus()?;
-        let config = destination_config(destination_type, tuning)?;
-        py.detach(|| bus.replace_destination(name, config))
-            .or_raise()
+        self.install(
+            py,
+            name,
+            destination_type,
+            tuning,
+            MessageBus::replace_destination,
+        )
     }
 
     /// Removes a destination; its queued messages are still delivered.
