@@ -4,27 +4,22 @@
  * acme/n8k5_baker, where the N8K5Baker listener logs the reply.
  *
  * cc seed.c $(pkg-config --cflags --libs msgbus) -pthread -o seed */
-#include <msgbus.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "example.h"
+
 static void log_info(const char *class_name, const char *text, const char *payload) {
-  const char *thread = msgbus_thread_name();
-  printf("INFO [%s][%s] %s %s\n", thread ? thread : "main", class_name, text, payload);
+  printf("INFO [%s][%s] %s %s\n", example_thread(), class_name, text, payload);
   fflush(stdout);
 }
 
 static msgbus_result charlie(void *bus, const msgbus_message *message) {
-  const char *payload = NULL;
-  size_t length = 0;
-  msgbus_result result = msgbus_message_payload_string(message, &payload, &length);
-  if (result != MSGBUS_RESULT_OK) return result;
-  log_info("N8K5CharlieMessageListener", "Received message payload", payload);
+  log_info("N8K5CharlieMessageListener", "Received message payload", example_payload(message));
   msgbus_value *reply = NULL;
   const char *answer = "N8K5CharlieMessageListener";
-  result = msgbus_value_new_string(answer, strlen(answer), &reply);
+  msgbus_result result = msgbus_value_new_string(answer, strlen(answer), &reply);
   if (result != MSGBUS_RESULT_OK) return result;
   result = msgbus_bus_reply(bus, message, reply);
   msgbus_value_free(reply);
@@ -40,28 +35,13 @@ typedef struct {
 
 static msgbus_result baker_listener(void *user_data, const msgbus_message *message) {
   baker *b = user_data;
-  const char *payload = NULL;
-  size_t length = 0;
-  msgbus_result result = msgbus_message_payload_string(message, &payload, &length);
-  if (result != MSGBUS_RESULT_OK) return result;
-  log_info("N8K5Baker", "Received message payload", payload);
+  log_info("N8K5Baker", "Received message payload", example_payload(message));
   pthread_mutex_lock(&b->lock);
   b->done = true;
   pthread_cond_signal(&b->replied);
   pthread_mutex_unlock(&b->lock);
   return MSGBUS_RESULT_OK;
 }
-
-static int fail(const char *what, msgbus_result result) {
-  fprintf(stderr, "%s: %s: %s\n", what, msgbus_result_str(result), msgbus_last_error_message());
-  return 1;
-}
-
-#define TRY(call)                                     \
-  do {                                                \
-    msgbus_result result_ = (call);                   \
-    if (result_ != MSGBUS_RESULT_OK) return fail(#call, result_); \
-  } while (0)
 
 int main(void) {
   static baker b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
