@@ -56,3 +56,8 @@ pub use reply::PendingReply;
 pub use statistics::DestinationStatistics;
 pub use text::Text;
 pub use value::{Object, Value, ValueType};
+
+/// The README's Rust quick start, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeQuickStart;
