@@ -14,6 +14,9 @@ C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
+BENCH_TOOLS := matplotlib==3.11.2
+BENCH_REPS ?= 5
+BENCH := target/bench
 EXAMPLES := target/examples
 EXAMPLE_FLAGS := -Wall -Wextra -Werror -Iinclude -pthread
 EXAMPLE_LIBS := -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB)
@@ -22,7 +25,7 @@ EXAMPLE_TOPICS := default_synchronous direct_synchronous registration_events tun
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install clean \
 	python test-python test-python-package example-programs test-demo examples \
-	test-examples test-readme
+	test-examples test-readme bench bench-quick bench-programs
 
 all: test
 
@@ -71,9 +74,28 @@ test-examples: example-programs python
 test-readme: c-deps ffi
 	python3 tests/readme/run.py
 
+## The benchmark programs: Rust (with the crossbeam baseline), C, and the
+## plotting library for the report.
+bench-programs: c-deps ffi python $(VENV)/.bench-tools
+	$(CARGO) build --release -q -p msgbus-bench
+	@mkdir -p $(BENCH)
+	cc -std=c11 -O2 $(EXAMPLE_FLAGS) bench/c/bench.c $(EXAMPLE_LIBS) -o $(BENCH)/bench-c
+
+## W1–W4, S1, scaling and memory through Rust, C and Python against the
+## baselines of the same run; BENCH_REPS repetitions, medians, results in
+## bench/results/.
+bench: bench-programs
+	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --reps $(BENCH_REPS) --out bench/results
+
+## Every benchmark once at a small size: checks they run and report
+## (figures from it mean nothing).
+bench-quick: bench-programs
+	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --reps 1 --out $(BENCH)/quick --quick
+	@test -n "$$(find $(BENCH)/quick -name '*.json' -newer $(BENCH)/bench-c)" && test -n "$$(find $(BENCH)/quick -name '*.png' -newer $(BENCH)/bench-c)"
+
 ## Everything CI checks; the C tests' summary line comes last.
 test: lint test-rust check-header check-symbols test-header test-install test-cpp \
-	test-python test-python-package test-demo test-examples test-readme test-c
+	test-python test-python-package test-demo test-examples test-readme bench-quick test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -149,6 +171,11 @@ install: ffi
 	install -m 644 $(LIB)/libmsgbus.a $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/msgbus.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/msgbus.pc
+
+## The plotting library make bench draws with.
+$(VENV)/.bench-tools: $(VENV)/.tools
+	$(VENV)/bin/pip install -q $(BENCH_TOOLS)
+	touch $@
 
 ## A virtual environment with the Python build and test tools.
 $(VENV)/.tools:

@@ -1,0 +1,239 @@
+/* make bench's C half: W1–W4 and S1 through libmsgbus's C API, one JSON
+ * line per figure (bench/report.py compares them with the Rust run's raw
+ * crossbeam baseline). `--quick` runs every workload at a small size. */
+#define _POSIX_C_SOURCE 200809L
+#include <msgbus.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void check(msgbus_result result, const char *what) {
+  if (result == MSGBUS_RESULT_OK) return;
+  fprintf(stderr, "%s: %s: %s\n", what, msgbus_result_str(result), msgbus_last_error_message());
+  exit(1);
+}
+
+/* Counts arrivals; `signal_wait` blocks until `target` were counted, or,
+ * for one-at-a-time workloads, until the next one. */
+typedef struct {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  atomic_size_t count;
+  size_t target;
+  uint64_t last_latency_ns;
+} latch;
+
+static void latch_init(latch *l, size_t target) {
+  pthread_mutex_init(&l->lock, NULL);
+  pthread_cond_init(&l->changed, NULL);
+  atomic_init(&l->count, 0);
+  l->target = target;
+  l->last_latency_ns = 0;
+}
+
+static void latch_arrive(latch *l) {
+  if (atomic_fetch_add(&l->count, 1) + 1 == l->target) {
+    pthread_mutex_lock(&l->lock);
+    pthread_cond_broadcast(&l->changed);
+    pthread_mutex_unlock(&l->lock);
+  }
+}
+
+/* Spins and yields briefly before it sleeps, as a crossbeam receiver does,
+ * so that the sender's wait costs what the Rust baseline's costs. */
+static void latch_wait(latch *l) {
+  for (int step = 0; step < 64; step++) {
+    if (atomic_load(&l->count) >= l->target) return;
+    if (step >= 8) sched_yield();
+  }
+  pthread_mutex_lock(&l->lock);
+  while (atomic_load(&l->count) < l->target) pthread_cond_wait(&l->changed, &l->lock);
+  pthread_mutex_unlock(&l->lock);
+}
+
+static msgbus_result count_listener(void *user_data, const msgbus_message *message) {
+  (void)message;
+  latch_arrive(user_data);
+  return MSGBUS_RESULT_OK;
+}
+
+static void print_figure(const char *workload, const char *metric, double value, const char *unit,
+                         const char *params) {
+  printf("{\"surface\": \"c\", \"workload\": \"%s\", \"implementation\": \"msgbus\", \"metric\": \"%s\", "
+         "\"value\": %.6g, \"unit\": \"%s\", \"params\": {%s}}\n",
+         workload, metric, value, unit, params);
+}
+
+/* The workloads' message: a 16-byte payload and one value, "seq". */
+static msgbus_message *new_message(void) {
+  static const uint8_t payload[16] = {7};
+  msgbus_value *bytes = NULL;
+  check(msgbus_value_new_bytes(payload, sizeof payload, &bytes), "payload");
+  msgbus_message *message = msgbus_message_new();
+  check(msgbus_message_set_payload(message, bytes), "set payload");
+  msgbus_value_free(bytes);
+  return message;
+}
+
+static void put_seq(msgbus_message *message, int64_t seq) {
+  msgbus_value *value = msgbus_value_new_int(seq);
+  check(msgbus_message_put(message, "seq", value), "put");
+  msgbus_value_free(value);
+}
+
+static msgbus_bus *new_bus(const char *name, msgbus_destination_type type) {
+  msgbus_bus *bus = NULL;
+  check(msgbus_bus_new(&bus), "bus");
+  msgbus_destination_config *config = NULL;
+  check(msgbus_destination_config_new(type, &config), "config");
+  check(msgbus_destination_config_set_workers(config, 2, 2), "workers");
+  check(msgbus_bus_add_destination_with_config(bus, name, config), "add destination");
+  msgbus_destination_config_free(config);
+  return bus;
+}
+
+/* W1 (serial, 1 listener) and W2 (parallel, 2 workers, 4 listeners). */
+static void throughput(const char *workload, msgbus_destination_type type, size_t messages, size_t listeners) {
+  msgbus_bus *bus = new_bus("bench/throughput", type);
+  latch done;
+  latch_init(&done, messages * listeners);
+  uint64_t id = 0;
+  for (size_t i = 0; i < listeners; i++)
+    check(msgbus_bus_register_listener(bus, "bench/throughput", count_listener, &done, NULL, &id), "register");
+  msgbus_message *message = new_message();
+  uint64_t start = now_ns();
+  for (size_t seq = 0; seq < messages; seq++) {
+    put_seq(message, (int64_t)seq);
+    check(msgbus_bus_send(bus, "bench/throughput", message), "send");
+  }
+  latch_wait(&done);
+  double seconds = (double)(now_ns() - start) / 1e9;
+  msgbus_message_free(message);
+  msgbus_bus_free(bus);
+  char params[128];
+  snprintf(params, sizeof params, "\"messages\": %zu, \"listeners\": %zu, \"producers\": 1, \"payload\": 16",
+           messages, listeners);
+  print_figure(workload, "throughput", (double)(messages * listeners) / seconds, "deliveries/s", params);
+}
+
+static int compare(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static void print_latency(const char *workload, uint64_t *samples, size_t rounds) {
+  qsort(samples, rounds, sizeof *samples, compare);
+  char params[64];
+  snprintf(params, sizeof params, "\"rounds\": %zu", rounds);
+  print_figure(workload, "p50", (double)samples[(rounds - 1) / 2] / 1e3, "us", params);
+  print_figure(workload, "p99", (double)samples[(size_t)((double)(rounds - 1) * 0.99)] / 1e3, "us", params);
+}
+
+static msgbus_result reply_listener(void *bus, const msgbus_message *request) {
+  msgbus_value *one = msgbus_value_new_int(1);
+  msgbus_result result = msgbus_bus_reply(bus, request, one);
+  msgbus_value_free(one);
+  return result;
+}
+
+/* W3: sequential default-synchronous round trips. */
+static void request_reply(size_t rounds) {
+  msgbus_bus *bus = new_bus("bench/w3", MSGBUS_DESTINATION_TYPE_SERIAL);
+  uint64_t id = 0;
+  check(msgbus_bus_register_listener(bus, "bench/w3", reply_listener, bus, NULL, &id), "register");
+  uint64_t *samples = malloc(rounds * sizeof *samples);
+  msgbus_message *message = new_message();
+  for (size_t seq = 0; seq < rounds; seq++) {
+    uint64_t start = now_ns();
+    put_seq(message, (int64_t)seq);
+    msgbus_value *reply = NULL;
+    check(msgbus_bus_send_synchronous(bus, "bench/w3", message, 30000, &reply), "send_synchronous");
+    msgbus_value_free(reply);
+    samples[seq] = now_ns() - start;
+  }
+  msgbus_message_free(message);
+  msgbus_bus_free(bus);
+  print_latency("W3", samples, rounds);
+  free(samples);
+}
+
+/* W4's listener: the latency from the send stamped in "seq" to now. */
+static msgbus_result stamp_listener(void *user_data, const msgbus_message *message) {
+  uint64_t received = now_ns();
+  latch *l = user_data;
+  const msgbus_value *sent = NULL;
+  int64_t stamp = 0;
+  check(msgbus_message_get(message, "seq", &sent), "get");
+  check(msgbus_value_as_int(sent, &stamp), "as_int");
+  l->last_latency_ns = received - (uint64_t)stamp;
+  latch_arrive(l);
+  return MSGBUS_RESULT_OK;
+}
+
+/* W4: one message at a time to an idle serial destination. */
+static void one_way(size_t rounds) {
+  msgbus_bus *bus = new_bus("bench/w4", MSGBUS_DESTINATION_TYPE_SERIAL);
+  latch received;
+  latch_init(&received, 0);
+  uint64_t id = 0;
+  check(msgbus_bus_register_listener(bus, "bench/w4", stamp_listener, &received, NULL, &id), "register");
+  uint64_t *samples = malloc(rounds * sizeof *samples);
+  msgbus_message *message = new_message();
+  for (size_t seq = 0; seq < rounds; seq++) {
+    received.target = seq + 1;
+    put_seq(message, (int64_t)now_ns());
+    check(msgbus_bus_send(bus, "bench/w4", message), "send");
+    latch_wait(&received);
+    samples[seq] = received.last_latency_ns;
+  }
+  msgbus_message_free(message);
+  msgbus_bus_free(bus);
+  print_latency("W4", samples, rounds);
+  free(samples);
+}
+
+/* S1: direct sends to one listener, in this thread. */
+static void direct(size_t messages) {
+  msgbus_bus *bus = new_bus("bench/s1", MSGBUS_DESTINATION_TYPE_SERIAL);
+  latch done;
+  latch_init(&done, messages);
+  uint64_t id = 0;
+  check(msgbus_bus_register_listener(bus, "bench/s1", count_listener, &done, NULL, &id), "register");
+  msgbus_message *message = new_message();
+  uint64_t start = now_ns();
+  for (size_t seq = 0; seq < messages; seq++) {
+    put_seq(message, (int64_t)seq);
+    msgbus_value *response = NULL;
+    check(msgbus_bus_send_direct(bus, "bench/s1", message, &response), "send_direct");
+    msgbus_value_free(response);
+  }
+  double seconds = (double)(now_ns() - start) / 1e9;
+  latch_wait(&done);
+  msgbus_message_free(message);
+  msgbus_bus_free(bus);
+  char params[64];
+  snprintf(params, sizeof params, "\"messages\": %zu", messages);
+  print_figure("S1", "throughput", (double)messages / seconds, "msgs/s", params);
+}
+
+int main(int argc, char **argv) {
+  int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  size_t scale = quick ? 50 : 1;
+  throughput("W1", MSGBUS_DESTINATION_TYPE_SERIAL, 1000000 / scale, 1);
+  throughput("W2", MSGBUS_DESTINATION_TYPE_PARALLEL, 200000 / scale, 4);
+  request_reply(100000 / scale);
+  one_way(100000 / scale);
+  direct(1000000 / scale);
+  return 0;
+}

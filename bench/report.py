@@ -1,0 +1,176 @@
+"""make bench: runs the Rust, C and Python benchmark programs several times,
+prints one table of medians (with their spread) against the baselines
+measured in the same run, checks the ratios against the targets of issue 7,
+writes every figure as JSON and draws the scaling curves as a PNG.
+
+    python bench/report.py --rust R --c C --reps N --out DIR [--quick]
+"""
+
+import argparse
+import datetime
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+Key = tuple[str, str, str, str, str]  # surface, workload, implementation, metric, params
+
+
+class Target(NamedTuple):
+    """`figure` (surface, workload, implementation, metric) over `baseline`
+    must be at least (or at most) `bound`."""
+
+    label: str
+    figure: tuple[str, str, str, str]
+    baseline: Optional[tuple[str, str, str, str]]
+    bound: float
+    at_least: bool
+
+
+TARGETS = [
+    Target("W1 Rust", ("rust", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.5, True),
+    Target("W1 C", ("c", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.35, True),
+    Target("W1 Python", ("python", "W1", "msgbus", "throughput"), ("python", "W1", "queue.Queue", "throughput"), 3, True),
+    Target("W2 Rust", ("rust", "W2", "msgbus", "throughput"), ("rust", "W2", "crossbeam", "throughput"), 0.5, True),
+    Target("W2 C", ("c", "W2", "msgbus", "throughput"), ("rust", "W2", "crossbeam", "throughput"), 0, True),
+    Target("W2 Python", ("python", "W2", "msgbus", "throughput"), ("python", "W2", "queue.Queue", "throughput"), 0, True),
+    Target("W3 p50 Rust", ("rust", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 3, False),
+    Target("W3 p50 C", ("c", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 3, False),
+    Target("W3 p50 Python", ("python", "W3", "msgbus", "p50"), ("python", "W3", "queue.Queue", "p50"), 0.5, False),
+    Target("W3 p99 Rust", ("rust", "W3", "msgbus", "p99"), ("rust", "W3", "crossbeam", "p99"), 0, False),
+    Target("W3 p99 Python", ("python", "W3", "msgbus", "p99"), ("python", "W3", "queue.Queue", "p99"), 0, False),
+    Target("W4 p50 Rust", ("rust", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 3, False),
+    Target("W4 p50 C", ("c", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 3, False),
+    Target("W4 p50 Python", ("python", "W4", "msgbus", "p50"), ("python", "W4", "queue.Queue", "p50"), 0, False),
+    Target("W4 p99 Rust", ("rust", "W4", "msgbus", "p99"), ("rust", "W4", "crossbeam", "p99"), 0, False),
+    Target("S1 Rust", ("rust", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0.3, True),
+    Target("S1 C", ("c", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0, True),
+    Target("S1 Python", ("python", "S1", "msgbus", "throughput"), ("python", "S1", "plain loop", "throughput"), 0.25, True),
+    Target("memory B/msg", ("rust", "memory", "msgbus", "bytes per queued message"), None, 128, False),
+]
+
+
+def run(command: list[str]) -> list[dict[str, Any]]:
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def key(record: dict[str, Any]) -> Key:
+    return (record["surface"], record["workload"], record["implementation"], record["metric"],
+            json.dumps(record["params"], sort_keys=True))
+
+
+def summarize(runs: list[list[dict[str, Any]]]) -> dict[Key, dict[str, Any]]:
+    """Median, min and max of each figure over the repetitions."""
+    values: dict[Key, list[float]] = {}
+    units: dict[Key, str] = {}
+    for records in runs:
+        for record in records:
+            values.setdefault(key(record), []).append(record["value"])
+            units[key(record)] = record["unit"]
+    return {
+        k: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": len(v), "unit": units[k]}
+        for k, v in values.items()
+    }
+
+
+def find(summary: dict[Key, dict[str, Any]], wanted: tuple[str, str, str, str]) -> Optional[dict[str, Any]]:
+    return next((s for k, s in summary.items() if k[:4] == wanted), None)
+
+
+def fmt(figure: dict[str, Any]) -> str:
+    def num(x: float) -> str:
+        return f"{x / 1e6:.2f} M" if x >= 1e5 else f"{x:.1f}"
+
+    return f"{num(figure['median'])} ({num(figure['min'])}–{num(figure['max'])}) {figure['unit']}"
+
+
+def table(summary: dict[Key, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    print(f"{'row':<15} {'msgbus: median (min–max)':<42} {'baseline: median (min–max)':<56} {'ratio':>6}  target")
+    for target in TARGETS:
+        figure = find(summary, target.figure)
+        baseline = find(summary, target.baseline) if target.baseline else None
+        if figure is None or (target.baseline and baseline is None):
+            sys.exit(f"{target.label}: a figure is missing from the benchmark output")
+        ratio = figure["median"] / baseline["median"] if baseline else figure["median"]
+        goal, met = "", None
+        if target.bound:
+            met = ratio >= target.bound if target.at_least else ratio <= target.bound
+            goal = f"{'≥' if target.at_least else '≤'} {target.bound:g}  {'met' if met else 'NOT MET'}"
+        shown_baseline = f"{fmt(baseline)} ({target.baseline[2]})" if baseline and target.baseline else "-"
+        print(f"{target.label:<15} {fmt(figure):<42} {shown_baseline:<56} {ratio:>6.2f}  {goal}")
+        rows.append({"row": target.label, "figure": figure, "baseline": baseline, "ratio": ratio,
+                     "target": goal, "met": met})
+    return rows
+
+
+def plot(summary: dict[Key, dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = [("listeners", "listeners"), ("producers", "producer threads"), ("payload", "payload bytes")]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for axis, (param, label) in zip(axes, series):
+        for workload in ("W1", "W2"):
+            for implementation, style in (("msgbus", "-o"), ("crossbeam", "--s")):
+                points = sorted(
+                    (json.loads(k[4])[param], s["median"])
+                    for k, s in summary.items()
+                    if k[0] == "rust" and k[1] == f"{workload} {param}" and k[2] == implementation
+                )
+                if points:
+                    xs, ys = zip(*points)
+                    axis.plot(xs, [y / 1e6 for y in ys], style, label=f"{workload} {implementation}")
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel(label)
+        axis.set_ylabel("M deliveries/s (median)")
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.suptitle("msgbus (Rust API) against a raw crossbeam channel: W1 serial, W2 parallel with 2 workers")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rust", required=True)
+    parser.add_argument("--c", required=True)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+
+    quick = ["--quick"] if args.quick else []
+    programs = [[args.rust, *quick], [args.c, *quick], [sys.executable, str(Path(__file__).parent / "python" / "bench.py"), *quick]]
+    runs = []
+    for rep in range(args.reps):
+        records = []
+        for program in programs:
+            print(f"repetition {rep + 1}/{args.reps}: {Path(program[0]).name} {' '.join(program[1:])}", file=sys.stderr)
+            records += run(program)
+        runs.append(records)
+    summary = summarize(runs)
+    rows = table(summary)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    result = {
+        "when": stamp,
+        "quick": args.quick,
+        "repetitions": args.reps,
+        "rows": rows,
+        "figures": [dict(zip(("surface", "workload", "implementation", "metric"), k[:4]), params=json.loads(k[4]), **s)
+                    for k, s in sorted(summary.items())],
+    }
+    (args.out / f"{stamp}.json").write_text(json.dumps(result, indent=1) + "\n")
+    plot(summary, args.out / f"{stamp}-scaling.png")
+    print(f"results: {args.out / stamp}.json, scaling curves: {args.out / stamp}-scaling.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+//! `make bench`'s Rust half: runs W1–W4, S1, the scaling series and the
+//! memory figure through msgbus's Rust API and over a raw crossbeam
+//! channel, and prints one JSON line per figure (bench/report.py reads
+//! them). `--quick` runs every workload at a small size.
+
+mod baseline;
+mod bus;
+mod measure;
+mod shape;
+
+use msgbus::DestinationType;
+
+use measure::{Figure, percentiles};
+use shape::Shape;
+
+/// Message counts at full and quick size.
+struct Sizes {
+    w1: usize,
+    w2: usize,
+    rounds: usize,
+    s1: usize,
+    scaling: usize,
+    memory: usize,
+}
+
+const FULL: Sizes = Sizes {
+    w1: 1_000_000,
+    w2: 200_000,
+    rounds: 100_000,
+    s1: 1_000_000,
+    scaling: 200_000,
+    memory: 1_000_000,
+};
+
+const QUICK: Sizes = Sizes {
+    w1: 20_000,
+    w2: 4_000,
+    rounds: 2_000,
+    s1: 20_000,
+    scaling: 2_000,
+    memory: 20_000,
+};
+
+fn throughput(workload: &str, kind: DestinationType, receivers: usize, shape: Shape) {
+    let params = shape.params();
+    let runs = [
+        ("msgbus", bus::throughput(kind, shape)),
+        ("crossbeam", baseline::throughput(receivers, shape)),
+    ];
+    for (implementation, seconds) in runs {
+        Figure {
+            workload,
+            implementation,
+            metric: "throughput",
+            value: shape.deliveries() as f64 / seconds,
+            unit: "deliveries/s",
+            params: &params,
+        }
+        .print();
+    }
+}
+
+fn latency(workload: &str, implementation: &str, mut samples: Vec<std::time::Duration>) {
+    let (p50, p99) = percentiles(&mut samples);
+    let params = [("rounds", samples.len())];
+    for (metric, value) in [("p50", p50), ("p99", p99)] {
+        Figure {
+            workload,
+            implementation,
+            metric,
+            value,
+            unit: "us",
+            params: &params,
+        }
+        .print();
+    }
+}
+
+fn main() {
+    let sizes = if std::env::args().any(|a| a == "--quick") {
+        &QUICK
+    } else {
+        &FULL
+    };
+    let base = |messages, listeners| Shape {
+        messages,
+        listeners,
+        producers: 1,
+        payload: 16,
+    };
+
+    throughput("W1", DestinationType::Serial, 1, base(sizes.w1, 1));
+    throughput("W2", DestinationType::Parallel, 2, base(sizes.w2, 4));
+    latency("W3", "msgbus", bus::request_reply(sizes.rounds));
+    latency("W3", "crossbeam", baseline::request_reply(sizes.rounds));
+    latency("W4", "msgbus", bus::one_way(sizes.rounds));
+    latency("W4", "crossbeam", baseline::one_way(sizes.rounds));
+
+    let (direct, plain) = bus::direct(sizes.s1);
+    let params = [("messages", sizes.s1)];
+    for (implementation, seconds) in [("msgbus", direct), ("plain loop", plain)] {
+        let value = sizes.s1 as f64 / seconds;
+        Figure {
+            workload: "S1",
+            implementation,
+            metric: "throughput",
+            value,
+            unit: "msgs/s",
+            params: &params,
+        }
+        .print();
+    }
+
+    for listeners in [1, 2, 4, 8, 16] {
+        throughput(
+            "W1 listeners",
+            DestinationType::Serial,
+            1,
+            base(sizes.scaling, listeners),
+        );
+        throughput(
+            "W2 listeners",
+            DestinationType::Parallel,
+            2,
+            base(sizes.scaling, listeners),
+        );
+    }
+    for producers in [1, 2, 4] {
+        let shape = Shape {
+            producers,
+            ..base(sizes.scaling, 1)
+        };
+        throughput("W1 producers", DestinationType::Serial, 1, shape);
+        throughput(
+            "W2 producers",
+            DestinationType::Parallel,
+            2,
+            Shape {
+                listeners: 4,
+                ..shape
+            },
+        );
+    }
+    for payload in [16, 256, 4096, 65536] {
+        let shape = Shape {
+            payload,
+            ..base(sizes.scaling / 4, 1)
+        };
+        throughput("W1 payload", DestinationType::Serial, 1, shape);
+        throughput(
+            "W2 payload",
+            DestinationType::Parallel,
+            2,
+            Shape {
+                listeners: 4,
+                ..shape
+            },
+        );
+    }
+
+    let value = bus::memory_per_message(sizes.memory);
+    let params = [("messages", sizes.memory), ("payload", 16)];
+    Figure {
+        workload: "memory",
+        implementation: "msgbus",
+        metric: "bytes per queued message",
+        value,
+        unit: "B",
+        params: &params,
+    }
+    .print();
+}
