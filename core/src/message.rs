@@ -23,15 +23,18 @@ use crate::value::Value;
 pub struct Message {
     destination_name: Option<Text>,
     payload: Value,
-    values: Option<Arc<Values>>,
+    values: Option<Values>,
     response_destination_name: Option<Text>,
     response_id: Option<Text>,
     response: Mutex<Value>,
 }
 
 /// Keys in insertion order; messages carry few values, so a linear scan
-/// beats hashing and keeps iteration order stable.
-type Values = Vec<(Text, Value)>;
+/// beats hashing and keeps iteration order stable. One exact-size
+/// allocation: a change makes a new slice (copy on write), which for a
+/// handful of values costs less than a growable vector's spare room in
+/// every queued message.
+type Values = Arc<[(Text, Value)]>;
 
 impl Message {
     pub fn new() -> Self {
@@ -86,11 +89,26 @@ impl Message {
             self.remove(key);
             return;
         }
-        let values = Arc::make_mut(self.values.get_or_insert_with(Default::default));
-        match values.iter_mut().find(|(k, _)| &**k == key) {
-            Some((_, slot)) => *slot = value,
-            None => values.push((key.into(), value)),
-        }
+        let current = self.values.as_deref().unwrap_or_default();
+        let updated: Values = match current.iter().position(|(k, _)| &**k == key) {
+            Some(index) => {
+                let (before, after) = current.split_at(index);
+                let replaced = (after[0].0.clone(), value);
+                let after = &after[1..];
+                before
+                    .iter()
+                    .cloned()
+                    .chain([replaced])
+                    .chain(after.iter().cloned())
+                    .collect()
+            }
+            None => current
+                .iter()
+                .cloned()
+                .chain([(key.into(), value)])
+                .collect(),
+        };
+        self.values = Some(updated);
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -103,9 +121,18 @@ impl Message {
 
     /// Removes `key` and returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let values = self.values.as_mut()?;
+        let values = self.values.as_deref()?;
         let index = values.iter().position(|(k, _)| &**k == key)?;
-        Some(Arc::make_mut(values).remove(index).1)
+        let removed = values[index].1.clone();
+        let (before, after) = values.split_at(index);
+        self.values = (values.len() > 1).then(|| {
+            before
+                .iter()
+                .cloned()
+                .chain(after[1..].iter().cloned())
+                .collect()
+        });
+        Some(removed)
     }
 
     pub fn contains(&self, key: &str) -> bool {
