@@ -867,6 +867,8 @@ const char *msgbus_result_str(msgbus_result result);
 /**
  * Fills `*out_statistics` with a snapshot of the destination `name`'s
  * statistics. MSGBUS_RESULT_NO_SUCH_DESTINATION for an unknown name.
+ * Message counters belong to the name for the bus's life: they go on
+ * from those of a replaced, or removed and re-added, destination.
  *
  * # Safety
  * `bus` NULL or live; `name` NULL or NUL-terminated; `out_statistics`

@@ -17,7 +17,7 @@ use crate::hooks::{NoHooks, ThreadHooks};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
 use crate::reply::{PendingReply, Replies};
-use crate::statistics::DestinationStatistics;
+use crate::statistics::{Counters, DestinationStatistics};
 use crate::text::Text;
 use crate::value::Value;
 
@@ -71,6 +71,8 @@ struct Registry {
     /// Listeners by destination name, whether or not the destination exists.
     lists: HashMap<Text, Arc<ListenerList>>,
     listener_names: HashMap<ListenerId, Text>,
+    /// Message counters by destination name, kept for the bus's life.
+    counters: HashMap<Text, Arc<Counters>>,
     /// Removed or replaced destinations whose workers may still be draining.
     retired: Vec<Arc<Destination>>,
     /// Response destinations that carry the reply router.
@@ -80,6 +82,10 @@ struct Registry {
 impl Registry {
     fn list(&mut self, name: &Text) -> Arc<ListenerList> {
         self.lists.entry(name.clone()).or_default().clone()
+    }
+
+    fn counters(&mut self, name: &Text) -> Arc<Counters> {
+        self.counters.entry(name.clone()).or_default().clone()
     }
 
     fn retire(&mut self, destination: Arc<Destination>) {
@@ -143,8 +149,9 @@ impl MessageBus {
     }
 
     /// Adds a destination, or replaces the one with this name. The old
-    /// destination's listeners stay (they belong to the name); its queued
-    /// messages are still delivered, before any message of the new one.
+    /// destination's listeners and message counters stay (they belong to
+    /// the name); its queued messages are still delivered, before any
+    /// message of the new one.
     pub fn replace_destination(&self, name: &str, config: DestinationConfig) -> Result<()> {
         self.install(name, config, true)
     }
@@ -169,13 +176,13 @@ impl MessageBus {
                 )));
             }
             let name: Text = name.into();
-            let list = registry.list(&name);
             let destination = Arc::new(Destination::new(
                 name.clone(),
                 config,
                 inner.id,
                 inner.hooks.clone(),
-                list,
+                registry.list(&name),
+                registry.counters(&name),
                 old.clone(),
             ));
             let mut next = DestinationMap::clone(&current);
@@ -427,6 +434,11 @@ impl MessageBus {
         self.inner.events.remove(id)
     }
 
+    /// The statistics of the destination `name`. Its message counters
+    /// belong to the name and last as long as the bus: they go on from
+    /// those of the destinations that held the name before (replaced, or
+    /// removed and added again), including the messages those still
+    /// drain; thread and queue figures are the current destination's.
     pub fn destination_statistics(&self, name: &str) -> Result<DestinationStatistics> {
         let destinations = self.inner.destinations.load();
         Ok(lookup(&destinations, name)?.statistics())

@@ -116,11 +116,40 @@ fn replace_moves_listeners_and_delivers_the_old_queue_first() {
     valve.open();
     assert!(done.wait());
     assert_eq!(recorder.items(), (0..100).collect::<Vec<_>>());
+    bus.shutdown(false, Some(PATIENCE)).unwrap();
+    let stats = bus.destination_statistics("acme/swap").unwrap();
     assert_eq!(
-        bus.destination_statistics("acme/swap")
-            .unwrap()
-            .sent_message_count,
-        50
+        (stats.sent_message_count, stats.delivered_message_count),
+        (100, 100),
+        "the counters belong to the name"
+    );
+}
+
+#[test]
+fn a_name_keeps_its_counters_through_remove_and_add() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/counted", DestinationType::Serial)
+        .unwrap();
+    let (valve, done) = (Valve::closed(), Latch::new(3));
+    let recorder = Recorder::new();
+    bus.register_listener("acme/counted", after(&valve, recording(&recorder, &done)))
+        .unwrap();
+    bus.send("acme/counted", Message::with_payload(1i64))
+        .unwrap();
+    bus.remove_destination("acme/counted").unwrap();
+    bus.add_destination("acme/counted", DestinationType::Synchronous)
+        .unwrap();
+    valve.open();
+    bus.send("acme/counted", Message::with_payload(2i64))
+        .unwrap();
+    bus.send("acme/counted", Message::with_payload(3i64))
+        .unwrap();
+    assert!(done.wait());
+    bus.shutdown(false, Some(PATIENCE)).unwrap();
+    let stats = bus.destination_statistics("acme/counted").unwrap();
+    assert_eq!(
+        (stats.sent_message_count, stats.delivered_message_count),
+        (3, 3)
     );
 }
 

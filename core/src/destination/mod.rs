@@ -1,5 +1,5 @@
 //! A destination: a named endpoint with its type, its listeners, its
-//! counters and, when serial or parallel, its queue and workers.
+//! name's counters and, when serial or parallel, its queue and workers.
 
 mod delivery;
 mod pool;
@@ -29,7 +29,11 @@ pub(crate) struct Destination {
     bus_id: u64,
     hooks: Arc<dyn ThreadHooks>,
     listeners: Arc<ListenerList>,
-    counters: Counters,
+    /// The name's counters, shared with the destinations that held the
+    /// name before (see [`MessageBus::destination_statistics`]).
+    ///
+    /// [`MessageBus::destination_statistics`]: crate::MessageBus::destination_statistics
+    counters: Arc<Counters>,
     /// `None` for a synchronous destination.
     queued: Option<Queued>,
 }
@@ -48,6 +52,7 @@ impl Destination {
         bus_id: u64,
         hooks: Arc<dyn ThreadHooks>,
         listeners: Arc<ListenerList>,
+        counters: Arc<Counters>,
         predecessor: Option<Arc<Destination>>,
     ) -> Self {
         let queued = (config.destination_type != DestinationType::Synchronous).then(|| Queued {
@@ -60,7 +65,7 @@ impl Destination {
             bus_id,
             hooks,
             listeners,
-            counters: Counters::default(),
+            counters,
             queued,
         }
     }
