@@ -5,7 +5,7 @@
 
 use std::cell::{RefCell, UnsafeCell};
 
-use crate::gate::Gate;
+use crate::gate::{Gate, LastOut};
 
 pub(crate) struct Callback<F: ?Sized> {
     gate: Gate,
@@ -39,13 +39,24 @@ impl<F: ?Sized> Callback<F> {
 
     /// Calls `call` with the callable; `None` when it was retired.
     pub(crate) fn invoke<R>(&self, call: impl FnOnce(&F) -> R) -> Option<R> {
-        if !self.gate.try_enter() {
+        if let Err(LastOut(last)) = self.gate.try_enter() {
+            if last {
+                self.release();
+            }
             return None;
         }
         let _running = Running::push(self);
         // SAFETY: we hold a pass, so the callable is not taken until we leave.
         let callable = unsafe { (*self.callable.get()).as_deref() }?;
         Some(call(callable))
+    }
+
+    /// Drops the callable; for the last thread out of a gate closed from
+    /// inside a call.
+    fn release(&self) {
+        // SAFETY: the gate is closed and we were the last one out: nobody
+        // else can enter or hold the callable.
+        drop(unsafe { (*self.callable.get()).take() });
     }
 
     /// Stops new calls. Unless called from inside one of this callback's
@@ -81,9 +92,7 @@ impl<F: ?Sized> Drop for Running<'_, F> {
     fn drop(&mut self) {
         RUNNING.with(|r| r.borrow_mut().pop());
         if self.0.gate.leave().0 {
-            // SAFETY: we were the last call out of a gate closed from inside
-            // a call; nobody else can enter or hold the callable.
-            drop(unsafe { (*self.0.callable.get()).take() });
+            self.0.release();
         }
     }
 }

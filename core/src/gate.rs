@@ -38,28 +38,35 @@ impl Gate {
     }
 
     /// Enters unless closed. Every successful `try_enter` must be matched
-    /// by one [`Gate::leave`].
-    pub(crate) fn try_enter(&self) -> bool {
+    /// by one [`Gate::leave`]. A refused thread passes through the count on
+    /// its way out, so it may be the last one out of a deferred close: the
+    /// `Err` tells it so, and it must then finish the closer's work.
+    pub(crate) fn try_enter(&self) -> Result<(), LastOut> {
         if self.state.fetch_add(1, SeqCst) & CLOSED == 0 {
-            return true;
+            return Ok(());
         }
-        let _ = self.leave();
-        false
+        Err(self.leave())
     }
 
     /// Leaves. Tells whether this was the last thread out of a gate closed
-    /// with [`Gate::close_deferred`].
+    /// with [`Gate::close_deferred`]; exactly one thread is told so, though
+    /// refused threads may pass through the count afterwards.
     pub(crate) fn leave(&self) -> LastOut {
         let before = self.state.fetch_sub(1, SeqCst);
         if before & CLOSED == 0 || before & COUNT != 1 {
             return LastOut(false);
         }
         if before & DEFERRED != 0 {
-            return LastOut(true);
+            return self.claim_last_out();
         }
         let _guard = self.lock.lock();
         self.emptied.notify_all();
         LastOut(false)
+    }
+
+    /// The thread that clears `DEFERRED` is the last one out.
+    fn claim_last_out(&self) -> LastOut {
+        LastOut(self.state.fetch_and(!DEFERRED, SeqCst) & DEFERRED != 0)
     }
 
     /// Closes the gate; returns false if it was closed already.
@@ -68,12 +75,19 @@ impl Gate {
     }
 
     /// Closes the gate for a closer that does not wait: the last thread out
-    /// is told so by [`Gate::leave`]. Returns how many were inside at that
-    /// moment (with none, the closer is the last one out), or `None` if the
-    /// gate was closed already.
-    pub(crate) fn close_deferred(&self) -> Option<usize> {
+    /// is told so by [`Gate::leave`] (or [`Gate::try_enter`]). With nobody
+    /// inside, the closer itself is normally the last one out, and is told
+    /// so by `Some(LastOut(true))`. `None` if the gate was closed already.
+    pub(crate) fn close_deferred(&self) -> Option<LastOut> {
         let before = self.state.fetch_or(CLOSED | DEFERRED, SeqCst);
-        (before & CLOSED == 0).then_some(before & COUNT)
+        if before & CLOSED != 0 {
+            return None;
+        }
+        if before & COUNT != 0 {
+            return Some(LastOut(false));
+        }
+        // A refused thread passing through may have claimed it first.
+        Some(self.claim_last_out())
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -109,10 +123,10 @@ mod tests {
     #[test]
     fn closed_gate_refuses_entry() {
         let gate = Gate::new();
-        assert!(gate.try_enter(), "an open gate admits");
+        assert!(gate.try_enter().is_ok(), "an open gate admits");
         assert!(gate.close());
         assert!(!gate.close());
-        assert!(!gate.try_enter());
+        assert!(gate.try_enter().is_err());
         assert!(
             !gate.wait_empty(Some(Instant::now())),
             "one thread is inside"
@@ -129,7 +143,7 @@ mod tests {
         let inside = {
             let gate = gate.clone();
             thread::spawn(move || {
-                assert!(gate.try_enter());
+                assert!(gate.try_enter().is_ok());
                 entered_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
                 let _ = gate.leave();
@@ -147,11 +161,34 @@ mod tests {
     #[test]
     fn deferred_close_names_the_last_thread_out() {
         let gate = Gate::new();
-        assert!(gate.try_enter());
-        assert!(gate.try_enter());
-        assert_eq!(gate.close_deferred(), Some(2));
-        assert_eq!(gate.close_deferred(), None);
+        assert!(gate.try_enter().is_ok());
+        assert!(gate.try_enter().is_ok());
+        assert!(matches!(gate.close_deferred(), Some(LastOut(false))));
+        assert!(gate.close_deferred().is_none());
         assert!(!gate.leave().0);
         assert!(gate.leave().0);
+        assert!(
+            matches!(gate.try_enter(), Err(LastOut(false))),
+            "told once only"
+        );
+    }
+
+    #[test]
+    fn a_refused_thread_can_be_the_last_one_out() {
+        let gate = Gate::new();
+        assert!(gate.try_enter().is_ok());
+        assert!(matches!(gate.close_deferred(), Some(LastOut(false))));
+        // A refused thread is counted while it passes through: here it
+        // passes through last, so it finishes the closer's work.
+        gate.state.fetch_add(1, SeqCst);
+        assert!(!gate.leave().0, "the sender inside leaves first");
+        assert!(gate.leave().0, "the refused thread leaves last");
+    }
+
+    #[test]
+    fn an_empty_gate_makes_its_deferred_closer_the_last_one_out() {
+        let gate = Gate::new();
+        assert!(matches!(gate.close_deferred(), Some(LastOut(true))));
+        assert!(matches!(gate.try_enter(), Err(LastOut(false))));
     }
 }

@@ -14,6 +14,7 @@ use self::pool::Pool;
 use self::queue::{Admission, Queue};
 use crate::config::{DestinationConfig, DestinationType};
 use crate::error::{Error, Result};
+use crate::gate::LastOut;
 use crate::hooks::ThreadHooks;
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
@@ -207,7 +208,7 @@ impl Destination {
             queued.pool.discard.store(true, Relaxed);
         }
         // With senders inside, the last one out stops the workers (`Sending`).
-        if queued.queue.gate.close_deferred() == Some(0) {
+        if let Some(LastOut(true)) = queued.queue.gate.close_deferred() {
             queued.pool.stop(&queued.queue);
         }
         queued.queue.wake_blocked();
@@ -230,8 +231,18 @@ impl Destination {
 struct Sending<'a>(&'a Queued);
 
 impl<'a> Sending<'a> {
+    /// `None` once the destination is closed; a refused sender that turns
+    /// out to be the last one out stops the workers.
     fn enter(queued: &'a Queued) -> Option<Self> {
-        queued.queue.gate.try_enter().then_some(Sending(queued))
+        match queued.queue.gate.try_enter() {
+            Ok(()) => Some(Sending(queued)),
+            Err(LastOut(last)) => {
+                if last {
+                    queued.pool.stop(&queued.queue);
+                }
+                None
+            }
+        }
     }
 }
 
