@@ -126,3 +126,24 @@ def test_a_listener_that_is_not_callable_is_a_type_error(bus):
         bus.register_listener("acme/x", 42)
     with pytest.raises(TypeError, match="callable"):
         bus.add_event_listener("not callable")
+
+
+@pytest.mark.parametrize("kind", ["serial", "parallel", "synchronous"])
+def test_a_listener_may_send_to_its_own_destination(bus, kind):
+    bus.add_destination("acme/echo", kind)
+    seen = Recorder(4)
+
+    def echo(message):
+        if message.payload < 3:
+            bus.send("acme/echo", message.payload + 1)
+        if message.payload == 1:
+            raise RuntimeError("fails on one, echoes anyway")
+
+    bus.register_listener("acme/echo", echo)
+    bus.register_listener("acme/echo", seen)
+    bus.send("acme/echo", 0)
+    assert seen.done.wait()
+    bus.shutdown()
+    assert sorted(seen.payloads) == [0, 1, 2, 3]
+    stats = bus.statistics("acme/echo")
+    assert (stats.sent_message_count, stats.failed_message_count) == (4, 1)

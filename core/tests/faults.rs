@@ -1,0 +1,149 @@
+//! Listeners that misbehave all at once — panic, return errors, unregister
+//! themselves, send to their own destination, block past a shutdown
+//! timeout — on every destination type: the bus stays live, counts each
+//! failure, and its shutdown gives up within its timeout.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::time::Duration;
+
+use common::{Latch, PATIENCE, Valve};
+use msgbus::{DestinationType, Error, ListenerId, Message, MessageBus};
+use parking_lot::Mutex;
+
+const ROUNDS: i64 = 300;
+/// How deep a listener resends to its own destination.
+const ECHOES: i64 = 3;
+const ECHO: i64 = 1_000_000;
+
+struct Seen {
+    healthy: AtomicU64,
+    /// Counted down by the healthy listener: every message, echoes included.
+    all_heard: Latch,
+    echoes: AtomicU64,
+    self_unregistered_calls: AtomicU64,
+}
+
+fn faulty_destination(bus: &MessageBus, name: &str, seen: &Arc<Seen>) {
+    // Panics on multiples of 5, refuses multiples of 3.
+    bus.register_listener(name, |m| match m.payload().as_int() {
+        Some(n) if n < ECHO && n % 5 == 0 => panic!("fault: panic on {n}"),
+        Some(n) if n < ECHO && n % 3 == 0 => Err(format!("fault: refused {n}").into()),
+        _ => Ok(()),
+    })
+    .unwrap();
+    // Sends to its own destination, ECHOES deep.
+    {
+        let (weak, name, seen) = (bus.downgrade(), name.to_string(), seen.clone());
+        bus.register_listener(&name.clone(), move |m| {
+            let n = m.payload().as_int().unwrap_or(0);
+            if n >= ECHO {
+                seen.echoes.fetch_add(1, SeqCst);
+            }
+            if n < ECHO && n % 10 == 1 || (ECHO..ECHO + ECHOES - 1).contains(&n) {
+                let next = if n < ECHO { ECHO } else { n + 1 };
+                if let Some(bus) = weak.upgrade() {
+                    bus.send(&name, Message::with_payload(next)).unwrap();
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    // Unregisters itself on its tenth call.
+    {
+        let (weak, seen) = (bus.downgrade(), seen.clone());
+        let me: Arc<Mutex<Option<ListenerId>>> = Arc::default();
+        let id = {
+            let me = me.clone();
+            bus.register_listener(name, move |_| {
+                if seen.self_unregistered_calls.fetch_add(1, SeqCst) + 1 == 10 {
+                    let id = me.lock().take().expect("registered");
+                    weak.upgrade().unwrap().unregister_listener(id).unwrap();
+                }
+                Ok(())
+            })
+            .unwrap()
+        };
+        *me.lock() = Some(id);
+    }
+    let seen = seen.clone();
+    bus.register_listener(name, move |_| {
+        seen.healthy.fetch_add(1, SeqCst);
+        seen.all_heard.count_down();
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn faulty_listeners_are_counted_and_the_bus_stays_live() {
+    for kind in [
+        DestinationType::Serial,
+        DestinationType::Parallel,
+        DestinationType::Synchronous,
+    ] {
+        let bus = MessageBus::new();
+        let name = format!("acme/faults-{kind}");
+        bus.add_destination(&name, kind).unwrap();
+        let echo_chains = (0..ROUNDS).filter(|n| n % 10 == 1).count() as u64;
+        let messages = ROUNDS as u64 + echo_chains * ECHOES as u64;
+        let seen = Arc::new(Seen {
+            healthy: AtomicU64::new(0),
+            all_heard: Latch::new(messages as usize),
+            echoes: AtomicU64::new(0),
+            self_unregistered_calls: AtomicU64::new(0),
+        });
+        faulty_destination(&bus, &name, &seen);
+        for n in 0..ROUNDS {
+            bus.send(&name, Message::with_payload(n)).unwrap();
+        }
+        // Echoes are sent from listeners: they must be in before the shutdown.
+        assert!(seen.all_heard.wait(), "{kind}");
+        bus.shutdown(false, Some(PATIENCE)).unwrap();
+
+        let failing = (0..ROUNDS).filter(|n| n % 5 == 0 || n % 3 == 0).count() as u64;
+        let s = bus.destination_statistics(&name).unwrap();
+        assert_eq!(seen.healthy.load(SeqCst), messages, "{kind}: {s:?}");
+        assert_eq!(seen.echoes.load(SeqCst), echo_chains * ECHOES as u64, "{kind}");
+        assert_eq!(seen.self_unregistered_calls.load(SeqCst), 10, "{kind}");
+        assert_eq!(s.sent_message_count, messages, "{kind}");
+        assert_eq!(s.failed_message_count, failing, "{kind}");
+        assert_eq!(s.delivered_message_count, messages - failing, "{kind}");
+        assert_eq!(s.listener_count, 3, "{kind}: the self-unregistered one is gone");
+    }
+}
+
+#[test]
+fn a_listener_blocked_past_the_shutdown_timeout_does_not_hold_the_shutdown() {
+    for kind in [DestinationType::Serial, DestinationType::Parallel] {
+        let bus = MessageBus::new();
+        let name = format!("acme/blocked-{kind}");
+        bus.add_destination(&name, kind).unwrap();
+        let (valve, entered) = (Valve::closed(), Latch::new(1));
+        {
+            let (valve, entered) = (valve.clone(), entered.clone());
+            bus.register_listener(&name, move |m| {
+                if m.payload().as_int() == Some(0) {
+                    entered.count_down();
+                    valve.pass();
+                }
+                Ok(())
+            })
+            .unwrap();
+        }
+        for n in 0..10i64 {
+            bus.send(&name, Message::with_payload(n)).unwrap();
+        }
+        assert!(entered.wait());
+        let timeout = Duration::from_millis(50);
+        assert_eq!(bus.shutdown(false, Some(timeout)), Err(Error::Timeout(timeout)));
+        assert!(matches!(bus.send(&name, "after"), Err(Error::Closed(_))));
+        valve.open();
+        bus.shutdown(false, Some(PATIENCE)).unwrap();
+        let s = bus.destination_statistics(&name).unwrap();
+        assert_eq!(s.delivered_message_count, 10, "{kind}: nothing queued was lost");
+    }
+}
