@@ -139,8 +139,10 @@ test-header: c-deps
 	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ tests/c/header_twice.c
 	@echo "msgbus.h compiles alone as C11 and C++17"
 
-## The C tests: shared, static, ASan+UBSan, valgrind.
+## The C tests: shared, static, ASan+UBSan, valgrind; and a bad-input row
+## for every exported function.
 test-c: c-deps ffi
+	LIB=$(LIB) tests/c/bad_input_coverage.sh
 	LIB=$(LIB) tests/c/run.sh
 
 ## The C++ wrapper: the header alone, then its tests under ASan+UBSan.

@@ -38,6 +38,21 @@ pub enum ValueType {
     Object,
 }
 
+impl fmt::Display for ValueType {
+    /// The type's name in lower case, as error messages use it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueType::Null => "null",
+            ValueType::Bool => "bool",
+            ValueType::Int => "int",
+            ValueType::Double => "double",
+            ValueType::String => "string",
+            ValueType::Bytes => "bytes",
+            ValueType::Object => "object",
+        })
+    }
+}
+
 impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {

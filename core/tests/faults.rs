@@ -107,12 +107,19 @@ fn faulty_listeners_are_counted_and_the_bus_stays_live() {
         let failing = (0..ROUNDS).filter(|n| n % 5 == 0 || n % 3 == 0).count() as u64;
         let s = bus.destination_statistics(&name).unwrap();
         assert_eq!(seen.healthy.load(SeqCst), messages, "{kind}: {s:?}");
-        assert_eq!(seen.echoes.load(SeqCst), echo_chains * ECHOES as u64, "{kind}");
+        assert_eq!(
+            seen.echoes.load(SeqCst),
+            echo_chains * ECHOES as u64,
+            "{kind}"
+        );
         assert_eq!(seen.self_unregistered_calls.load(SeqCst), 10, "{kind}");
         assert_eq!(s.sent_message_count, messages, "{kind}");
         assert_eq!(s.failed_message_count, failing, "{kind}");
         assert_eq!(s.delivered_message_count, messages - failing, "{kind}");
-        assert_eq!(s.listener_count, 3, "{kind}: the self-unregistered one is gone");
+        assert_eq!(
+            s.listener_count, 3,
+            "{kind}: the self-unregistered one is gone"
+        );
     }
 }
 
@@ -139,11 +146,17 @@ fn a_listener_blocked_past_the_shutdown_timeout_does_not_hold_the_shutdown() {
         }
         assert!(entered.wait());
         let timeout = Duration::from_millis(50);
-        assert_eq!(bus.shutdown(false, Some(timeout)), Err(Error::Timeout(timeout)));
+        assert_eq!(
+            bus.shutdown(false, Some(timeout)),
+            Err(Error::Timeout(timeout))
+        );
         assert!(matches!(bus.send(&name, "after"), Err(Error::Closed(_))));
         valve.open();
         bus.shutdown(false, Some(PATIENCE)).unwrap();
         let s = bus.destination_statistics(&name).unwrap();
-        assert_eq!(s.delivered_message_count, 10, "{kind}: nothing queued was lost");
+        assert_eq!(
+            s.delivered_message_count, 10,
+            "{kind}: nothing queued was lost"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::boundary::*;
 use crate::callback::{UserData, listener, msgbus_free_fn, msgbus_listener_fn};
 use crate::config::{destination_type, msgbus_destination_config, msgbus_destination_type};
 use crate::log::install_logger;
-use crate::message::{cloned, cloned_value, msgbus_message};
+use crate::message::{cloned, msgbus_message};
 use crate::result::*;
 use crate::value::msgbus_value;
 
@@ -425,8 +425,8 @@ pub unsafe extern "C" fn msgbus_bus_reply(
     // SAFETY: per the contract.
     unsafe {
         with_bus(bus, |bus| {
-            let request = borrow(request, "request")?;
-            Ok(bus.reply(request, cloned_value(payload)?)?)
+            let (request, payload) = (borrow(request, "request")?, borrow(payload, "payload")?);
+            Ok(bus.reply(request, payload.clone())?)
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use msgbus_core::{Message, Text, Value};
+use msgbus_core::{Message, Text};
 
 use crate::boundary::*;
 use crate::result::*;
@@ -131,7 +131,10 @@ pub unsafe extern "C" fn msgbus_message_payload_string(
     out_text: *mut *const c_char,
     out_len: *mut usize,
 ) -> msgbus_result {
-    // SAFETY: per the contract; a NULL message gives a NULL value.
+    if message.is_null() {
+        return guard(|| Err(null("message")));
+    }
+    // SAFETY: per the contract.
     unsafe {
         crate::value::msgbus_value_as_string(msgbus_message_payload(message), out_text, out_len)
     }
@@ -394,13 +397,4 @@ pub unsafe extern "C" fn msgbus_message_response(
 pub(crate) unsafe fn cloned(message: *const msgbus_message) -> Outcome<Message> {
     // SAFETY: per the contract.
     unsafe { borrow(message, "message") }.cloned()
-}
-
-/// Shorthand for replies: the value (cloned) or a NULL-parameter failure.
-///
-/// # Safety
-/// `value` NULL or live.
-pub(crate) unsafe fn cloned_value(value: *const msgbus_value) -> Outcome<Value> {
-    // SAFETY: per the contract.
-    unsafe { borrow(value, "value") }.cloned()
 }

@@ -209,21 +209,23 @@ pub unsafe extern "C" fn msgbus_value_type(value: *const msgbus_value) -> msgbus
     })
 }
 
-/// Reads a value of the type `read` accepts; MSGBUS_RESULT_WRONG_TYPE
-/// otherwise. Writes `*out_ptr` only on success.
+/// Reads a value of the type `read` accepts (`wanted`, for the detail);
+/// MSGBUS_RESULT_WRONG_TYPE otherwise. Writes `*out_ptr` (the argument
+/// `out_name`) only on success.
 unsafe fn read<T>(
     value: *const msgbus_value,
-    out_ptr: *mut T,
+    (out_ptr, out_name): (*mut T, &str),
+    wanted: &str,
     read: impl FnOnce(&Value) -> Option<T>,
 ) -> msgbus_result {
     guard(|| {
-        let out_ptr = out(out_ptr, "out")?;
+        let out_ptr = out(out_ptr, out_name)?;
         // SAFETY: the exported callers' contract.
         let value = unsafe { borrow(value, "value") }?;
         let read = read(value).ok_or_else(|| {
             Failure::new(
                 MSGBUS_RESULT_WRONG_TYPE,
-                format!("the value is {:?}", value.value_type()),
+                format!("expected a {wanted} value, found {}", value.value_type()),
             )
         })?;
         // SAFETY: checked by `out`.
@@ -242,7 +244,7 @@ pub unsafe extern "C" fn msgbus_value_as_bool(
     out_bool: *mut bool,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe { read(value, out_bool, Value::as_bool) }
+    unsafe { read(value, (out_bool, "out_bool"), "bool", Value::as_bool) }
 }
 
 /// Reads an int value.
@@ -255,7 +257,7 @@ pub unsafe extern "C" fn msgbus_value_as_int(
     out_int: *mut i64,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe { read(value, out_int, Value::as_int) }
+    unsafe { read(value, (out_int, "out_int"), "int", Value::as_int) }
 }
 
 /// Reads a double value.
@@ -268,7 +270,14 @@ pub unsafe extern "C" fn msgbus_value_as_double(
     out_double: *mut f64,
 ) -> msgbus_result {
     // SAFETY: per the contract.
-    unsafe { read(value, out_double, Value::as_double) }
+    unsafe {
+        read(
+            value,
+            (out_double, "out_double"),
+            "double",
+            Value::as_double,
+        )
+    }
 }
 
 /// Reads a string value: `*out_text` points to its UTF-8 bytes followed by
@@ -285,7 +294,7 @@ pub unsafe extern "C" fn msgbus_value_as_string(
 ) -> msgbus_result {
     // SAFETY: per the contract.
     unsafe {
-        read(value, out_text, |v| match v {
+        read(value, (out_text, "out_text"), "string", |v| match v {
             Value::String(t) => {
                 if !out_len.is_null() {
                     out_len.write(t.len());
@@ -313,7 +322,7 @@ pub unsafe extern "C" fn msgbus_value_as_bytes(
     }
     // SAFETY: per the contract.
     unsafe {
-        read(value, out_data, |v| {
+        read(value, (out_data, "out_data"), "bytes", |v| {
             let bytes = v.as_bytes()?;
             out_len.write(bytes.len());
             Some(bytes.as_ptr())
@@ -333,7 +342,7 @@ pub unsafe extern "C" fn msgbus_value_as_pointer(
 ) -> msgbus_result {
     // SAFETY: per the contract.
     unsafe {
-        read(value, out_pointer, |v| {
+        read(value, (out_pointer, "out_pointer"), "pointer", |v| {
             Some(v.as_object()?.downcast_ref::<CPointer>()?.ptr)
         })
     }

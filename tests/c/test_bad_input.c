@@ -1,12 +1,70 @@
-/* Every exported function with NULL for each pointer, invalid UTF-8, empty
- * names, unknown ids and unknown enum values: the exact result code, no
- * crash, no leak, and out-parameters left alone. */
+/* Bad input across the C boundary, as a table: every exported function,
+ * each pointer argument NULL in turn, invalid UTF-8, empty and very long
+ * names, zero and maximum sizes, unknown and already-freed ids, unknown
+ * enum values. Each row names the function, what is bad, the exact result
+ * code and the exact detail msgbus_last_error_message() gives. Refused
+ * calls write no out-parameter and free no user data.
+ *
+ * `make test` checks that every exported function has a row
+ * (tests/c/bad_input_coverage.sh). The last line before the summary gives
+ * the number of rows, for RELIABILITY.md. */
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "check.h"
 
+#define OK MSGBUS_RESULT_OK
 #define NULLP MSGBUS_RESULT_NULL_PARAMETER
 #define INVALID MSGBUS_RESULT_INVALID_ARGUMENT
+#define WRONG MSGBUS_RESULT_WRONG_TYPE
 
 static const char BAD_UTF8[] = {'a', (char)0xc3, (char)0x28, 0};
+/* The detail for BAD_UTF8 given as the argument `param`. */
+#define NOT_UTF8(param) param " is not UTF-8: invalid utf-8 sequence of 1 bytes from index 1"
+
+static int rows;
+
+/* A row returning a result: the code and, when `detail` is not NULL, the
+ * exact detail message. */
+#define ROW(function, bad, expected, detail, call)                          \
+  check_row(#function, bad, (call), expected, detail, __LINE__)
+/* A row returning a pointer that must be NULL. */
+#define NULL_ROW(function, bad, call)                                       \
+  do {                                                                      \
+    rows++;                                                                 \
+    if ((call) != NULL) {                                                   \
+      checks_failed++;                                                      \
+      fprintf(stderr, "line %d: %s with %s: not NULL\n", __LINE__,          \
+              #function, bad);                                              \
+    } else {                                                                \
+      checks_passed++;                                                      \
+    }                                                                       \
+  } while (0)
+/* A row returning nothing: it must simply not crash or leak. */
+#define VOID_ROW(function, bad, call)                                       \
+  do {                                                                      \
+    rows++;                                                                 \
+    call;                                                                   \
+    checks_passed++;                                                        \
+  } while (0)
+
+static void check_row(const char *function, const char *bad, msgbus_result got,
+                      msgbus_result expected, const char *detail, int line) {
+  rows++;
+  const char *message = msgbus_last_error_message();
+  if (got != expected) {
+    checks_failed++;
+    fprintf(stderr, "line %d: %s with %s: got %s (%s), expected %s\n", line,
+            function, bad, msgbus_result_str(got), message,
+            msgbus_result_str(expected));
+  } else if (detail != NULL && strcmp(message, detail) != 0) {
+    checks_failed++;
+    fprintf(stderr, "line %d: %s with %s: detail \"%s\", expected \"%s\"\n",
+            line, function, bad, message, detail);
+  } else {
+    checks_passed++;
+  }
+}
 
 static int frees;
 static void count_free(void *p) {
@@ -38,22 +96,13 @@ static void log_fn(void *u, msgbus_log_level l, const char *t, const char *m) {
   (void)m;
 }
 
-static void values(void) {
-  msgbus_value *out = (msgbus_value *)&frees, *v = msgbus_value_new_int(1);
-  static int thing;
-  CHECK_RESULT(msgbus_value_new_string("x", 1, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_new_string(NULL, 1, &out), NULLP);
-  CHECK_RESULT(msgbus_value_new_string(BAD_UTF8, 3, &out), INVALID);
-  CHECK_RESULT(msgbus_value_new_bytes((const uint8_t *)"x", 1, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_new_bytes(NULL, 1, &out), NULLP);
-  CHECK_RESULT(msgbus_value_new_pointer(&thing, count_free, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_new_pointer(NULL, count_free, &out), NULLP);
-  CHECK(out == (msgbus_value *)&frees);
-  CHECK(frees == 0);
-  msgbus_value_free(NULL);
-  CHECK(msgbus_value_clone(NULL) == NULL);
-  CHECK(msgbus_value_type(NULL) == MSGBUS_VALUE_TYPE_NULL);
+/* Out-parameters start as this and must still be it after a refusal. */
+static int sentinel;
+#define UNTOUCHED ((void *)&sentinel)
 
+static void values(void) {
+  msgbus_value *v = msgbus_value_new_int(1), *out = UNTOUCHED;
+  static int thing;
   bool b;
   int64_t i;
   double d;
@@ -61,204 +110,313 @@ static void values(void) {
   size_t len;
   const uint8_t *data;
   void *p;
-  CHECK_RESULT(msgbus_value_as_bool(NULL, &b), NULLP);
-  CHECK_RESULT(msgbus_value_as_bool(v, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_as_bool(v, &b), MSGBUS_RESULT_WRONG_TYPE);
-  CHECK_RESULT(msgbus_value_as_int(NULL, &i), NULLP);
-  CHECK_RESULT(msgbus_value_as_int(v, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_as_double(NULL, &d), NULLP);
-  CHECK_RESULT(msgbus_value_as_double(v, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_as_double(v, &d), MSGBUS_RESULT_WRONG_TYPE);
-  CHECK_RESULT(msgbus_value_as_string(NULL, &s, &len), NULLP);
-  CHECK_RESULT(msgbus_value_as_string(v, NULL, &len), NULLP);
-  CHECK_RESULT(msgbus_value_as_string(v, &s, NULL), MSGBUS_RESULT_WRONG_TYPE);
-  CHECK_RESULT(msgbus_value_as_bytes(NULL, &data, &len), NULLP);
-  CHECK_RESULT(msgbus_value_as_bytes(v, NULL, &len), NULLP);
-  CHECK_RESULT(msgbus_value_as_bytes(v, &data, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_as_bytes(v, &data, &len), MSGBUS_RESULT_WRONG_TYPE);
-  CHECK_RESULT(msgbus_value_as_pointer(NULL, &p), NULLP);
-  CHECK_RESULT(msgbus_value_as_pointer(v, NULL), NULLP);
-  CHECK_RESULT(msgbus_value_as_pointer(v, &p), MSGBUS_RESULT_WRONG_TYPE);
+  NULL_ROW(msgbus_value_clone, "NULL value", msgbus_value_clone(NULL));
+  VOID_ROW(msgbus_value_free, "NULL value", msgbus_value_free(NULL));
+  ROW(msgbus_value_type, "NULL value", MSGBUS_VALUE_TYPE_NULL, NULL, msgbus_value_type(NULL));
+  ROW(msgbus_value_new_string, "NULL out_value", NULLP, "out_value is NULL", msgbus_value_new_string("x", 1, NULL));
+  ROW(msgbus_value_new_string, "NULL text, length 1", NULLP, "text is NULL", msgbus_value_new_string(NULL, 1, &out));
+  ROW(msgbus_value_new_string, "invalid UTF-8", INVALID, NOT_UTF8("text"), msgbus_value_new_string(BAD_UTF8, 3, &out));
+  ROW(msgbus_value_new_string, "length above isize::MAX", INVALID, "text: length 18446744073709551615 is too large",
+      msgbus_value_new_string("x", SIZE_MAX, &out));
+  ROW(msgbus_value_new_bytes, "NULL out_value", NULLP, "out_value is NULL", msgbus_value_new_bytes((const uint8_t *)"x", 1, NULL));
+  ROW(msgbus_value_new_bytes, "NULL data, length 1", NULLP, "data is NULL", msgbus_value_new_bytes(NULL, 1, &out));
+  ROW(msgbus_value_new_bytes, "length above isize::MAX", INVALID, "data: length 18446744073709551615 is too large",
+      msgbus_value_new_bytes((const uint8_t *)"x", SIZE_MAX, &out));
+  ROW(msgbus_value_new_pointer, "NULL out_value", NULLP, "out_value is NULL", msgbus_value_new_pointer(&thing, count_free, NULL));
+  ROW(msgbus_value_new_pointer, "NULL pointer", NULLP, "pointer is NULL", msgbus_value_new_pointer(NULL, count_free, &out));
+  CHECK(out == UNTOUCHED && frees == 0);
+
+  ROW(msgbus_value_as_bool, "NULL value", NULLP, "value is NULL", msgbus_value_as_bool(NULL, &b));
+  ROW(msgbus_value_as_bool, "NULL out_bool", NULLP, "out_bool is NULL", msgbus_value_as_bool(v, NULL));
+  ROW(msgbus_value_as_bool, "an int", WRONG, "expected a bool value, found int", msgbus_value_as_bool(v, &b));
+  ROW(msgbus_value_as_int, "NULL value", NULLP, "value is NULL", msgbus_value_as_int(NULL, &i));
+  ROW(msgbus_value_as_int, "NULL out_int", NULLP, "out_int is NULL", msgbus_value_as_int(v, NULL));
+  ROW(msgbus_value_as_double, "NULL value", NULLP, "value is NULL", msgbus_value_as_double(NULL, &d));
+  ROW(msgbus_value_as_double, "NULL out_double", NULLP, "out_double is NULL", msgbus_value_as_double(v, NULL));
+  ROW(msgbus_value_as_double, "an int", WRONG, "expected a double value, found int", msgbus_value_as_double(v, &d));
+  ROW(msgbus_value_as_string, "NULL value", NULLP, "value is NULL", msgbus_value_as_string(NULL, &s, &len));
+  ROW(msgbus_value_as_string, "NULL out_text", NULLP, "out_text is NULL", msgbus_value_as_string(v, NULL, &len));
+  ROW(msgbus_value_as_string, "an int", WRONG, "expected a string value, found int", msgbus_value_as_string(v, &s, NULL));
+  ROW(msgbus_value_as_bytes, "NULL value", NULLP, "value is NULL", msgbus_value_as_bytes(NULL, &data, &len));
+  ROW(msgbus_value_as_bytes, "NULL out_data", NULLP, "out_data is NULL", msgbus_value_as_bytes(v, NULL, &len));
+  ROW(msgbus_value_as_bytes, "NULL out_len", NULLP, "out_len is NULL", msgbus_value_as_bytes(v, &data, NULL));
+  ROW(msgbus_value_as_bytes, "an int", WRONG, "expected a bytes value, found int", msgbus_value_as_bytes(v, &data, &len));
+  ROW(msgbus_value_as_pointer, "NULL value", NULLP, "value is NULL", msgbus_value_as_pointer(NULL, &p));
+  ROW(msgbus_value_as_pointer, "NULL out_pointer", NULLP, "out_pointer is NULL", msgbus_value_as_pointer(v, NULL));
+  ROW(msgbus_value_as_pointer, "an int", WRONG, "expected a pointer value, found int", msgbus_value_as_pointer(v, &p));
+
+  /* Edge values that are valid: empty strings and bytes, extreme numbers. */
+  msgbus_value *made[6] = {msgbus_value_new_null(), msgbus_value_new_bool(true),
+                           msgbus_value_new_int(INT64_MIN), msgbus_value_new_double(-0.0)};
+  ROW(msgbus_value_new_null, "nothing to refuse", MSGBUS_VALUE_TYPE_NULL, NULL, msgbus_value_type(made[0]));
+  ROW(msgbus_value_new_bool, "nothing to refuse", MSGBUS_VALUE_TYPE_BOOL, NULL, msgbus_value_type(made[1]));
+  ROW(msgbus_value_new_int, "INT64_MIN", MSGBUS_VALUE_TYPE_INT, NULL, msgbus_value_type(made[2]));
+  ROW(msgbus_value_new_double, "-0.0", MSGBUS_VALUE_TYPE_DOUBLE, NULL, msgbus_value_type(made[3]));
+  ROW(msgbus_value_new_string, "NULL text, length 0", OK, NULL, msgbus_value_new_string(NULL, 0, &made[4]));
+  ROW(msgbus_value_new_bytes, "NULL data, length 0", OK, NULL, msgbus_value_new_bytes(NULL, 0, &made[5]));
+  for (int k = 0; k < 6; k++) msgbus_value_free(made[k]);
   msgbus_value_free(v);
 }
 
 static void messages(void) {
   msgbus_message *m = msgbus_message_new();
-  msgbus_value *v = msgbus_value_new_int(1), *owned = NULL;
-  const msgbus_value *got = NULL;
-  const char *s;
+  msgbus_value *v = msgbus_value_new_int(1), *owned = UNTOUCHED;
+  const msgbus_value *got = UNTOUCHED;
+  const char *s = UNTOUCHED;
   size_t len;
   bool has;
-  msgbus_message_free(NULL);
-  CHECK(msgbus_message_clone(NULL) == NULL);
-  CHECK(msgbus_message_payload(NULL) == NULL);
-  CHECK(msgbus_message_destination_name(NULL) == NULL);
-  CHECK(msgbus_message_response_destination_name(NULL) == NULL);
-  CHECK(msgbus_message_response_id(NULL) == NULL);
-  CHECK_RESULT(msgbus_message_set_payload(NULL, v), NULLP);
-  CHECK_RESULT(msgbus_message_set_payload(m, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_set_payload_string(NULL, "x"), NULLP);
-  CHECK_RESULT(msgbus_message_set_payload_string(m, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_set_payload_string(m, BAD_UTF8), INVALID);
-  CHECK_RESULT(msgbus_message_payload_string(NULL, &s, &len), NULLP);
-  CHECK_RESULT(msgbus_message_payload_string(m, NULL, &len), NULLP);
-  CHECK_RESULT(msgbus_message_payload_string(m, &s, &len), MSGBUS_RESULT_WRONG_TYPE);
-  CHECK_RESULT(msgbus_message_put(NULL, "k", v), NULLP);
-  CHECK_RESULT(msgbus_message_put(m, NULL, v), NULLP);
-  CHECK_RESULT(msgbus_message_put(m, "k", NULL), NULLP);
-  CHECK_RESULT(msgbus_message_put(m, BAD_UTF8, v), INVALID);
-  CHECK_RESULT(msgbus_message_get(NULL, "k", &got), NULLP);
-  CHECK_RESULT(msgbus_message_get(m, NULL, &got), NULLP);
-  CHECK_RESULT(msgbus_message_get(m, "k", NULL), NULLP);
-  CHECK_RESULT(msgbus_message_get(m, BAD_UTF8, &got), INVALID);
-  CHECK_RESULT(msgbus_message_get(m, "k", &got), MSGBUS_RESULT_NOT_FOUND);
-  CHECK(got == NULL);
-  CHECK_RESULT(msgbus_message_remove(NULL, "k"), NULLP);
-  CHECK_RESULT(msgbus_message_remove(m, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_remove(m, "k"), MSGBUS_RESULT_NOT_FOUND);
-  CHECK_RESULT(msgbus_message_contains(NULL, "k", &has), NULLP);
-  CHECK_RESULT(msgbus_message_contains(m, NULL, &has), NULLP);
-  CHECK_RESULT(msgbus_message_contains(m, "k", NULL), NULLP);
-  CHECK_RESULT(msgbus_message_for_each_value(NULL, value_visitor, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_for_each_value(m, NULL, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_set_response_destination_name(NULL, "x"), NULLP);
-  CHECK_RESULT(msgbus_message_set_response_destination_name(m, BAD_UTF8), INVALID);
-  CHECK_RESULT(msgbus_message_set_response_id(NULL, "x"), NULLP);
-  CHECK_RESULT(msgbus_message_set_response_id(m, BAD_UTF8), INVALID);
-  CHECK_RESULT(msgbus_message_set_response(NULL, v), NULLP);
-  CHECK_RESULT(msgbus_message_set_response(m, NULL), NULLP);
-  CHECK_RESULT(msgbus_message_response(NULL, &owned), NULLP);
-  CHECK_RESULT(msgbus_message_response(m, NULL), NULLP);
-  CHECK(owned == NULL);
+  VOID_ROW(msgbus_message_free, "NULL message", msgbus_message_free(NULL));
+  NULL_ROW(msgbus_message_clone, "NULL message", msgbus_message_clone(NULL));
+  NULL_ROW(msgbus_message_payload, "NULL message", msgbus_message_payload(NULL));
+  NULL_ROW(msgbus_message_destination_name, "NULL message", msgbus_message_destination_name(NULL));
+  NULL_ROW(msgbus_message_destination_name, "a message never sent", msgbus_message_destination_name(m));
+  NULL_ROW(msgbus_message_response_destination_name, "NULL message", msgbus_message_response_destination_name(NULL));
+  NULL_ROW(msgbus_message_response_id, "NULL message", msgbus_message_response_id(NULL));
+  ROW(msgbus_message_set_payload, "NULL message", NULLP, "message is NULL", msgbus_message_set_payload(NULL, v));
+  ROW(msgbus_message_set_payload, "NULL value", NULLP, "value is NULL", msgbus_message_set_payload(m, NULL));
+  ROW(msgbus_message_set_payload_string, "NULL message", NULLP, "message is NULL", msgbus_message_set_payload_string(NULL, "x"));
+  ROW(msgbus_message_set_payload_string, "NULL text", NULLP, "text is NULL", msgbus_message_set_payload_string(m, NULL));
+  ROW(msgbus_message_set_payload_string, "invalid UTF-8", INVALID, NOT_UTF8("text"), msgbus_message_set_payload_string(m, BAD_UTF8));
+  ROW(msgbus_message_payload_string, "NULL message", NULLP, "message is NULL", msgbus_message_payload_string(NULL, &s, &len));
+  ROW(msgbus_message_payload_string, "NULL out_text", NULLP, "out_text is NULL", msgbus_message_payload_string(m, NULL, &len));
+  ROW(msgbus_message_payload_string, "a null payload", WRONG, "expected a string value, found null",
+      msgbus_message_payload_string(m, &s, &len));
+  ROW(msgbus_message_put, "NULL message", NULLP, "message is NULL", msgbus_message_put(NULL, "k", v));
+  ROW(msgbus_message_put, "NULL key", NULLP, "key is NULL", msgbus_message_put(m, NULL, v));
+  ROW(msgbus_message_put, "NULL value", NULLP, "value is NULL", msgbus_message_put(m, "k", NULL));
+  ROW(msgbus_message_put, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_put(m, BAD_UTF8, v));
+  ROW(msgbus_message_get, "NULL message", NULLP, "message is NULL", msgbus_message_get(NULL, "k", &got));
+  ROW(msgbus_message_get, "NULL key", NULLP, "key is NULL", msgbus_message_get(m, NULL, &got));
+  ROW(msgbus_message_get, "NULL out_value", NULLP, "out_value is NULL", msgbus_message_get(m, "k", NULL));
+  ROW(msgbus_message_get, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_get(m, BAD_UTF8, &got));
+  ROW(msgbus_message_get, "a missing key", MSGBUS_RESULT_NOT_FOUND, "no value under \"k\"", msgbus_message_get(m, "k", &got));
+  ROW(msgbus_message_remove, "NULL message", NULLP, "message is NULL", msgbus_message_remove(NULL, "k"));
+  ROW(msgbus_message_remove, "NULL key", NULLP, "key is NULL", msgbus_message_remove(m, NULL));
+  ROW(msgbus_message_remove, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_remove(m, BAD_UTF8));
+  ROW(msgbus_message_remove, "a missing key", MSGBUS_RESULT_NOT_FOUND, "no value under \"k\"", msgbus_message_remove(m, "k"));
+  ROW(msgbus_message_contains, "NULL message", NULLP, "message is NULL", msgbus_message_contains(NULL, "k", &has));
+  ROW(msgbus_message_contains, "NULL key", NULLP, "key is NULL", msgbus_message_contains(m, NULL, &has));
+  ROW(msgbus_message_contains, "NULL out_contains", NULLP, "out_contains is NULL", msgbus_message_contains(m, "k", NULL));
+  ROW(msgbus_message_for_each_value, "NULL message", NULLP, "message is NULL", msgbus_message_for_each_value(NULL, value_visitor, NULL));
+  ROW(msgbus_message_for_each_value, "NULL visitor", NULLP, "visitor is NULL", msgbus_message_for_each_value(m, NULL, NULL));
+  ROW(msgbus_message_set_response_destination_name, "NULL message", NULLP, "message is NULL",
+      msgbus_message_set_response_destination_name(NULL, "x"));
+  ROW(msgbus_message_set_response_destination_name, "invalid UTF-8", INVALID, NOT_UTF8("name"),
+      msgbus_message_set_response_destination_name(m, BAD_UTF8));
+  ROW(msgbus_message_set_response_id, "NULL message", NULLP, "message is NULL", msgbus_message_set_response_id(NULL, "x"));
+  ROW(msgbus_message_set_response_id, "invalid UTF-8", INVALID, NOT_UTF8("id"), msgbus_message_set_response_id(m, BAD_UTF8));
+  ROW(msgbus_message_set_response, "NULL message", NULLP, "message is NULL", msgbus_message_set_response(NULL, v));
+  ROW(msgbus_message_set_response, "NULL value", NULLP, "value is NULL", msgbus_message_set_response(m, NULL));
+  ROW(msgbus_message_response, "NULL message", NULLP, "message is NULL", msgbus_message_response(NULL, &owned));
+  ROW(msgbus_message_response, "NULL out_value", NULLP, "out_value is NULL", msgbus_message_response(m, NULL));
+  CHECK(owned == UNTOUCHED && got == UNTOUCHED && s == UNTOUCHED);
+  /* msgbus_message_new cannot be given bad input; its message is valid. */
+  ROW(msgbus_message_new, "nothing to refuse", OK, NULL, msgbus_message_set_payload_string(m, ""));
   msgbus_value_free(v);
   msgbus_message_free(m);
 }
 
 static void configs(void) {
-  msgbus_destination_config *c = (msgbus_destination_config *)&frees;
-  CHECK_RESULT(msgbus_destination_config_new(MSGBUS_DESTINATION_TYPE_SERIAL, NULL), NULLP);
-  CHECK_RESULT(msgbus_destination_config_new(7, &c), INVALID);
-  CHECK(c == (msgbus_destination_config *)&frees);
-  msgbus_destination_config_free(NULL);
+  msgbus_destination_config *c = UNTOUCHED;
+  ROW(msgbus_destination_config_new, "NULL out_config", NULLP, "out_config is NULL",
+      msgbus_destination_config_new(MSGBUS_DESTINATION_TYPE_SERIAL, NULL));
+  ROW(msgbus_destination_config_new, "unknown type 3", INVALID, "unknown destination type 3", msgbus_destination_config_new(3, &c));
+  ROW(msgbus_destination_config_new, "unknown type UINT32_MAX", INVALID, "unknown destination type 4294967295",
+      msgbus_destination_config_new(UINT32_MAX, &c));
+  CHECK(c == UNTOUCHED);
+  VOID_ROW(msgbus_destination_config_free, "NULL config", msgbus_destination_config_free(NULL));
   CHECK_OK(msgbus_destination_config_new(MSGBUS_DESTINATION_TYPE_PARALLEL, &c));
-  CHECK_RESULT(msgbus_destination_config_set_max_queue_size(NULL, 1), NULLP);
-  CHECK_RESULT(msgbus_destination_config_set_max_queue_size(c, 0), INVALID);
-  CHECK_RESULT(msgbus_destination_config_set_workers(NULL, 1, 1), NULLP);
-  CHECK_RESULT(msgbus_destination_config_set_workers(c, 0, 5), INVALID);
-  CHECK_RESULT(msgbus_destination_config_set_workers(c, 6, 5), INVALID);
-  CHECK_RESULT(msgbus_destination_config_set_keep_alive(NULL, 1), NULLP);
-  CHECK_RESULT(msgbus_destination_config_set_rejection_policy(NULL, MSGBUS_REJECTION_POLICY_BLOCK, 1), NULLP);
-  CHECK_RESULT(msgbus_destination_config_set_rejection_policy(c, 9, 1), INVALID);
+  ROW(msgbus_destination_config_set_max_queue_size, "NULL config", NULLP, "config is NULL",
+      msgbus_destination_config_set_max_queue_size(NULL, 1));
+  ROW(msgbus_destination_config_set_max_queue_size, "size 0", INVALID, "max_queue_size is 0",
+      msgbus_destination_config_set_max_queue_size(c, 0));
+  ROW(msgbus_destination_config_set_max_queue_size, "size SIZE_MAX", OK, NULL, msgbus_destination_config_set_max_queue_size(c, SIZE_MAX));
+  ROW(msgbus_destination_config_set_workers, "NULL config", NULLP, "config is NULL", msgbus_destination_config_set_workers(NULL, 1, 1));
+  ROW(msgbus_destination_config_set_workers, "core size 0", INVALID, "workers 0/5: need 1 <= core <= max",
+      msgbus_destination_config_set_workers(c, 0, 5));
+  ROW(msgbus_destination_config_set_workers, "core above max", INVALID, "workers 6/5: need 1 <= core <= max",
+      msgbus_destination_config_set_workers(c, 6, 5));
+  ROW(msgbus_destination_config_set_workers, "max SIZE_MAX", OK, NULL, msgbus_destination_config_set_workers(c, 1, SIZE_MAX));
+  ROW(msgbus_destination_config_set_keep_alive, "NULL config", NULLP, "config is NULL", msgbus_destination_config_set_keep_alive(NULL, 1));
+  ROW(msgbus_destination_config_set_keep_alive, "UINT64_MAX ms", OK, NULL, msgbus_destination_config_set_keep_alive(c, UINT64_MAX));
+  ROW(msgbus_destination_config_set_rejection_policy, "NULL config", NULLP, "config is NULL",
+      msgbus_destination_config_set_rejection_policy(NULL, MSGBUS_REJECTION_POLICY_BLOCK, 1));
+  ROW(msgbus_destination_config_set_rejection_policy, "unknown policy 9", INVALID, "unknown rejection policy 9",
+      msgbus_destination_config_set_rejection_policy(c, 9, 1));
+  ROW(msgbus_destination_config_set_rejection_policy, "block for UINT64_MAX ms", OK, NULL,
+      msgbus_destination_config_set_rejection_policy(c, MSGBUS_REJECTION_POLICY_BLOCK, UINT64_MAX));
   msgbus_destination_config_free(c);
 }
 
 static void buses(void) {
-  msgbus_bus *bus = NULL;
-  msgbus_message *m = message_with("x");
-  msgbus_value *v = msgbus_value_new_int(1), *out = NULL;
+  msgbus_bus *bus = UNTOUCHED;
+  msgbus_message *m = msgbus_message_new();
+  msgbus_value *v = msgbus_value_new_int(1), *out = UNTOUCHED;
   msgbus_destination_config *c = NULL;
   msgbus_destination_statistics stats;
-  uint64_t id = 77;
+  uint64_t id = 77, freed_id, freed_event_id;
   bool has;
-  CHECK_RESULT(msgbus_bus_new(NULL), NULLP);
+  char *long_name = malloc(1 << 20);
+  memset(long_name, 'n', (1 << 20) - 1);
+  long_name[(1 << 20) - 1] = 0;
+  ROW(msgbus_bus_new, "NULL out_bus", NULLP, "out_bus is NULL", msgbus_bus_new(NULL));
+  CHECK(bus == UNTOUCHED);
   CHECK_OK(msgbus_bus_new(&bus));
   CHECK_OK(msgbus_destination_config_new(MSGBUS_DESTINATION_TYPE_SERIAL, &c));
-  msgbus_bus_free(NULL);
+  CHECK_OK(msgbus_message_set_payload_string(m, "x"));
+  VOID_ROW(msgbus_bus_free, "NULL bus", msgbus_bus_free(NULL));
 
-  CHECK_RESULT(msgbus_bus_add_destination(NULL, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL), NULLP);
-  CHECK_RESULT(msgbus_bus_add_destination(bus, NULL, MSGBUS_DESTINATION_TYPE_SERIAL), NULLP);
-  CHECK_RESULT(msgbus_bus_add_destination(bus, "", MSGBUS_DESTINATION_TYPE_SERIAL), INVALID);
-  CHECK(strstr(msgbus_last_error_message(), "empty") != NULL);
-  CHECK_RESULT(msgbus_bus_add_destination(bus, BAD_UTF8, MSGBUS_DESTINATION_TYPE_SERIAL), INVALID);
-  CHECK_RESULT(msgbus_bus_add_destination(bus, "acme/x", 3), INVALID);
-  CHECK_RESULT(msgbus_bus_add_destination_with_config(NULL, "acme/x", c), NULLP);
-  CHECK_RESULT(msgbus_bus_add_destination_with_config(bus, NULL, c), NULLP);
-  CHECK_RESULT(msgbus_bus_add_destination_with_config(bus, "acme/x", NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_replace_destination(NULL, "acme/x", c), NULLP);
-  CHECK_RESULT(msgbus_bus_replace_destination(bus, NULL, c), NULLP);
-  CHECK_RESULT(msgbus_bus_replace_destination(bus, "acme/x", NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_remove_destination(NULL, "acme/x"), NULLP);
-  CHECK_RESULT(msgbus_bus_remove_destination(bus, NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_remove_destination(bus, "acme/x"), MSGBUS_RESULT_NO_SUCH_DESTINATION);
-  CHECK_RESULT(msgbus_bus_remove_destination(bus, "msgbus/default_response"), INVALID);
-  CHECK_RESULT(msgbus_bus_has_destination(NULL, "acme/x", &has), NULLP);
-  CHECK_RESULT(msgbus_bus_has_destination(bus, NULL, &has), NULLP);
-  CHECK_RESULT(msgbus_bus_has_destination(bus, "acme/x", NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_destination_names(NULL, name_visitor, NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_destination_names(bus, NULL, NULL), NULLP);
+  ROW(msgbus_bus_add_destination, "NULL bus", NULLP, "bus is NULL", msgbus_bus_add_destination(NULL, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_add_destination, "NULL name", NULLP, "name is NULL", msgbus_bus_add_destination(bus, NULL, MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_add_destination, "empty name", INVALID, "name is empty", msgbus_bus_add_destination(bus, "", MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_add_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"), msgbus_bus_add_destination(bus, BAD_UTF8, MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_add_destination, "unknown type 3", INVALID, "unknown destination type 3", msgbus_bus_add_destination(bus, "acme/x", 3));
+  ROW(msgbus_bus_add_destination, "a 1 MiB name", OK, NULL, msgbus_bus_add_destination(bus, long_name, MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_add_destination_with_config, "NULL bus", NULLP, "bus is NULL", msgbus_bus_add_destination_with_config(NULL, "acme/x", c));
+  ROW(msgbus_bus_add_destination_with_config, "NULL name", NULLP, "name is NULL", msgbus_bus_add_destination_with_config(bus, NULL, c));
+  ROW(msgbus_bus_add_destination_with_config, "NULL config", NULLP, "config is NULL", msgbus_bus_add_destination_with_config(bus, "acme/x", NULL));
+  ROW(msgbus_bus_add_destination_with_config, "empty name", INVALID, "name is empty", msgbus_bus_add_destination_with_config(bus, "", c));
+  ROW(msgbus_bus_add_destination_with_config, "a name taken", MSGBUS_RESULT_DESTINATION_EXISTS,
+      "destination exists: msgbus/default_response", msgbus_bus_add_destination_with_config(bus, "msgbus/default_response", c));
+  ROW(msgbus_bus_replace_destination, "NULL bus", NULLP, "bus is NULL", msgbus_bus_replace_destination(NULL, "acme/x", c));
+  ROW(msgbus_bus_replace_destination, "NULL name", NULLP, "name is NULL", msgbus_bus_replace_destination(bus, NULL, c));
+  ROW(msgbus_bus_replace_destination, "NULL config", NULLP, "config is NULL", msgbus_bus_replace_destination(bus, "acme/x", NULL));
+  ROW(msgbus_bus_replace_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"), msgbus_bus_replace_destination(bus, BAD_UTF8, c));
+  ROW(msgbus_bus_replace_destination, "the reply destination", MSGBUS_RESULT_DESTINATION_EXISTS,
+      "destination exists: msgbus/default_response", msgbus_bus_replace_destination(bus, "msgbus/default_response", c));
+  ROW(msgbus_bus_remove_destination, "NULL bus", NULLP, "bus is NULL", msgbus_bus_remove_destination(NULL, "acme/x"));
+  ROW(msgbus_bus_remove_destination, "NULL name", NULLP, "name is NULL", msgbus_bus_remove_destination(bus, NULL));
+  ROW(msgbus_bus_remove_destination, "empty name", INVALID, "name is empty", msgbus_bus_remove_destination(bus, ""));
+  ROW(msgbus_bus_remove_destination, "an unknown name", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_remove_destination(bus, "acme/x"));
+  ROW(msgbus_bus_remove_destination, "the reply destination", INVALID,
+      "invalid argument: msgbus/default_response is built in and cannot be removed",
+      msgbus_bus_remove_destination(bus, "msgbus/default_response"));
+  ROW(msgbus_bus_remove_destination, "a 1 MiB name", OK, NULL, msgbus_bus_remove_destination(bus, long_name));
+  ROW(msgbus_bus_has_destination, "NULL bus", NULLP, "bus is NULL", msgbus_bus_has_destination(NULL, "acme/x", &has));
+  ROW(msgbus_bus_has_destination, "NULL name", NULLP, "name is NULL", msgbus_bus_has_destination(bus, NULL, &has));
+  ROW(msgbus_bus_has_destination, "NULL out_has", NULLP, "out_has is NULL", msgbus_bus_has_destination(bus, "acme/x", NULL));
+  ROW(msgbus_bus_has_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"), msgbus_bus_has_destination(bus, BAD_UTF8, &has));
+  ROW(msgbus_bus_destination_names, "NULL bus", NULLP, "bus is NULL", msgbus_bus_destination_names(NULL, name_visitor, NULL));
+  ROW(msgbus_bus_destination_names, "NULL visitor", NULLP, "visitor is NULL", msgbus_bus_destination_names(bus, NULL, NULL));
 
-  CHECK_RESULT(msgbus_bus_register_listener(NULL, "acme/x", listener, &frees, count_free, &id), NULLP);
-  CHECK_RESULT(msgbus_bus_register_listener(bus, NULL, listener, &frees, count_free, &id), NULLP);
-  CHECK_RESULT(msgbus_bus_register_listener(bus, "", listener, &frees, count_free, &id), INVALID);
-  CHECK_RESULT(msgbus_bus_register_listener(bus, BAD_UTF8, listener, &frees, count_free, &id), INVALID);
-  CHECK_RESULT(msgbus_bus_register_listener(bus, "acme/x", NULL, &frees, count_free, &id), NULLP);
-  CHECK_RESULT(msgbus_bus_register_listener(bus, "acme/x", listener, &frees, count_free, NULL), NULLP);
+  ROW(msgbus_bus_register_listener, "NULL bus", NULLP, "bus is NULL",
+      msgbus_bus_register_listener(NULL, "acme/x", listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener, "NULL name", NULLP, "name is NULL",
+      msgbus_bus_register_listener(bus, NULL, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener, "empty name", INVALID, "name is empty",
+      msgbus_bus_register_listener(bus, "", listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener, "invalid UTF-8 name", INVALID, NOT_UTF8("name"),
+      msgbus_bus_register_listener(bus, BAD_UTF8, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener, "NULL callback", NULLP, "callback is NULL",
+      msgbus_bus_register_listener(bus, "acme/x", NULL, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener, "NULL out_id", NULLP, "out_id is NULL",
+      msgbus_bus_register_listener(bus, "acme/x", listener, &frees, count_free, NULL));
   CHECK(id == 77 && frees == 0); /* refused: nothing written, nothing freed */
-  CHECK_RESULT(msgbus_bus_unregister_listener(NULL, 1), NULLP);
-  CHECK_RESULT(msgbus_bus_unregister_listener(bus, 123456), MSGBUS_RESULT_NO_SUCH_LISTENER);
-  CHECK_RESULT(msgbus_bus_has_listener(NULL, "acme/x", &has), NULLP);
-  CHECK_RESULT(msgbus_bus_has_listener(bus, NULL, &has), NULLP);
-  CHECK_RESULT(msgbus_bus_has_listener(bus, "acme/x", NULL), NULLP);
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/x", listener, &frees, count_free, &freed_id));
+  CHECK_OK(msgbus_bus_unregister_listener(bus, freed_id));
+  CHECK(frees == 1);
+  ROW(msgbus_bus_unregister_listener, "NULL bus", NULLP, "bus is NULL", msgbus_bus_unregister_listener(NULL, 1));
+  ROW(msgbus_bus_unregister_listener, "an unknown id", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_unregister_listener(bus, 123456));
+  ROW(msgbus_bus_unregister_listener, "id 0", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener", msgbus_bus_unregister_listener(bus, 0));
+  ROW(msgbus_bus_unregister_listener, "an id already unregistered", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_unregister_listener(bus, freed_id));
+  CHECK(frees == 1);
+  ROW(msgbus_bus_has_listener, "NULL bus", NULLP, "bus is NULL", msgbus_bus_has_listener(NULL, "acme/x", &has));
+  ROW(msgbus_bus_has_listener, "NULL name", NULLP, "name is NULL", msgbus_bus_has_listener(bus, NULL, &has));
+  ROW(msgbus_bus_has_listener, "NULL out_has", NULLP, "out_has is NULL", msgbus_bus_has_listener(bus, "acme/x", NULL));
 
-  CHECK_RESULT(msgbus_bus_send(NULL, "acme/x", m), NULLP);
-  CHECK_RESULT(msgbus_bus_send(bus, NULL, m), NULLP);
-  CHECK_RESULT(msgbus_bus_send(bus, "acme/x", NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_send(bus, "", m), INVALID);
-  CHECK_RESULT(msgbus_bus_send(bus, BAD_UTF8, m), INVALID);
-  CHECK_RESULT(msgbus_bus_send(bus, "acme/x", m), MSGBUS_RESULT_NO_SUCH_DESTINATION);
-  CHECK_RESULT(msgbus_bus_send_synchronous(NULL, "acme/x", m, 1, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_synchronous(bus, NULL, m, 1, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_synchronous(bus, "acme/x", NULL, 1, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_synchronous(bus, "acme/x", m, 1, NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_send_synchronous(bus, "acme/x", m, 1, &out), MSGBUS_RESULT_NO_SUCH_DESTINATION);
-  CHECK_RESULT(msgbus_bus_send_direct(NULL, "acme/x", m, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_direct(bus, NULL, m, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_direct(bus, "acme/x", NULL, &out), NULLP);
-  CHECK_RESULT(msgbus_bus_send_direct(bus, "acme/x", m, NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_send_direct(bus, "acme/x", m, &out), MSGBUS_RESULT_NO_SUCH_DESTINATION);
-  CHECK(out == NULL);
-  CHECK_RESULT(msgbus_bus_reply(NULL, m, v), NULLP);
-  CHECK_RESULT(msgbus_bus_reply(bus, NULL, v), NULLP);
-  CHECK_RESULT(msgbus_bus_reply(bus, m, NULL), NULLP);
+  ROW(msgbus_bus_send, "NULL bus", NULLP, "bus is NULL", msgbus_bus_send(NULL, "acme/x", m));
+  ROW(msgbus_bus_send, "NULL destination", NULLP, "destination is NULL", msgbus_bus_send(bus, NULL, m));
+  ROW(msgbus_bus_send, "NULL message", NULLP, "message is NULL", msgbus_bus_send(bus, "acme/x", NULL));
+  ROW(msgbus_bus_send, "empty destination", INVALID, "destination is empty", msgbus_bus_send(bus, "", m));
+  ROW(msgbus_bus_send, "invalid UTF-8 destination", INVALID, NOT_UTF8("destination"), msgbus_bus_send(bus, BAD_UTF8, m));
+  ROW(msgbus_bus_send, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_send(bus, "acme/x", m));
+  ROW(msgbus_bus_send, "an unknown 1 MiB destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, NULL, msgbus_bus_send(bus, long_name, m));
+  ROW(msgbus_bus_send_synchronous, "NULL bus", NULLP, "bus is NULL", msgbus_bus_send_synchronous(NULL, "acme/x", m, 1, &out));
+  ROW(msgbus_bus_send_synchronous, "NULL destination", NULLP, "destination is NULL", msgbus_bus_send_synchronous(bus, NULL, m, 1, &out));
+  ROW(msgbus_bus_send_synchronous, "NULL message", NULLP, "message is NULL", msgbus_bus_send_synchronous(bus, "acme/x", NULL, 1, &out));
+  ROW(msgbus_bus_send_synchronous, "NULL out_response", NULLP, "out_response is NULL",
+      msgbus_bus_send_synchronous(bus, "acme/x", m, 1, NULL));
+  ROW(msgbus_bus_send_synchronous, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_send_synchronous(bus, "acme/x", m, 1, &out));
+  ROW(msgbus_bus_send_direct, "NULL bus", NULLP, "bus is NULL", msgbus_bus_send_direct(NULL, "acme/x", m, &out));
+  ROW(msgbus_bus_send_direct, "NULL destination", NULLP, "destination is NULL", msgbus_bus_send_direct(bus, NULL, m, &out));
+  ROW(msgbus_bus_send_direct, "NULL message", NULLP, "message is NULL", msgbus_bus_send_direct(bus, "acme/x", NULL, &out));
+  ROW(msgbus_bus_send_direct, "NULL out_response", NULLP, "out_response is NULL", msgbus_bus_send_direct(bus, "acme/x", m, NULL));
+  ROW(msgbus_bus_send_direct, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_send_direct(bus, "acme/x", m, &out));
+  CHECK(out == UNTOUCHED);
+  ROW(msgbus_bus_reply, "NULL bus", NULLP, "bus is NULL", msgbus_bus_reply(NULL, m, v));
+  ROW(msgbus_bus_reply, "NULL request", NULLP, "request is NULL", msgbus_bus_reply(bus, NULL, v));
+  ROW(msgbus_bus_reply, "NULL payload", NULLP, "payload is NULL", msgbus_bus_reply(bus, m, NULL));
+  ROW(msgbus_bus_reply, "a request without response destination", INVALID,
+      "invalid argument: the request has no response destination", msgbus_bus_reply(bus, m, v));
 
-  CHECK_RESULT(msgbus_bus_add_event_listener(NULL, NULL, event_listener, &frees, count_free, &id), NULLP);
-  CHECK_RESULT(msgbus_bus_add_event_listener(bus, "", event_listener, &frees, count_free, &id), INVALID);
-  CHECK_RESULT(msgbus_bus_add_event_listener(bus, BAD_UTF8, event_listener, &frees, count_free, &id), INVALID);
-  CHECK_RESULT(msgbus_bus_add_event_listener(bus, NULL, NULL, &frees, count_free, &id), NULLP);
-  CHECK_RESULT(msgbus_bus_add_event_listener(bus, NULL, event_listener, &frees, count_free, NULL), NULLP);
-  CHECK(id == 77 && frees == 0);
-  CHECK_RESULT(msgbus_bus_remove_event_listener(NULL, 1), NULLP);
-  CHECK_RESULT(msgbus_bus_remove_event_listener(bus, 123456), MSGBUS_RESULT_NO_SUCH_LISTENER);
-  CHECK_RESULT(msgbus_bus_destination_statistics(NULL, "acme/x", &stats), NULLP);
-  CHECK_RESULT(msgbus_bus_destination_statistics(bus, NULL, &stats), NULLP);
-  CHECK_RESULT(msgbus_bus_destination_statistics(bus, "acme/x", NULL), NULLP);
-  CHECK_RESULT(msgbus_bus_destination_statistics(bus, "acme/x", &stats), MSGBUS_RESULT_NO_SUCH_DESTINATION);
-  CHECK_RESULT(msgbus_bus_shutdown(NULL, false, 0), NULLP);
+  ROW(msgbus_bus_add_event_listener, "NULL bus", NULLP, "bus is NULL",
+      msgbus_bus_add_event_listener(NULL, NULL, event_listener, &frees, count_free, &id));
+  ROW(msgbus_bus_add_event_listener, "empty destination", INVALID, "destination is empty",
+      msgbus_bus_add_event_listener(bus, "", event_listener, &frees, count_free, &id));
+  ROW(msgbus_bus_add_event_listener, "invalid UTF-8 destination", INVALID, NOT_UTF8("destination"),
+      msgbus_bus_add_event_listener(bus, BAD_UTF8, event_listener, &frees, count_free, &id));
+  ROW(msgbus_bus_add_event_listener, "NULL callback", NULLP, "callback is NULL",
+      msgbus_bus_add_event_listener(bus, NULL, NULL, &frees, count_free, &id));
+  ROW(msgbus_bus_add_event_listener, "NULL out_id", NULLP, "out_id is NULL",
+      msgbus_bus_add_event_listener(bus, NULL, event_listener, &frees, count_free, NULL));
+  CHECK(id == 77 && frees == 1);
+  CHECK_OK(msgbus_bus_add_event_listener(bus, NULL, event_listener, &frees, count_free, &freed_event_id));
+  CHECK_OK(msgbus_bus_remove_event_listener(bus, freed_event_id));
+  ROW(msgbus_bus_remove_event_listener, "NULL bus", NULLP, "bus is NULL", msgbus_bus_remove_event_listener(NULL, 1));
+  ROW(msgbus_bus_remove_event_listener, "an unknown id", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_event_listener(bus, 123456));
+  ROW(msgbus_bus_remove_event_listener, "an id already removed", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_event_listener(bus, freed_event_id));
+  ROW(msgbus_bus_remove_event_listener, "a listener id", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_event_listener(bus, freed_id));
+  CHECK(frees == 2);
+  ROW(msgbus_bus_destination_statistics, "NULL bus", NULLP, "bus is NULL", msgbus_bus_destination_statistics(NULL, "acme/x", &stats));
+  ROW(msgbus_bus_destination_statistics, "NULL name", NULLP, "name is NULL", msgbus_bus_destination_statistics(bus, NULL, &stats));
+  ROW(msgbus_bus_destination_statistics, "NULL out_statistics", NULLP, "out_statistics is NULL",
+      msgbus_bus_destination_statistics(bus, "acme/x", NULL));
+  ROW(msgbus_bus_destination_statistics, "an unknown name", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_destination_statistics(bus, "acme/x", &stats));
+  ROW(msgbus_bus_shutdown, "NULL bus", NULLP, "bus is NULL", msgbus_bus_shutdown(NULL, false, 0));
 
   CHECK_OK(msgbus_bus_add_destination(bus, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL));
-  CHECK_RESULT(msgbus_bus_add_destination(bus, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL),
-               MSGBUS_RESULT_DESTINATION_EXISTS);
-  CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
-  CHECK_RESULT(msgbus_bus_send(bus, "acme/x", m), MSGBUS_RESULT_CLOSED);
-  CHECK_RESULT(msgbus_bus_add_destination(bus, "acme/y", MSGBUS_DESTINATION_TYPE_PARALLEL), MSGBUS_RESULT_CLOSED);
+  ROW(msgbus_bus_add_destination, "a name taken", MSGBUS_RESULT_DESTINATION_EXISTS, "destination exists: acme/x",
+      msgbus_bus_add_destination(bus, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_send_synchronous, "a destination without listeners", MSGBUS_RESULT_NO_LISTENERS,
+      "no listeners on destination acme/x", msgbus_bus_send_synchronous(bus, "acme/x", m, 0, &out));
+  CHECK(out == UNTOUCHED);
+  ROW(msgbus_bus_shutdown, "a timeout of 0 ms", OK, NULL, msgbus_bus_shutdown(bus, false, 0));
+  ROW(msgbus_bus_shutdown, "a second shutdown, forced", OK, NULL, msgbus_bus_shutdown(bus, true, MSGBUS_WAIT_FOREVER));
+  ROW(msgbus_bus_send, "a shut-down bus", MSGBUS_RESULT_CLOSED, "closed: acme/x", msgbus_bus_send(bus, "acme/x", m));
+  ROW(msgbus_bus_add_destination, "a queued one after shutdown", MSGBUS_RESULT_CLOSED, "closed: bus is shut down; cannot add acme/y",
+      msgbus_bus_add_destination(bus, "acme/y", MSGBUS_DESTINATION_TYPE_PARALLEL));
   msgbus_destination_config_free(c);
   msgbus_value_free(v);
   msgbus_message_free(m);
   msgbus_bus_free(bus);
+  free(long_name);
 }
 
 static void globals(void) {
-  CHECK(msgbus_result_str(MSGBUS_RESULT_OK) != NULL);
+  bool has = false;
+  ROW(msgbus_result_str, "an unknown code", 0, NULL, strcmp(msgbus_result_str(9999), "unknown result code"));
   for (msgbus_result r = 0; r <= MSGBUS_RESULT_PANIC; r++) {
     CHECK(strcmp(msgbus_result_str(r), "unknown result code") != 0);
   }
-  CHECK(msgbus_last_error_message() != NULL);
-  CHECK_RESULT(msgbus_set_log_handler(0, log_fn, &frees, count_free), INVALID);
-  CHECK(frees == 0);
+  ROW(msgbus_version, "nothing to refuse", 0, NULL, strcmp(msgbus_version(), "") == 0);
+  ROW(msgbus_last_error_message, "after a failure", 0, NULL, msgbus_last_error_message() == NULL);
+  ROW(msgbus_thread_name, "on a thread the bus did not start", 0, NULL, msgbus_thread_name() != NULL);
+  ROW(msgbus_set_log_handler, "unknown level 0", INVALID, "unknown log level 0", msgbus_set_log_handler(0, log_fn, &frees, count_free));
+  ROW(msgbus_set_log_handler, "unknown level 99", INVALID, "unknown log level 99", msgbus_set_log_handler(99, log_fn, &frees, count_free));
+  CHECK(frees == 2);
   msgbus_bus *def = msgbus_default_bus();
-  CHECK(def != NULL && def == msgbus_default_bus());
-  msgbus_bus_free(def); /* does nothing */
-  bool has = false;
+  ROW(msgbus_default_bus, "called twice", 0, NULL, def != msgbus_default_bus());
+  VOID_ROW(msgbus_bus_free, "the default bus (does nothing)", msgbus_bus_free(def));
   CHECK_OK(msgbus_bus_has_destination(def, "msgbus/default_response", &has));
   CHECK(has);
   CHECK_OK(msgbus_bus_shutdown(def, false, MSGBUS_WAIT_FOREVER));
@@ -270,5 +428,6 @@ int main(void) {
   configs();
   buses();
   globals();
+  printf("RELIABILITY bad_input_c rows=%d\n", rows);
   return finish();
 }

@@ -67,3 +67,60 @@ def test_destination_types_accept_the_enum_and_its_value(bus):
     for policy in msgbus.RejectionPolicy:
         bus.add_destination(f"acme/{policy.value}", "serial", max_queue_size=1, rejection_policy=policy)
     assert len(bus.destination_names()) == 7
+
+
+LONE_SURROGATE = "acme/\ud800"
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda bus: bus.send("acme/missing", "x"), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.send_synchronous("acme/missing", "q", timeout=0.01), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.send_direct("acme/missing", "x"), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.remove_destination("acme/missing"), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.statistics("acme/missing"), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.add_destination("acme/known", "serial"), msgbus.DestinationExistsError),
+        (lambda bus: bus.replace_destination("msgbus/default_response", "serial"), msgbus.DestinationExistsError),
+        (lambda bus: bus.remove_destination("msgbus/default_response"), msgbus.InvalidArgumentError),
+        (lambda bus: bus.send_synchronous("acme/quiet", "q", timeout=0.01), msgbus.NoListenersError),
+        (lambda bus: bus.send_synchronous("acme/known", "q", timeout=0.01), msgbus.SynchronousTimeoutError),
+        (lambda bus: bus.send_direct("acme/failing", "x"), msgbus.ListenerError),
+        (lambda bus: bus.reply(msgbus.Message("no response destination"), "x"), msgbus.InvalidArgumentError),
+        (lambda bus: bus.send(LONE_SURROGATE, "x"), UnicodeEncodeError),
+        (lambda bus: bus.add_destination(LONE_SURROGATE, "serial"), UnicodeEncodeError),
+        (lambda bus: msgbus.Message().put(LONE_SURROGATE, 1), UnicodeEncodeError),
+    ],
+)
+def test_each_refusal_raises_its_typed_exception_and_changes_nothing(bus, call, error):
+    bus.add_destination("acme/known", "serial")
+    bus.register_listener("acme/known", lambda m: None)
+    bus.add_destination("acme/quiet", "serial")
+    bus.add_destination("acme/failing", "synchronous")
+
+    def fails(message):
+        raise RuntimeError("refused")
+
+    bus.register_listener("acme/failing", fails)
+    before = bus.destination_names()
+    with pytest.raises(error):
+        call(bus)
+    assert bus.destination_names() == before
+
+
+def test_after_shutdown_queued_sends_raise_bus_closed(bus):
+    bus.add_destination("acme/known", "parallel")
+    bus.shutdown()
+    with pytest.raises(msgbus.BusClosedError):
+        bus.send("acme/known", "x")
+    with pytest.raises(msgbus.BusClosedError):
+        bus.add_destination("acme/later", "serial")
+
+
+def test_a_very_long_name_is_a_name(bus):
+    name = "acme/" + "n" * (1 << 20)
+    bus.add_destination(name, "synchronous")
+    seen = []
+    bus.register_listener(name, seen.append)
+    bus.send(name, "x")
+    assert [m.payload for m in seen] == ["x"] and seen[0].destination_name == name
