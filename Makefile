@@ -21,11 +21,21 @@ EXAMPLES := target/examples
 EXAMPLE_FLAGS := -Wall -Wextra -Werror -Iinclude -pthread
 EXAMPLE_LIBS := -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB)
 EXAMPLE_TOPICS := default_synchronous direct_synchronous registration_events tuning
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ := target/fuzz
+# libmsgbus.a with libFuzzer's coverage instrumentation, so that the fuzzer
+# is guided by the library's branches and not only the harness's.
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares
+FUZZ_TARGET := x86_64-unknown-linux-gnu
+SOAK_SECONDS ?= 600
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install clean \
 	python test-python test-python-package example-programs test-demo examples \
-	test-examples test-readme bench bench-quick bench-programs
+	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak
 
 all: test
 
@@ -92,6 +102,34 @@ bench: bench-programs
 bench-quick: bench-programs
 	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --reps 1 --out $(BENCH)/quick --quick
 	@test -n "$$(find $(BENCH)/quick -name '*.json' -newer $(BENCH)/bench-c)" && test -n "$$(find $(BENCH)/quick -name '*.png' -newer $(BENCH)/bench-c)"
+
+## clang and libFuzzer (Debian's packages).
+fuzz-deps:
+	@dpkg -s $(FUZZ_PACKAGES) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_PACKAGES); }
+
+## The fuzzer: tests/fuzz/fuzz_bus.c under ASan+UBSan, linked with an
+## instrumented libmsgbus.a.
+fuzz-programs: fuzz-deps
+	RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --release -q -p msgbus-ffi \
+	  --target $(FUZZ_TARGET) --target-dir $(FUZZ)/build
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude \
+	  tests/fuzz/fuzz_bus.c $(FUZZ)/build/$(FUZZ_TARGET)/release/libmsgbus.a -lpthread -ldl -lm \
+	  -o $(FUZZ)/fuzz_bus
+
+## Fuzzes the C API for FUZZ_SECONDS from the committed seed corpus
+## (tests/fuzz/corpus); new inputs collect in target/fuzz/corpus, a crash
+## leaves its input in target/fuzz/.
+fuzz: fuzz-programs
+	@mkdir -p $(FUZZ)/corpus
+	$(FUZZ)/fuzz_bus -max_total_time=$(FUZZ_SECONDS) -max_len=192 -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ)/ $(FUZZ)/corpus tests/fuzz/corpus > $(FUZZ)/fuzz.log 2>&1 || { tail -60 $(FUZZ)/fuzz.log; exit 1; }
+	@grep -E '^(#[0-9]+\s+DONE|Done)' $(FUZZ)/fuzz.log
+
+## The accounting stress test (core/tests/stress.rs) for SOAK_SECONDS.
+soak:
+	MSGBUS_STRESS_SECONDS=$(SOAK_SECONDS) $(CARGO) test --release -p msgbus --test stress -- --nocapture
 
 ## Everything CI checks; the C tests' summary line comes last.
 test: lint test-rust check-header check-symbols test-header test-install test-cpp \
