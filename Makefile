@@ -31,11 +31,14 @@ FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 	-Cllvm-args=-sanitizer-coverage-trace-compares
 FUZZ_TARGET := x86_64-unknown-linux-gnu
 SOAK_SECONDS ?= 600
+STRESS_SECONDS ?= 10
+RELIABILITY := target/reliability
+REPORT ?= $(RELIABILITY)/RELIABILITY.md
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install clean \
 	python test-python test-python-package example-programs test-demo examples \
-	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak
+	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability
 
 all: test
 
@@ -131,9 +134,27 @@ fuzz: fuzz-programs
 soak:
 	MSGBUS_STRESS_SECONDS=$(SOAK_SECONDS) $(CARGO) test --release -p msgbus --test stress -- --nocapture
 
-## Everything CI checks; the C tests' summary line comes last.
+## The reliability tests with their figures (the stress test for
+## STRESS_SECONDS, shutdown under load, listener faults, Python memory and
+## bad input, the fuzzer for FUZZ_SECONDS) and the report written from
+## them into REPORT; REPORT=RELIABILITY.md refreshes the committed one.
+## Reads the C tests' logs, so runs after make test-c.
+reliability: python fuzz
+	@mkdir -p $(RELIABILITY)
+	MSGBUS_STRESS_SECONDS=$(STRESS_SECONDS) $(CARGO) test --release -q -p msgbus \
+	  --test stress --test shutdown_under_load --test faults -- --nocapture \
+	  > $(RELIABILITY)/rust.log 2>&1 || { tail -60 $(RELIABILITY)/rust.log; exit 1; }
+	$(PYTHON) -m pytest -q -s tests/python/test_memory.py > $(RELIABILITY)/python_memory.log 2>&1 \
+	  || { cat $(RELIABILITY)/python_memory.log; exit 1; }
+	$(PYTHON) -m pytest -q tests/python/test_bad_input.py > $(RELIABILITY)/python_bad_input.log 2>&1 \
+	  || { cat $(RELIABILITY)/python_bad_input.log; exit 1; }
+	$(PYTHON) tests/reliability/report.py --logs $(RELIABILITY) --fuzz-log $(FUZZ)/fuzz.log \
+	  --c-logs target/c-tests --out $(REPORT)
+
+## Everything CI checks; the reliability report comes last.
 test: lint test-rust check-header check-symbols test-header test-install test-cpp \
-	test-python test-python-package test-demo test-examples test-readme bench-quick test-c
+	test-python test-python-package test-demo test-examples test-readme bench-quick test-c \
+	reliability
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -80,6 +80,7 @@ fn faulty_destination(bus: &MessageBus, name: &str, seen: &Arc<Seen>) {
 
 #[test]
 fn faulty_listeners_are_counted_and_the_bus_stays_live() {
+    let (mut messages_total, mut failures_total) = (0, 0);
     for kind in [
         DestinationType::Serial,
         DestinationType::Parallel,
@@ -120,7 +121,12 @@ fn faulty_listeners_are_counted_and_the_bus_stays_live() {
             s.listener_count, 3,
             "{kind}: the self-unregistered one is gone"
         );
+        messages_total += messages;
+        failures_total += failing;
     }
+    println!(
+        "RELIABILITY listener_faults destination_types=3 messages={messages_total} failed_messages={failures_total}"
+    );
 }
 
 #[test]

@@ -1,0 +1,62 @@
+"""Memory: a million messages with values through the bus leave the
+process's resident memory within 10 % of where it started (in a fresh
+interpreter, so that other tests' garbage does not blur the figure)."""
+
+import subprocess
+import sys
+import textwrap
+
+MILLION = """
+    import gc, os, threading
+    import msgbus
+
+    BATCH = 10_000
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+
+    def resident_kib():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE // 1024
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/memory", "serial")
+    delivered = threading.Semaphore(0)
+    bus.register_listener("acme/memory", lambda m: delivered.release() if m["last"] else None)
+
+    def batch(start):
+        for i in range(start, start + BATCH):
+            message = msgbus.Message(b"payload-%d" % i, values={"n": i, "text": "value", "last": False})
+            if i == start + BATCH - 1:
+                message["last"] = True
+            bus.send("acme/memory", message)
+        assert delivered.acquire(timeout=60), "a batch was not delivered"
+
+    for start in range(0, 5 * BATCH, BATCH):
+        batch(start)
+    gc.collect()
+    start_kib = peak_kib = resident_kib()
+    for start in range(0, 1_000_000, BATCH):
+        batch(start)
+        peak_kib = max(peak_kib, resident_kib())
+    gc.collect()
+    end_kib = resident_kib()
+    stats = bus.statistics("acme/memory")
+    bus.shutdown()
+    print(start_kib, peak_kib, end_kib, stats.delivered_message_count)
+"""
+
+
+def test_a_million_messages_leave_resident_memory_where_it_was():
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(MILLION)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    start_kib, peak_kib, end_kib, delivered = map(int, done.stdout.split())
+    assert delivered == 1_000_000 + 5 * 10_000
+    assert end_kib <= start_kib * 1.1, f"resident {start_kib} KiB at the start, {end_kib} KiB after"
+    print(
+        f"RELIABILITY python_memory messages=1000000 start_kib={start_kib} "
+        f"peak_kib={peak_kib} end_kib={end_kib}"
+    )
