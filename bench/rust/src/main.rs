@@ -1,7 +1,9 @@
 //! `make bench`'s Rust half: runs W1–W4, S1, the scaling series and the
 //! memory figure through msgbus's Rust API and over a raw crossbeam
 //! channel, and prints one JSON line per figure (bench/report.py reads
-//! them). `--quick` runs every workload at a small size.
+//! them). `--quick` runs every workload at a small size; other arguments
+//! name the workloads to run (`W1`, `S1`, `memory`, `scaling`; default
+//! all), for profiling one of them.
 
 mod baseline;
 mod bus;
@@ -77,11 +79,18 @@ fn latency(workload: &str, implementation: &str, mut samples: Vec<std::time::Dur
 }
 
 fn main() {
-    let sizes = if std::env::args().any(|a| a == "--quick") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sizes = if args.iter().any(|a| a == "--quick") {
         &QUICK
     } else {
         &FULL
     };
+    let named: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runs = |workload: &str| named.is_empty() || named.contains(&workload);
     let base = |messages, listeners| Shape {
         messages,
         listeners,
@@ -89,17 +98,36 @@ fn main() {
         payload: 16,
     };
 
-    throughput("W1", DestinationType::Serial, 1, base(sizes.w1, 1));
-    throughput("W2", DestinationType::Parallel, 2, base(sizes.w2, 4));
-    latency("W3", "msgbus", bus::request_reply(sizes.rounds));
-    latency("W3", "crossbeam", baseline::request_reply(sizes.rounds));
-    latency("W4", "msgbus", bus::one_way(sizes.rounds));
-    latency("W4", "crossbeam", baseline::one_way(sizes.rounds));
+    if runs("W1") {
+        throughput("W1", DestinationType::Serial, 1, base(sizes.w1, 1));
+    }
+    if runs("W2") {
+        throughput("W2", DestinationType::Parallel, 2, base(sizes.w2, 4));
+    }
+    if runs("W3") {
+        latency("W3", "msgbus", bus::request_reply(sizes.rounds));
+        latency("W3", "crossbeam", baseline::request_reply(sizes.rounds));
+    }
+    if runs("W4") {
+        latency("W4", "msgbus", bus::one_way(sizes.rounds));
+        latency("W4", "crossbeam", baseline::one_way(sizes.rounds));
+    }
+    if runs("S1") {
+        direct(sizes.s1);
+    }
+    if runs("scaling") {
+        scaling(sizes.scaling, base);
+    }
+    if runs("memory") {
+        memory(sizes.memory);
+    }
+}
 
-    let (direct, plain) = bus::direct(sizes.s1);
-    let params = [("messages", sizes.s1)];
+fn direct(messages: usize) {
+    let (direct, plain) = bus::direct(messages);
+    let params = [("messages", messages)];
     for (implementation, seconds) in [("msgbus", direct), ("plain loop", plain)] {
-        let value = sizes.s1 as f64 / seconds;
+        let value = messages as f64 / seconds;
         Figure {
             workload: "S1",
             implementation,
@@ -110,25 +138,28 @@ fn main() {
         }
         .print();
     }
+}
 
+/// Throughput against listeners, producers and payload size.
+fn scaling(messages: usize, base: impl Fn(usize, usize) -> Shape) {
     for listeners in [1, 2, 4, 8, 16] {
         throughput(
             "W1 listeners",
             DestinationType::Serial,
             1,
-            base(sizes.scaling, listeners),
+            base(messages, listeners),
         );
         throughput(
             "W2 listeners",
             DestinationType::Parallel,
             2,
-            base(sizes.scaling, listeners),
+            base(messages, listeners),
         );
     }
     for producers in [1, 2, 4] {
         let shape = Shape {
             producers,
-            ..base(sizes.scaling, 1)
+            ..base(messages, 1)
         };
         throughput("W1 producers", DestinationType::Serial, 1, shape);
         throughput(
@@ -144,7 +175,7 @@ fn main() {
     for payload in [16, 256, 4096, 65536] {
         let shape = Shape {
             payload,
-            ..base(sizes.scaling / 4, 1)
+            ..base(messages / 4, 1)
         };
         throughput("W1 payload", DestinationType::Serial, 1, shape);
         throughput(
@@ -157,9 +188,11 @@ fn main() {
             },
         );
     }
+}
 
-    let value = bus::memory_per_message(sizes.memory);
-    let params = [("messages", sizes.memory), ("payload", 16)];
+fn memory(messages: usize) {
+    let value = bus::memory_per_message(messages);
+    let params = [("messages", messages), ("payload", 16)];
     Figure {
         workload: "memory",
         implementation: "msgbus",
