@@ -24,6 +24,7 @@
 //! beyond Liferay.
 
 mod bus;
+mod bytes;
 mod callback;
 mod config;
 mod default_bus;
@@ -42,6 +43,7 @@ mod value;
 pub use bus::{
     DEFAULT_RESPONSE_DESTINATION, DEFAULT_SYNCHRONOUS_TIMEOUT, MessageBus, WeakMessageBus,
 };
+pub use bytes::Bytes;
 pub use config::{
     DEFAULT_KEEP_ALIVE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE, DestinationConfig,
     DestinationType, RejectionPolicy,

@@ -6,32 +6,66 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// Immutable UTF-8 text, reference counted (cloning copies nothing), and
-/// stored with a trailing NUL byte so that C callers can borrow it as a C
-/// string without a copy. The NUL is not part of the text.
+/// Immutable UTF-8 text, stored with a trailing NUL byte so that C callers
+/// can borrow it as a C string without a copy (the NUL is not part of the
+/// text). Text of up to [`Text::INLINE`] bytes is stored in place, so the
+/// short keys and strings most messages carry cost no allocation; longer
+/// text is reference counted, so cloning never copies it.
 #[derive(Clone)]
-pub struct Text(Arc<str>);
+pub struct Text(Repr);
+
+/// The in-place buffer: text and NUL.
+const BUFFER: usize = 22;
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; BUFFER] },
+    Shared(Arc<str>),
+}
 
 impl Text {
+    /// The longest text stored in place, in bytes.
+    pub const INLINE: usize = BUFFER - 1;
+
     pub fn new(text: &str) -> Self {
+        if text.len() <= Text::INLINE {
+            let mut bytes = [0u8; BUFFER];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            return Text(Repr::Inline {
+                len: text.len() as u8,
+                bytes,
+            });
+        }
         let mut stored = String::with_capacity(text.len() + 1);
         stored.push_str(text);
         stored.push('\0');
-        Text(stored.into())
+        Text(Repr::Shared(stored.into()))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0[..self.0.len() - 1]
+        match &self.0 {
+            // SAFETY: the bytes were copied from a `&str`, whole.
+            Repr::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
+            },
+            Repr::Shared(stored) => &stored[..stored.len() - 1],
+        }
     }
 
     /// The text's bytes followed by a NUL byte.
     pub fn as_bytes_with_nul(&self) -> &[u8] {
-        self.0.as_bytes()
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..=usize::from(*len)],
+            Repr::Shared(stored) => stored.as_bytes(),
+        }
     }
 
-    /// Whether both share one allocation.
+    /// Whether both share one allocation (text stored in place never does).
     pub fn ptr_eq(&self, other: &Text) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Repr::Shared(a), Repr::Shared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 }
 
@@ -95,8 +129,11 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(mut text: String) -> Self {
+        if text.len() <= Text::INLINE {
+            return Text::new(&text);
+        }
         text.push('\0');
-        Text(text.into())
+        Text(Repr::Shared(text.into()))
     }
 }
 
@@ -107,12 +144,24 @@ mod tests {
 
     #[test]
     fn stores_a_trailing_nul_outside_the_text() {
-        for t in [Text::from("héllo"), Text::from(String::from("héllo"))] {
-            assert_eq!(t.as_str(), "héllo");
-            assert_eq!(t.len(), "héllo".len());
-            assert_eq!(t.as_bytes_with_nul(), b"h\xc3\xa9llo\0");
+        let long = "é".repeat(Text::INLINE);
+        for text in ["", "héllo", &long[..Text::INLINE - 1], &long] {
+            let with_nul = [text.as_bytes(), b"\0"].concat();
+            for t in [Text::from(text), Text::from(String::from(text))] {
+                assert_eq!(t.as_str(), text);
+                assert_eq!(t.len(), text.len());
+                assert_eq!(t.as_bytes_with_nul(), with_nul);
+            }
         }
-        assert_eq!(Text::from("").as_bytes_with_nul(), b"\0");
+    }
+
+    #[test]
+    fn short_text_is_in_place_and_long_text_shared() {
+        let short = Text::from("a".repeat(Text::INLINE));
+        assert!(!short.ptr_eq(&short.clone()));
+        let long = Text::from("a".repeat(Text::INLINE + 1));
+        assert!(long.ptr_eq(&long.clone()));
+        assert_eq!(std::mem::size_of::<Text>(), 24);
     }
 
     #[test]
@@ -122,7 +171,6 @@ mod tests {
         assert_eq!(map.get("k"), Some(&1));
         assert_eq!(Text::from("a"), Text::from(String::from("a")));
         let t = Text::from("x");
-        assert!(t.ptr_eq(&t.clone()));
         assert_eq!(format!("{t} {t:?}"), "x \"x\"");
     }
 }

@@ -5,12 +5,14 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::bytes::Bytes;
 use crate::text::Text;
 
 /// One value of a message.
 ///
-/// Strings, byte strings and objects are reference counted, so cloning a
-/// value (and so a message) never copies its contents.
+/// Small strings and byte strings are stored in place (no allocation);
+/// larger ones and objects are reference counted, so cloning a value (and
+/// so a message) never copies a large content.
 #[derive(Clone, Default)]
 pub enum Value {
     /// No value. Putting a null under a key removes the key.
@@ -21,7 +23,7 @@ pub enum Value {
     Double(f64),
     /// UTF-8 text (NUL-terminated in memory, for C).
     String(Text),
-    Bytes(Arc<[u8]>),
+    Bytes(Bytes),
     /// An opaque in-process object; it never leaves the process.
     Object(Object),
 }
@@ -208,6 +210,12 @@ impl From<Vec<u8>> for Value {
     }
 }
 
+impl From<Bytes> for Value {
+    fn from(v: Bytes) -> Self {
+        Value::Bytes(v)
+    }
+}
+
 impl From<Object> for Value {
     fn from(v: Object) -> Self {
         Value::Object(v)
@@ -276,13 +284,17 @@ mod tests {
     }
 
     #[test]
-    fn clone_shares_contents() {
-        let v = Value::from("shared");
-        let w = v.clone();
-        match (&v, &w) {
-            (Value::String(a), Value::String(b)) => assert!(a.ptr_eq(b)),
-            _ => unreachable!(),
+    fn clone_shares_large_contents() {
+        let text = "t".repeat(Text::INLINE + 1);
+        let bytes = vec![0u8; Bytes::INLINE + 1];
+        for v in [Value::from(text), Value::from(bytes)] {
+            match (&v, &v.clone()) {
+                (Value::String(a), Value::String(b)) => assert!(a.ptr_eq(b)),
+                (Value::Bytes(a), Value::Bytes(b)) => assert!(a.ptr_eq(b)),
+                _ => unreachable!(),
+            }
         }
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 
     #[test]

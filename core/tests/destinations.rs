@@ -298,7 +298,7 @@ fn listeners_share_the_message_without_copying_its_payload() {
     }
     bus.send(
         "acme/share",
-        Message::with_payload(msgbus::Value::Bytes(payload.clone())),
+        Message::with_payload(msgbus::Value::Bytes(payload.clone().into())),
     )
     .unwrap();
     assert!(done.wait());

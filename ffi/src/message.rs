@@ -10,8 +10,9 @@ use crate::result::*;
 use crate::value::msgbus_value;
 
 /// A message. Made by msgbus_message_new or _clone and freed with
-/// msgbus_message_free. Sending copies nothing but references: changes made
-/// after a send are not seen by its listeners. A message given to a
+/// msgbus_message_free. Sending copies no large payload or value (they are
+/// shared, small ones are stored in the message): changes made after a
+/// send are not seen by its listeners. A message given to a
 /// listener is borrowed for the call and read-only, except for its
 /// response (msgbus_message_set_response). Not for concurrent mutation.
 pub struct msgbus_message {

@@ -81,11 +81,10 @@ impl Destination {
 
     /// Asynchronous send: queues the message, or delivers it here when the
     /// destination is synchronous.
-    pub(crate) fn send(self: &Arc<Self>, mut message: Message) -> Result<()> {
-        message.set_destination_name(self.name.clone());
+    pub(crate) fn send(self: &Arc<Self>, message: Message) -> Result<()> {
         let Some(queued) = &self.queued else {
             self.counters.sent();
-            self.deliver_here(&message);
+            self.deliver_here(message);
             return Ok(());
         };
         let Some(_sending) = Sending::enter(queued) else {
@@ -98,6 +97,8 @@ impl Destination {
         }
     }
 
+    /// The worker sets the message's destination name: the sender's time
+    /// is the scarcer.
     fn send_serial(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<()> {
         if self.listeners.is_empty() {
             self.drop_no_listener();
@@ -105,25 +106,26 @@ impl Destination {
             queued.queue.push(Task::Message(message));
             queued.pool.after_push(self, 1);
         } else {
-            self.deliver_here(&message);
+            self.deliver_here(message);
         }
         Ok(())
     }
 
     /// One task per listener of the moment, all sharing the message.
-    fn send_parallel(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<()> {
+    fn send_parallel(self: &Arc<Self>, queued: &Queued, mut message: Message) -> Result<()> {
         let listeners = self.listeners.load_full();
         let tasks = listeners.len();
         if tasks == 0 {
             self.drop_no_listener();
         } else if self.admit(queued, tasks)? {
+            message.set_destination_name(self.name.clone());
             let fanout = Arc::new(Fanout::new(message, listeners));
             for index in 0..tasks {
                 queued.queue.push(Task::Call(fanout.clone(), index));
             }
             queued.pool.after_push(self, tasks);
         } else {
-            self.deliver_here(&message);
+            self.deliver_here(message);
         }
         Ok(())
     }
@@ -148,8 +150,9 @@ impl Destination {
         }
     }
 
-    fn deliver_here(&self, message: &Message) {
-        let outcome = self.deliver_all(message, &self.listeners.load());
+    fn deliver_here(&self, mut message: Message) {
+        message.set_destination_name(self.name.clone());
+        let outcome = self.deliver_all(&message, &self.listeners.load());
         self.counters.finished(outcome);
     }
 

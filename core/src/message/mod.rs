@@ -1,20 +1,24 @@
 //! The message: a payload, a map of named values, and the fields used for
 //! replies (Liferay's `Message`).
 
+mod values;
+
 use std::fmt;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
+use self::values::Values;
 use crate::text::Text;
 use crate::value::Value;
 
 /// A message.
 ///
-/// Every field is reference counted, so [`Clone`] copies no payload and no
-/// value: delivering one message to N listeners shares it. The `values` map
-/// is copied on write, so a sender that keeps a clone and changes it after
-/// sending changes only its own copy.
+/// Small payloads, keys and values are stored in the message and large
+/// ones are reference counted, so [`Clone`] copies no large payload or
+/// value: delivering one message to N listeners shares it. The `values`
+/// map is copied on write, so a sender that keeps a clone and changes it
+/// after sending changes only its own copy.
 ///
 /// Listeners receive `&Message`. The only field they can change is the
 /// `response` slot ([`Message::set_response`]), which direct-synchronous
@@ -23,18 +27,29 @@ use crate::value::Value;
 pub struct Message {
     destination_name: Option<Text>,
     payload: Value,
-    values: Option<Values>,
+    values: Values,
+    /// Allocated when first set: most messages are no request, and every
+    /// queued message pays for the room its fields take.
+    reply: OnceLock<Box<Reply>>,
+}
+
+/// A message's reply routing and its response slot.
+#[derive(Default)]
+struct Reply {
     response_destination_name: Option<Text>,
     response_id: Option<Text>,
     response: Mutex<Value>,
 }
 
-/// Keys in insertion order; messages carry few values, so a linear scan
-/// beats hashing and keeps iteration order stable. One exact-size
-/// allocation: a change makes a new slice (copy on write), which for a
-/// handful of values costs less than a growable vector's spare room in
-/// every queued message.
-type Values = Arc<[(Text, Value)]>;
+impl Clone for Reply {
+    fn clone(&self) -> Self {
+        Reply {
+            response_destination_name: self.response_destination_name.clone(),
+            response_id: self.response_id.clone(),
+            response: Mutex::new(self.response.lock().clone()),
+        }
+    }
+}
 
 impl Message {
     pub fn new() -> Self {
@@ -58,11 +73,11 @@ impl Message {
     /// A reply to `request`: carries the request's `response_id`, to be sent
     /// to its `response_destination_name` (Liferay's `createResponseMessage`).
     pub fn response_to(request: &Message, payload: impl Into<Value>) -> Self {
-        Message {
-            payload: payload.into(),
-            response_id: request.response_id.clone(),
-            ..Message::default()
+        let mut reply = Message::with_payload(payload);
+        if let Some(id) = request.response_id() {
+            reply.set_response_id_shared(id.clone());
         }
+        reply
     }
 
     /// The destination the message was last sent to; set by the bus.
@@ -87,52 +102,18 @@ impl Message {
         let value = value.into();
         if value.is_null() {
             self.remove(key);
-            return;
+        } else {
+            self.values.put(key, value);
         }
-        let current = self.values.as_deref().unwrap_or_default();
-        let updated: Values = match current.iter().position(|(k, _)| &**k == key) {
-            Some(index) => {
-                let (before, after) = current.split_at(index);
-                let replaced = (after[0].0.clone(), value);
-                let after = &after[1..];
-                before
-                    .iter()
-                    .cloned()
-                    .chain([replaced])
-                    .chain(after.iter().cloned())
-                    .collect()
-            }
-            None => current
-                .iter()
-                .cloned()
-                .chain([(key.into(), value)])
-                .collect(),
-        };
-        self.values = Some(updated);
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.values
-            .as_deref()?
-            .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        self.values.get(key)
     }
 
     /// Removes `key` and returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let values = self.values.as_deref()?;
-        let index = values.iter().position(|(k, _)| &**k == key)?;
-        let removed = values[index].1.clone();
-        let (before, after) = values.split_at(index);
-        self.values = (values.len() > 1).then(|| {
-            before
-                .iter()
-                .cloned()
-                .chain(after[1..].iter().cloned())
-                .collect()
-        });
-        Some(removed)
+        self.values.remove(key)
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -141,43 +122,46 @@ impl Message {
 
     /// The values in insertion order.
     pub fn values(&self) -> impl Iterator<Item = (&Text, &Value)> {
-        self.values
-            .as_deref()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k, v))
+        self.values.as_slice().iter().map(|(k, v)| (k, v))
+    }
+
+    fn reply_mut(&mut self) -> &mut Reply {
+        self.reply.get_or_init(Box::default);
+        self.reply.get_mut().expect("initialised above")
     }
 
     pub fn response_destination_name(&self) -> Option<&Text> {
-        self.response_destination_name.as_ref()
+        self.reply.get()?.response_destination_name.as_ref()
     }
 
     pub fn set_response_destination_name(&mut self, name: Option<&str>) {
-        self.response_destination_name = name.map(Into::into);
+        self.reply_mut().response_destination_name = name.map(Into::into);
     }
 
     /// The correlation id of a default-synchronous request and its reply.
     pub fn response_id(&self) -> Option<&Text> {
-        self.response_id.as_ref()
+        self.reply.get()?.response_id.as_ref()
     }
 
     pub fn set_response_id(&mut self, id: Option<&str>) {
-        self.response_id = id.map(Into::into);
+        self.reply_mut().response_id = id.map(Into::into);
     }
 
     pub(crate) fn set_response_id_shared(&mut self, id: Text) {
-        self.response_id = Some(id);
+        self.reply_mut().response_id = Some(id);
     }
 
     /// The response slot, as the last listener set it.
     pub fn response(&self) -> Value {
-        self.response.lock().clone()
+        self.reply
+            .get()
+            .map_or(Value::Null, |reply| reply.response.lock().clone())
     }
 
     /// Sets the response slot; listeners use it to answer a direct
     /// synchronous send.
     pub fn set_response(&self, response: impl Into<Value>) {
-        *self.response.lock() = response.into();
+        *self.reply.get_or_init(Box::default).response.lock() = response.into();
     }
 }
 
@@ -187,9 +171,12 @@ impl Clone for Message {
             destination_name: self.destination_name.clone(),
             payload: self.payload.clone(),
             values: self.values.clone(),
-            response_destination_name: self.response_destination_name.clone(),
-            response_id: self.response_id.clone(),
-            response: Mutex::new(self.response()),
+            reply: self
+                .reply
+                .get()
+                .cloned()
+                .map(OnceLock::from)
+                .unwrap_or_default(),
         }
     }
 }
@@ -200,8 +187,11 @@ impl fmt::Debug for Message {
             .field("destination_name", &self.destination_name)
             .field("payload", &self.payload)
             .field("values", &self.values().collect::<Vec<_>>())
-            .field("response_destination_name", &self.response_destination_name)
-            .field("response_id", &self.response_id)
+            .field(
+                "response_destination_name",
+                &self.response_destination_name(),
+            )
+            .field("response_id", &self.response_id())
             .field("response", &self.response())
             .finish()
     }
@@ -251,7 +241,8 @@ mod tests {
 
     #[test]
     fn clone_shares_payload_and_copies_values_on_write() {
-        let mut original = Message::with_payload("payload");
+        let payload = "p".repeat(Text::INLINE + 1);
+        let mut original = Message::with_payload(payload.as_str());
         original.put("k", "v");
         let sent = original.clone();
         match (original.payload(), sent.payload()) {
@@ -263,7 +254,7 @@ mod tests {
         original.set_payload("other");
         assert_eq!(sent.get("k"), Some(&Value::from("v")));
         assert!(!sent.contains("new"));
-        assert_eq!(sent.payload(), &Value::from("payload"));
+        assert_eq!(sent.payload(), &Value::from(payload));
     }
 
     #[test]
