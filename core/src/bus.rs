@@ -16,6 +16,7 @@ use crate::events::{BusEvent, EventHub, EventListenerId};
 use crate::hooks::{NoHooks, ThreadHooks};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
+use crate::name_hash::NameMap;
 use crate::reply::{PendingReply, Replies};
 use crate::statistics::{Counters, DestinationStatistics};
 use crate::text::Text;
@@ -52,7 +53,7 @@ impl WeakMessageBus {
     }
 }
 
-type DestinationMap = HashMap<Text, Arc<Destination>>;
+type DestinationMap = NameMap<Text, Arc<Destination>>;
 
 struct Inner {
     id: u64,
@@ -61,6 +62,8 @@ struct Inner {
     registry: Mutex<Registry>,
     events: EventHub,
     replies: Arc<Replies>,
+    /// [`DEFAULT_RESPONSE_DESTINATION`], made once: every request names it.
+    default_response: Text,
     shut_down: AtomicBool,
     next_id: AtomicU64,
     hooks: Arc<dyn ThreadHooks>,
@@ -120,6 +123,7 @@ impl MessageBus {
                 registry: Mutex::default(),
                 events: EventHub::default(),
                 replies: Replies::new(),
+                default_response: DEFAULT_RESPONSE_DESTINATION.into(),
                 shut_down: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
                 hooks,
@@ -127,7 +131,7 @@ impl MessageBus {
         };
         bus.add_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Synchronous)
             .expect("a new bus has no destination yet");
-        bus.route_replies(&DEFAULT_RESPONSE_DESTINATION.into());
+        bus.route_replies(&bus.inner.default_response);
         bus
     }
 
@@ -363,14 +367,17 @@ impl MessageBus {
         if target.listeners().is_empty() {
             return Err(Error::NoListeners(destination.into()));
         }
-        let response_destination = match message.response_destination_name() {
-            Some(name) if destinations.contains_key(name) => destinations[name].name().clone(),
-            _ => Text::from(DEFAULT_RESPONSE_DESTINATION),
-        };
-        self.route_replies(&response_destination);
-        message.set_response_destination_name(Some(&response_destination));
+        let response_destination = message
+            .response_destination_name()
+            .and_then(|name| destinations.get(name))
+            .map_or(&self.inner.default_response, |d| d.name())
+            .clone();
+        if *response_destination != *DEFAULT_RESPONSE_DESTINATION {
+            self.route_replies(&response_destination);
+        }
+        message.set_response_destination_shared(response_destination);
         let pending = self.inner.replies.expect();
-        message.set_response_id_shared(pending.shared_id());
+        message.set_request(pending.shared_id(), pending.slot());
         target.send(message)?;
         Ok(pending)
     }

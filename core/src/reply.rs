@@ -1,37 +1,40 @@
 //! Default synchronous messaging: response ids, the senders waiting for a
 //! reply, and the router that hands each reply to its sender.
 //!
-//! Waiting senders sit in a map from response id to a one-shot channel, so
-//! a reply costs one map lookup and wakes exactly its own sender (Liferay
-//! instead registers one listener per waiting sender, and every reply
-//! visits all of them).
+//! A request carries its sender's one-shot slot, and so does a reply made
+//! from it ([`Message::response_to`], which [`MessageBus::reply`] uses): the
+//! router fills that slot and wakes exactly its sender, touching nothing
+//! the sender's thread uses besides. A reply made otherwise (with only the
+//! response id) finds its slot in a map from request number, the end of
+//! the id. Liferay instead registers one listener per waiting sender, and
+//! every reply visits all of them.
+//!
+//! [`MessageBus::reply`]: crate::MessageBus::reply
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
 use crate::error::{Error, ListenerError, Result};
 use crate::message::Message;
+use crate::name_hash::NameMap;
+use crate::spin::spin;
 use crate::text::Text;
 use crate::value::Value;
 
-/// Where a reply goes: to a sender that waits on the channel, or to a
-/// callback (see [`PendingReply::on_reply`]).
-enum Waiter {
-    Channel(Sender<Value>),
-    Callback(Box<dyn FnOnce(Value) + Send>),
-}
-
 pub(crate) struct Replies {
-    waiting: Mutex<HashMap<Text, Waiter>>,
+    /// The slots of the requests in flight, by request number.
+    waiting: Mutex<NameMap<u64, Arc<Slot>>>,
     /// Random per bus, so ids do not repeat across buses or processes.
-    prefix: u64,
+    prefix: u32,
     next: AtomicU64,
 }
 
@@ -39,21 +42,37 @@ impl Replies {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Replies {
             waiting: Mutex::default(),
-            prefix: RandomState::new().hash_one(0u8),
+            prefix: RandomState::new().hash_one(0u8) as u32,
             next: AtomicU64::new(1),
         })
     }
 
-    /// A fresh response id and the handle that waits for its reply.
+    /// A fresh response id, `prefix-number` in hexadecimal (short enough to
+    /// be stored in place), and the handle that waits for its reply.
     pub(crate) fn expect(self: &Arc<Self>) -> PendingReply {
-        let id: Text = format!("{:016x}-{:x}", self.prefix, self.next.fetch_add(1, Relaxed)).into();
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.waiting.lock().insert(id.clone(), Waiter::Channel(tx));
+        let number = self.next.fetch_add(1, Relaxed);
+        let mut id = [0u8; 25];
+        let len = {
+            let mut cursor = &mut id[..];
+            write!(cursor, "{:08x}-{number:x}", self.prefix).expect("25 bytes hold any id");
+            25 - cursor.len()
+        };
+        let id = std::str::from_utf8(&id[..len]).expect("hexadecimal digits");
+        let slot = Arc::<Slot>::default();
+        self.waiting.lock().insert(number, slot.clone());
         PendingReply {
-            id,
-            rx,
+            id: Text::new(id),
+            number,
+            slot,
             replies: self.clone(),
         }
+    }
+
+    /// The request number of an id this bus made.
+    fn number(&self, id: &str) -> Option<u64> {
+        let (prefix, number) = id.split_once('-')?;
+        let ours = u32::from_str_radix(prefix, 16).ok()? == self.prefix;
+        ours.then(|| u64::from_str_radix(number, 16).ok())?
     }
 
     /// The listener that completes waiting senders: registered on
@@ -64,18 +83,97 @@ impl Replies {
     ) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
         let replies = self.clone();
         move |reply| {
-            let waiter = reply
+            if let Some(slot) = reply.reply_slot() {
+                slot.fill(reply.payload().clone());
+            } else if let Some(slot) = reply
                 .response_id()
-                .and_then(|id| replies.waiting.lock().remove(id));
-            match waiter {
-                // Capacity 1 and removed from the map: this send cannot block.
-                Some(Waiter::Channel(tx)) => {
-                    let _ = tx.try_send(reply.payload().clone());
-                }
-                Some(Waiter::Callback(f)) => f(reply.payload().clone()),
-                None => {}
+                .and_then(|id| replies.number(id))
+                .and_then(|number| replies.waiting.lock().get(&number).cloned())
+            {
+                slot.fill(reply.payload().clone());
             }
             Ok(())
+        }
+    }
+}
+
+/// A one-shot slot: the first reply fills it and wakes its waiter, or
+/// goes to its callback.
+#[derive(Default)]
+pub(crate) struct Slot {
+    full: AtomicBool,
+    state: Mutex<SlotState>,
+}
+
+type ReplyCallback = Box<dyn FnOnce(Value) + Send>;
+
+#[derive(Default)]
+struct SlotState {
+    value: Option<Value>,
+    /// A thread parked (or about to park) until the slot is full.
+    waiter: Option<Thread>,
+    /// Takes the reply instead of the slot (see [`PendingReply::on_reply`]).
+    callback: Option<ReplyCallback>,
+}
+
+impl Slot {
+    /// Completes the request; later replies are ignored.
+    fn fill(&self, value: Value) {
+        let mut state = self.state.lock();
+        if self.full.load(Relaxed) {
+            return;
+        }
+        self.full.store(true, Release);
+        if let Some(callback) = state.callback.take() {
+            drop(state);
+            callback(value);
+            return;
+        }
+        state.value = Some(value);
+        let waiter = state.waiter.take();
+        drop(state);
+        if let Some(waiter) = waiter {
+            waiter.unpark();
+        }
+    }
+
+    /// The value, if the slot is full and it was not taken yet.
+    fn take(&self) -> Option<Value> {
+        if self.full.load(Acquire) {
+            self.state.lock().value.take()
+        } else {
+            None
+        }
+    }
+
+    /// Waits until the slot is full, or for `timeout` (`None`: for ever);
+    /// then takes its value (`None` when it was taken already, or after
+    /// the timeout).
+    fn wait(&self, timeout: Option<Duration>) -> Option<Value> {
+        if spin(|| self.full.load(Acquire).then_some(())).is_some() {
+            return self.take();
+        }
+        // Only now: a reply caught spinning needs no deadline.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            {
+                let mut state = self.state.lock();
+                if self.full.load(Acquire) {
+                    return state.value.take();
+                }
+                state.waiter = Some(thread::current());
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        self.state.lock().waiter = None;
+                        return self.take();
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+            }
         }
     }
 }
@@ -84,7 +182,8 @@ impl Replies {
 /// its response id. Dropping it stops waiting.
 pub struct PendingReply {
     id: Text,
-    rx: Receiver<Value>,
+    number: u64,
+    slot: Arc<Slot>,
     replies: Arc<Replies>,
 }
 
@@ -98,16 +197,14 @@ impl PendingReply {
     }
 
     /// The reply's payload (a null payload is a reply too), or
-    /// [`Error::Timeout`] after `timeout`.
+    /// [`Error::Timeout`] after `timeout` (at once if it was taken).
     pub fn wait(&self, timeout: Duration) -> Result<Value> {
-        self.rx
-            .recv_timeout(timeout)
-            .map_err(|_| Error::Timeout(timeout))
+        self.slot.wait(Some(timeout)).ok_or(Error::Timeout(timeout))
     }
 
     /// The reply's payload if it has arrived.
     pub fn try_take(&self) -> Option<Value> {
-        self.rx.try_recv().ok()
+        self.slot.take()
     }
 
     /// Hands the reply's payload to `f` instead of keeping it for
@@ -116,23 +213,27 @@ impl PendingReply {
     /// not taken). Dropping the handle before the reply cancels `f`. For
     /// event loops (the Python binding's `asyncio` requests).
     pub fn on_reply(&self, f: impl FnOnce(Value) + Send + 'static) {
-        {
-            let mut waiting = self.replies.waiting.lock();
-            if let Some(waiter) = waiting.get_mut(&self.id) {
-                *waiter = Waiter::Callback(Box::new(f));
-                return;
-            }
+        let mut state = self.slot.state.lock();
+        if !self.slot.full.load(Relaxed) {
+            state.callback = Some(Box::new(f));
+            return;
         }
-        // The router took the channel out of the map: its payload is in
-        // the channel or about to be, unless it was taken already.
-        if let Ok(payload) = self.rx.recv() {
+        let payload = state.value.take();
+        drop(state);
+        if let Some(payload) = payload {
             f(payload);
         }
+    }
+
+    pub(crate) fn slot(&self) -> Arc<Slot> {
+        self.slot.clone()
     }
 }
 
 impl Drop for PendingReply {
     fn drop(&mut self) {
-        self.replies.waiting.lock().remove(&self.id);
+        self.replies.waiting.lock().remove(&self.number);
+        let callback = self.slot.state.lock().callback.take();
+        drop(callback);
     }
 }

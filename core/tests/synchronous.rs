@@ -313,6 +313,33 @@ fn a_hand_built_reply_answers_and_stray_replies_are_ignored() {
     );
 }
 
+/// A reply that carries only the response id (as one a C or Python
+/// program builds field by field) finds its sender by the id; the first
+/// reply wins; and the handle may wait on another thread.
+#[test]
+fn a_reply_by_id_alone_answers_and_only_the_first_reply_counts() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/by_id", DestinationType::Serial)
+        .unwrap();
+    let weak = bus.downgrade();
+    bus.register_listener("acme/by_id", move |request| {
+        let bus = weak.upgrade().ok_or("bus gone")?;
+        for answer in ["first", "second"] {
+            let mut reply = Message::with_payload(answer);
+            reply.set_response_id(request.response_id().map(|id| id.as_str()));
+            bus.send(DEFAULT_RESPONSE_DESTINATION, reply)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let pending = bus.request("acme/by_id", "q").unwrap();
+    let waited = thread::spawn(move || pending.wait(PATIENCE));
+    assert_eq!(waited.join().unwrap(), Ok(Value::from("first")));
+    let reply = bus.send_synchronous("acme/by_id", "q", PATIENCE);
+    assert_eq!(reply, Ok(Value::from("first")));
+}
+
 #[test]
 fn reply_needs_a_response_destination() {
     let bus = MessageBus::new();

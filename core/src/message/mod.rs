@@ -4,11 +4,12 @@
 mod values;
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
 use self::values::Values;
+use crate::reply::Slot;
 use crate::text::Text;
 use crate::value::Value;
 
@@ -38,6 +39,9 @@ pub struct Message {
 struct Reply {
     response_destination_name: Option<Text>,
     response_id: Option<Text>,
+    /// Where the reply to a default-synchronous request goes, carried by
+    /// the request and the replies made from it (see `reply.rs`).
+    waiting: Option<Arc<Slot>>,
     response: Mutex<Value>,
 }
 
@@ -46,6 +50,7 @@ impl Clone for Reply {
         Reply {
             response_destination_name: self.response_destination_name.clone(),
             response_id: self.response_id.clone(),
+            waiting: self.waiting.clone(),
             response: Mutex::new(self.response.lock().clone()),
         }
     }
@@ -74,8 +79,10 @@ impl Message {
     /// to its `response_destination_name` (Liferay's `createResponseMessage`).
     pub fn response_to(request: &Message, payload: impl Into<Value>) -> Self {
         let mut reply = Message::with_payload(payload);
-        if let Some(id) = request.response_id() {
-            reply.set_response_id_shared(id.clone());
+        if let Some(request) = request.reply.get() {
+            let reply = reply.reply_mut();
+            reply.response_id = request.response_id.clone();
+            reply.waiting = request.waiting.clone();
         }
         reply
     }
@@ -138,17 +145,30 @@ impl Message {
         self.reply_mut().response_destination_name = name.map(Into::into);
     }
 
+    pub(crate) fn set_response_destination_shared(&mut self, name: Text) {
+        self.reply_mut().response_destination_name = Some(name);
+    }
+
     /// The correlation id of a default-synchronous request and its reply.
     pub fn response_id(&self) -> Option<&Text> {
         self.reply.get()?.response_id.as_ref()
     }
 
     pub fn set_response_id(&mut self, id: Option<&str>) {
-        self.reply_mut().response_id = id.map(Into::into);
+        let reply = self.reply_mut();
+        reply.response_id = id.map(Into::into);
+        reply.waiting = None;
     }
 
-    pub(crate) fn set_response_id_shared(&mut self, id: Text) {
-        self.reply_mut().response_id = Some(id);
+    /// Makes this message a request with `id`, whose reply goes to `slot`.
+    pub(crate) fn set_request(&mut self, id: Text, slot: Arc<Slot>) {
+        let reply = self.reply_mut();
+        reply.response_id = Some(id);
+        reply.waiting = Some(slot);
+    }
+
+    pub(crate) fn reply_slot(&self) -> Option<&Slot> {
+        self.reply.get()?.waiting.as_deref()
     }
 
     /// The response slot, as the last listener set it.
