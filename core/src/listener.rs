@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -100,7 +101,22 @@ fn panic_text(panic: &(dyn Any + Send)) -> &str {
 }
 
 /// A snapshot of a listener list; cheap to take, never blocks writers.
-pub(crate) type Snapshot = Arc<Vec<Arc<Listener>>>;
+pub(crate) type Snapshot = Arc<Listeners>;
+
+/// The listeners of a snapshot, on cache lines apart from the snapshot's
+/// reference count: parallel senders and workers count references at
+/// every message, and the workers read the list meanwhile.
+#[derive(Clone, Default)]
+#[repr(align(128))]
+pub(crate) struct Listeners(Vec<Arc<Listener>>);
+
+impl Deref for Listeners {
+    type Target = [Arc<Listener>];
+
+    fn deref(&self) -> &[Arc<Listener>] {
+        &self.0
+    }
+}
 
 /// The listeners registered on one destination name, in registration
 /// order. Exists as long as the name has listeners or a destination, so
@@ -109,7 +125,7 @@ pub(crate) type Snapshot = Arc<Vec<Arc<Listener>>>;
 /// snapshot; readers never lock.
 #[derive(Default)]
 pub(crate) struct ListenerList {
-    entries: ArcSwap<Vec<Arc<Listener>>>,
+    entries: ArcSwap<Listeners>,
 }
 
 impl ListenerList {
@@ -131,8 +147,8 @@ impl ListenerList {
 
     /// Appends; callers serialise writers.
     pub(crate) fn push(&self, listener: Arc<Listener>) {
-        let mut next = Vec::clone(&self.entries.load());
-        next.push(listener);
+        let mut next = Listeners::clone(&self.entries.load());
+        next.0.push(listener);
         self.entries.store(Arc::new(next));
     }
 
@@ -140,8 +156,8 @@ impl ListenerList {
     pub(crate) fn remove(&self, id: ListenerId) -> Option<Arc<Listener>> {
         let current = self.entries.load();
         let index = current.iter().position(|l| l.id == id)?;
-        let mut next = Vec::clone(&current);
-        let removed = next.remove(index);
+        let mut next = Listeners::clone(&current);
+        let removed = next.0.remove(index);
         self.entries.store(Arc::new(next));
         Some(removed)
     }

@@ -3,7 +3,7 @@
 //! becomes one task per listener, all sharing one [`Fanout`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use super::Destination;
 use crate::listener::{Call, Listener, Snapshot};
@@ -20,31 +20,32 @@ pub(crate) enum Task {
 }
 
 /// A parallel message shared by its listener tasks; the last task to end
-/// counts the message by the outcome of all of them.
+/// (the one holding the last reference) counts the message by the outcome
+/// of all of them.
 pub(crate) struct Fanout {
     message: Message,
     listeners: Snapshot,
-    remaining: AtomicUsize,
     flags: AtomicU8,
 }
 
 impl Fanout {
     pub(super) fn new(message: Message, listeners: Snapshot) -> Self {
         Fanout {
-            remaining: AtomicUsize::new(listeners.len()),
             message,
             listeners,
             flags: AtomicU8::new(0),
         }
     }
 
-    /// Records one task's flags; returns the message's outcome when this
-    /// was its last task.
-    fn record(&self, flags: u8) -> Option<Outcome> {
-        if flags != 0 {
-            self.flags.fetch_or(flags, AcqRel);
+    /// Records one task's flags and ends the task; returns the message's
+    /// outcome when it was the last one.
+    fn record(self: Arc<Self>, flags: u8) -> Option<Outcome> {
+        // Most tasks add nothing new (CALLED is set): a load, not a write.
+        if flags & !self.flags.load(Relaxed) != 0 {
+            self.flags.fetch_or(flags, Relaxed);
         }
-        (self.remaining.fetch_sub(1, AcqRel) == 1).then(|| Outcome(self.flags.load(Acquire)))
+        // The last reference sees every task's flags (Arc's drop orders them).
+        Arc::into_inner(self).map(|fanout| Outcome(fanout.flags.into_inner()))
     }
 }
 

@@ -119,10 +119,12 @@ impl Destination {
             self.drop_no_listener();
         } else if self.admit(queued, tasks)? {
             message.set_destination_name(self.name.clone());
+            // Every reference goes to a task: the last task to end counts.
             let fanout = Arc::new(Fanout::new(message, listeners));
-            for index in 0..tasks {
+            for index in 0..tasks - 1 {
                 queued.queue.push(Task::Call(fanout.clone(), index));
             }
+            queued.queue.push(Task::Call(fanout, tasks - 1));
             queued.pool.after_push(self, tasks);
         } else {
             self.deliver_here(message);

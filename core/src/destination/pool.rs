@@ -49,7 +49,7 @@ pub(crate) struct Pool {
     keep_alive: Duration,
     elastic: bool,
     threads: AtomicUsize,
-    active: AtomicUsize,
+    active: Apart<AtomicUsize>,
     largest: AtomicUsize,
     balance: AtomicIsize,
     started: AtomicUsize,
@@ -63,6 +63,12 @@ pub(crate) struct Pool {
     /// The destination this one replaced: its workers drain it first.
     predecessor: Mutex<Option<Arc<Destination>>>,
 }
+
+/// A field on a cache line of its own: workers write `active` at every
+/// batch, and sharing a line with what senders read would make each of
+/// those writes a cache miss for the next send.
+#[repr(align(128))]
+struct Apart<T>(T);
 
 /// Pool sizes, for statistics.
 pub(super) struct Sizes {
@@ -83,7 +89,7 @@ impl Pool {
             keep_alive: config.keep_alive,
             elastic: max > core,
             threads: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
+            active: Apart(AtomicUsize::new(0)),
             largest: AtomicUsize::new(0),
             balance: AtomicIsize::new(0),
             started: AtomicUsize::new(0),
@@ -97,7 +103,7 @@ impl Pool {
 
     pub(super) fn sizes(&self) -> Sizes {
         Sizes {
-            active: self.active.load(Relaxed),
+            active: self.active.0.load(Relaxed),
             current: self.threads.load(Relaxed),
             largest: self.largest.load(Relaxed),
             core: self.core,
@@ -263,7 +269,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
     let mut busy = false;
     loop {
         if busy {
-            pool.active.fetch_sub(1, Relaxed);
+            pool.active.0.fetch_sub(1, Relaxed);
             busy = false;
         }
         pool.claim();
@@ -281,7 +287,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
                     return;
                 }
                 if !busy {
-                    pool.active.fetch_add(1, Relaxed);
+                    pool.active.0.fetch_add(1, Relaxed);
                     busy = true;
                 }
                 dest.run(current, pool.discard.load(Relaxed));
@@ -296,7 +302,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
         }
     }
     if busy {
-        pool.active.fetch_sub(1, Relaxed);
+        pool.active.0.fetch_sub(1, Relaxed);
     }
     pool.threads.fetch_sub(1, SeqCst);
 }
