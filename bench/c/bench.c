@@ -68,6 +68,19 @@ static msgbus_result count_listener(void *user_data, const msgbus_message *messa
   return MSGBUS_RESULT_OK;
 }
 
+/* Reads the message as the Rust baseline's receivers do. */
+static msgbus_result read_listener(void *user_data, const msgbus_message *message) {
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  const msgbus_value *seq = NULL;
+  int64_t value = 0;
+  check(msgbus_value_as_bytes(msgbus_message_payload(message), &data, &len), "payload");
+  check(msgbus_message_get(message, "seq", &seq), "get");
+  check(msgbus_value_as_int(seq, &value), "seq");
+  *(volatile size_t *)user_data += data[0] + (size_t)value;
+  return MSGBUS_RESULT_OK;
+}
+
 static void print_figure(const char *workload, const char *metric, double value, const char *unit,
                          const char *params) {
   printf("{\"surface\": \"c\", \"workload\": \"%s\", \"implementation\": \"msgbus\", \"metric\": \"%s\", "
@@ -103,22 +116,30 @@ static msgbus_bus *new_bus(const char *name, msgbus_destination_type type) {
   return bus;
 }
 
-/* W1 (serial, 1 listener) and W2 (parallel, 2 workers, 4 listeners). */
+/* W1 (serial, 1 listener) and W2 (parallel, 2 workers, 4 listeners):
+ * from the first send until a graceful shutdown returns, once every queued
+ * message was delivered (the Rust program does the same). */
 static void throughput(const char *workload, msgbus_destination_type type, size_t messages, size_t listeners) {
   msgbus_bus *bus = new_bus("bench/throughput", type);
-  latch done;
-  latch_init(&done, messages * listeners);
   uint64_t id = 0;
+  size_t sums[16] = {0};
   for (size_t i = 0; i < listeners; i++)
-    check(msgbus_bus_register_listener(bus, "bench/throughput", count_listener, &done, NULL, &id), "register");
+    check(msgbus_bus_register_listener(bus, "bench/throughput", read_listener, &sums[i], NULL, &id), "register");
   msgbus_message *message = new_message();
   uint64_t start = now_ns();
   for (size_t seq = 0; seq < messages; seq++) {
     put_seq(message, (int64_t)seq);
     check(msgbus_bus_send(bus, "bench/throughput", message), "send");
   }
-  latch_wait(&done);
+  check(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER), "shutdown");
   double seconds = (double)(now_ns() - start) / 1e9;
+  struct msgbus_destination_statistics stats;
+  check(msgbus_bus_destination_statistics(bus, "bench/throughput", &stats), "statistics");
+  if (stats.delivered_message_count != messages) {
+    fprintf(stderr, "%s: %llu of %zu messages delivered\n", workload,
+            (unsigned long long)stats.delivered_message_count, messages);
+    exit(1);
+  }
   msgbus_message_free(message);
   msgbus_bus_free(bus);
   char params[128];

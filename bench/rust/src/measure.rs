@@ -1,38 +1,6 @@
-//! What every workload shares: a countdown latch, latency percentiles,
-//! resident memory, and the JSON line each figure is printed as.
+//! What every workload shares: latency percentiles, resident memory, and the JSON line each figure is printed as.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-use crossbeam_channel::{Receiver, Sender, bounded};
-
-/// Opens once `count` arrivals were counted; `wait` blocks until then.
-pub struct Latch {
-    left: AtomicUsize,
-    open_tx: Sender<()>,
-    open_rx: Receiver<()>,
-}
-
-impl Latch {
-    pub fn new(count: usize) -> Self {
-        let (open_tx, open_rx) = bounded(1);
-        Latch {
-            left: AtomicUsize::new(count),
-            open_tx,
-            open_rx,
-        }
-    }
-
-    pub fn arrive(&self) {
-        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let _ = self.open_tx.send(());
-        }
-    }
-
-    pub fn wait(&self) {
-        let _ = self.open_rx.recv();
-    }
-}
 
 /// The p50 and p99 of `samples`, in microseconds.
 pub fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
