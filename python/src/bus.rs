@@ -11,7 +11,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use crate::config::{destination_config, optional_duration};
 use crate::errors::{OrRaise, synchronous_timeout};
 use crate::events::{EventListenerHandle, python_event_listener};
-use crate::gil::{PythonHooks, wait_in_slices};
+use crate::gil::{self, PythonHooks, wait_in_slices};
 use crate::lifecycle::{self, Generation};
 use crate::listener::{ListenerHandle, describe, inline_calls, python_listener};
 use crate::message::{PyMessage, message_from};
@@ -220,7 +220,12 @@ impl PyMessageBus {
         let timeout = optional_duration("timeout", timeout)?;
         let message = message_from(message);
         let pending = inline_calls(py, || bus.request(destination, message))?;
-        match wait_in_slices(py, timeout, |slice| pending.wait(slice).ok())? {
+        let reply = |slice| {
+            let reply = pending.wait(slice).ok()?;
+            gil::until_workers_leave();
+            Some(reply)
+        };
+        match wait_in_slices(py, timeout, reply)? {
             Some(reply) => Ok(to_py(py, &reply)),
             None => Err(synchronous_timeout(format!(
                 "no reply from {destination} within {:?}",

@@ -1,6 +1,8 @@
 //! The GIL discipline: when the bus's threads hold the GIL, and how a
 //! Python thread waits inside the bus.
 
+use std::hint;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use msgbus_core::ThreadHooks;
@@ -12,6 +14,13 @@ use crate::lifecycle;
 /// Ctrl-C interrupts a blocked call within this time.
 const SIGNAL_SLICE: Duration = Duration::from_millis(50);
 
+/// How long a thread that got its reply waits for the workers to let go
+/// of the GIL before it asks for the GIL anyway.
+const LEAVE_WAIT: Duration = Duration::from_micros(50);
+
+/// Workers inside a batch (holding the GIL, unless a listener waits).
+static IN_BATCH: AtomicUsize = AtomicUsize::new(0);
+
 /// The hooks of every bus made from Python.
 pub(crate) struct PythonHooks;
 
@@ -21,8 +30,13 @@ impl ThreadHooks for PythonHooks {
     /// batch never waits for work (the worker waits outside it), and every
     /// wait a listener starts inside the bus detaches again.
     fn run_batch(&self, batch: &mut dyn FnMut()) {
-        if lifecycle::attachable() && Python::try_attach(|_| batch()).is_some() {
-            return;
+        if lifecycle::attachable() {
+            IN_BATCH.fetch_add(1, Relaxed);
+            let ran = Python::try_attach(|_| batch()).is_some();
+            IN_BATCH.fetch_sub(1, Relaxed);
+            if ran {
+                return;
+            }
         }
         // Past the atexit shutdown: listeners will decline the messages.
         batch();
@@ -35,6 +49,18 @@ impl ThreadHooks for PythonHooks {
             return;
         }
         wait();
+    }
+}
+
+/// Spins, detached, until no worker is inside a batch, for at most
+/// [`LEAVE_WAIT`]. A sender whose reply came from a Python listener calls
+/// it before taking the GIL back: the replying worker usually lets go of
+/// the GIL within microseconds, and CPython puts a thread that asks for a
+/// held GIL to sleep, whose wake-up costs tens of microseconds.
+pub(crate) fn until_workers_leave() {
+    let start = Instant::now();
+    while IN_BATCH.load(Relaxed) > 0 && start.elapsed() < LEAVE_WAIT {
+        hint::spin_loop();
     }
 }
 
