@@ -375,9 +375,8 @@ impl MessageBus {
         if *response_destination != *DEFAULT_RESPONSE_DESTINATION {
             self.route_replies(&response_destination);
         }
-        message.set_response_destination_shared(response_destination);
         let pending = self.inner.replies.expect();
-        message.set_request(pending.shared_id(), pending.slot());
+        message.set_request(response_destination, pending.shared_id(), pending.slot());
         target.send(message)?;
         Ok(pending)
     }

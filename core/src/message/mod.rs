@@ -133,8 +133,11 @@ impl Message {
     }
 
     fn reply_mut(&mut self) -> &mut Reply {
-        self.reply.get_or_init(Box::default);
-        self.reply.get_mut().expect("initialised above")
+        if self.reply.get().is_none() {
+            // Exclusive access: no need for the lock's once-only machinery.
+            self.reply = OnceLock::from(Box::default());
+        }
+        self.reply.get_mut().expect("set above")
     }
 
     pub fn response_destination_name(&self) -> Option<&Text> {
@@ -143,10 +146,6 @@ impl Message {
 
     pub fn set_response_destination_name(&mut self, name: Option<&str>) {
         self.reply_mut().response_destination_name = name.map(Into::into);
-    }
-
-    pub(crate) fn set_response_destination_shared(&mut self, name: Text) {
-        self.reply_mut().response_destination_name = Some(name);
     }
 
     /// The correlation id of a default-synchronous request and its reply.
@@ -160,9 +159,11 @@ impl Message {
         reply.waiting = None;
     }
 
-    /// Makes this message a request with `id`, whose reply goes to `slot`.
-    pub(crate) fn set_request(&mut self, id: Text, slot: Arc<Slot>) {
+    /// Makes this message a request with `id`, whose reply goes to the
+    /// destination `to` and, from there, to `slot`.
+    pub(crate) fn set_request(&mut self, to: Text, id: Text, slot: Arc<Slot>) {
         let reply = self.reply_mut();
+        reply.response_destination_name = Some(to);
         reply.response_id = Some(id);
         reply.waiting = Some(slot);
     }
