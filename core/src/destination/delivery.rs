@@ -98,9 +98,9 @@ impl Destination {
 mod tests {
     use super::*;
 
-    /// A queued message costs a channel slot of this size and, when its
-    /// payload and values are small, nothing more (see `make bench`'s
-    /// memory figure).
+    /// A message queued to a serial destination costs a channel slot of
+    /// this size and, when its payload and values are small, nothing more
+    /// (see `make bench`'s memory figure).
     #[test]
     fn a_task_is_no_larger_than_its_message() {
         assert_eq!(std::mem::size_of::<Message>(), 128);

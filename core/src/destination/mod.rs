@@ -57,7 +57,11 @@ impl Destination {
         predecessor: Option<Arc<Destination>>,
     ) -> Self {
         let queued = (config.destination_type != DestinationType::Synchronous).then(|| Queued {
-            queue: Queue::new(config.max_queue_size, config.rejection_policy),
+            queue: Queue::new(
+                config.max_queue_size,
+                config.rejection_policy,
+                config.destination_type == DestinationType::Parallel,
+            ),
             pool: Pool::new(&config, predecessor),
         });
         Destination {

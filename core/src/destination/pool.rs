@@ -178,21 +178,14 @@ impl Pool {
     /// then no longer counted.
     fn wait_for_task(&self, queue: &Queue) -> Option<Task> {
         if !self.elastic {
-            let task = queue.rx.recv().ok();
-            if task.is_none() {
-                self.threads.fetch_sub(1, SeqCst);
-            }
-            return task;
+            return queue.take(None);
         }
         loop {
-            match queue.rx.recv_timeout(self.keep_alive) {
-                Ok(task) => return Some(task),
-                Err(RecvTimeoutError::Timeout) if !self.try_retire(queue) => continue,
-                Err(RecvTimeoutError::Timeout) => return None,
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.threads.fetch_sub(1, SeqCst);
-                    return None;
-                }
+            if let Some(task) = queue.take(Some(self.keep_alive)) {
+                return Some(task);
+            }
+            if self.try_retire(queue) {
+                return None;
             }
         }
     }
@@ -291,7 +284,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
                     busy = true;
                 }
                 dest.run(current, pool.discard.load(Relaxed));
-                task = queue.rx.try_recv().ok();
+                task = queue.try_take();
                 if task.is_some() {
                     pool.claim();
                 }

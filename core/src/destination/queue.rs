@@ -1,16 +1,18 @@
 //! The queue of a serial or parallel destination: the gate senders pass,
 //! the channel to the workers, and the capacity with its rejection policy.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::{Condvar, Mutex};
 
-use super::delivery::Task;
+use super::delivery::{Fanout, Task};
 use crate::config::RejectionPolicy;
 use crate::gate::Gate;
 use crate::hooks::ThreadHooks;
+use crate::message::Message;
 
 /// What to do with a message that asked for places in the queue.
 pub(super) enum Admission {
@@ -23,8 +25,7 @@ pub(super) enum Admission {
 pub(crate) struct Queue {
     /// Senders pass it while they push; closing it is how shutdown begins.
     pub(super) gate: Gate,
-    tx: Sender<Task>,
-    pub(super) rx: Receiver<Task>,
+    channel: Channel,
     /// In tasks; `None`: unbounded, and `held`/`blocked` stay unused.
     capacity: Option<usize>,
     policy: RejectionPolicy,
@@ -39,12 +40,16 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    pub(super) fn new(capacity: Option<usize>, policy: RejectionPolicy) -> Self {
-        let (tx, rx) = crossbeam_channel::unbounded();
+    /// A queue of whole messages (serial) or of listener calls (`parallel`).
+    pub(super) fn new(capacity: Option<usize>, policy: RejectionPolicy, parallel: bool) -> Self {
+        let channel = if parallel {
+            Channel::Calls(crossbeam_channel::unbounded())
+        } else {
+            Channel::Messages(crossbeam_channel::unbounded())
+        };
         Queue {
             gate: Gate::new(),
-            tx,
-            rx,
+            channel,
             capacity,
             policy,
             held: AtomicUsize::new(0),
@@ -110,9 +115,29 @@ impl Queue {
     }
 
     pub(super) fn push(&self, task: Task) {
-        self.tx
-            .send(task)
-            .expect("the queue owns a receiver, so its channel never disconnects");
+        let sent = match (&self.channel, task) {
+            (Channel::Messages((tx, _)), Task::Message(message)) => {
+                tx.send(Some(message)).map_err(drop)
+            }
+            (Channel::Calls((tx, _)), Task::Call(fanout, index)) => {
+                tx.send(Some((fanout, index))).map_err(drop)
+            }
+            (Channel::Messages((tx, _)), Task::Stop) => tx.send(None).map_err(drop),
+            (Channel::Calls((tx, _)), Task::Stop) => tx.send(None).map_err(drop),
+            _ => unreachable!("serial destinations queue messages, parallel ones calls"),
+        };
+        sent.expect("the queue owns a receiver, so its channel never disconnects");
+    }
+
+    /// Waits for the next task; with `timeout`, `None` when none came.
+    pub(super) fn take(&self, timeout: Option<Duration>) -> Option<Task> {
+        self.channel
+            .receive(timeout.map_or(Wait::Forever, Wait::For))
+    }
+
+    /// The next task if one is queued.
+    pub(super) fn try_take(&self) -> Option<Task> {
+        self.channel.receive(Wait::No)
     }
 
     /// Accounts for a task a worker just took.
@@ -142,6 +167,55 @@ impl Queue {
     }
 
     pub(super) fn pending(&self) -> u64 {
-        self.rx.len().saturating_sub(self.stops.load(SeqCst)) as u64
+        self.channel.len().saturating_sub(self.stops.load(SeqCst)) as u64
+    }
+}
+
+/// A channel's two ends; `None` is the `Stop` task.
+type Lane<T> = (Sender<Option<T>>, Receiver<Option<T>>);
+
+/// The channel to the workers, typed by what it carries so that its slots
+/// stay small: a parallel destination's slot holds a fanout and an index
+/// (16 bytes), where a serial one's holds a whole message (128).
+enum Channel {
+    Messages(Lane<Message>),
+    Calls(Lane<(Arc<Fanout>, usize)>),
+}
+
+/// How long a worker waits for a task.
+#[derive(Clone, Copy)]
+enum Wait {
+    Forever,
+    For(Duration),
+    No,
+}
+
+impl Channel {
+    fn receive(&self, wait: Wait) -> Option<Task> {
+        match self {
+            Channel::Messages((_, rx)) => {
+                Some(receive(rx, wait)?.map_or(Task::Stop, Task::Message))
+            }
+            Channel::Calls((_, rx)) => Some(
+                receive(rx, wait)?.map_or(Task::Stop, |(fanout, index)| Task::Call(fanout, index)),
+            ),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Channel::Messages((_, rx)) => rx.len(),
+            Channel::Calls((_, rx)) => rx.len(),
+        }
+    }
+}
+
+/// `None` when nothing came (the channel never disconnects: the queue
+/// holds both ends).
+fn receive<T>(rx: &Receiver<Option<T>>, wait: Wait) -> Option<Option<T>> {
+    match wait {
+        Wait::Forever => rx.recv().ok(),
+        Wait::For(timeout) => rx.recv_timeout(timeout).ok(),
+        Wait::No => rx.try_recv().ok(),
     }
 }
