@@ -23,6 +23,7 @@
 //! whose listeners receive it. See the crate's README for what msgbus does
 //! beyond Liferay.
 
+mod apart;
 mod bus;
 mod bytes;
 mod callback;

@@ -1,51 +1,32 @@
 //! Delivering a message to listeners, and the tasks a queued destination's
 //! workers run: a serial task carries a whole message; a parallel message
-//! becomes one task per listener, all sharing one [`Fanout`].
+//! becomes one call per listener, each holding a [`Share`] of it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use super::Destination;
-use crate::listener::{Call, Listener, Snapshot};
+use super::fanout::Share;
+use crate::listener::{Call, Listener};
 use crate::message::Message;
 use crate::statistics::Outcome;
 
 pub(crate) enum Task {
     /// Serial: call every listener of the destination in turn.
     Message(Message),
-    /// Parallel: call listener `index` of the fanout's snapshot.
-    Call(Arc<Fanout>, usize),
+    /// Parallel: call one listener with the message the call shares.
+    Call(Share),
     /// Sent at shutdown, one per worker, behind every queued task.
     Stop,
 }
 
-/// A parallel message shared by its listener tasks; the last task to end
-/// (the one holding the last reference) counts the message by the outcome
-/// of all of them.
-pub(crate) struct Fanout {
-    message: Message,
-    listeners: Snapshot,
-    flags: AtomicU8,
-}
-
-impl Fanout {
-    pub(super) fn new(message: Message, listeners: Snapshot) -> Self {
-        Fanout {
-            message,
-            listeners,
-            flags: AtomicU8::new(0),
+impl Task {
+    /// A parallel destination's channel item: `None` for `Stop`.
+    pub(super) fn into_call(self) -> Option<Share> {
+        match self {
+            Task::Call(share) => Some(share),
+            Task::Stop => None,
+            Task::Message(_) => unreachable!("a parallel destination queues calls"),
         }
-    }
-
-    /// Records one task's flags and ends the task; returns the message's
-    /// outcome when it was the last one.
-    fn record(self: Arc<Self>, flags: u8) -> Option<Outcome> {
-        // Most tasks add nothing new (CALLED is set): a load, not a write.
-        if flags & !self.flags.load(Relaxed) != 0 {
-            self.flags.fetch_or(flags, Relaxed);
-        }
-        // The last reference sees every task's flags (Arc's drop orders them).
-        Arc::into_inner(self).map(|fanout| Outcome(fanout.flags.into_inner()))
     }
 }
 
@@ -79,13 +60,14 @@ impl Destination {
                 };
                 self.counters.finished(outcome);
             }
-            Task::Call(fanout, index) => {
+            Task::Call(call) => {
                 let flags = if discard {
                     Outcome::DISCARDED
                 } else {
-                    call_flags(&self.name, &fanout.listeners[index], &fanout.message)
+                    call_flags(&self.name, call.listener(), call.message())
                 };
-                if let Some(outcome) = fanout.record(flags) {
+                if let Some((outcome, record)) = call.end(flags) {
+                    self.spares().put(record);
                     self.counters.finished(outcome);
                 }
             }

@@ -2,6 +2,7 @@
 //! name's counters and, when serial or parallel, its queue and workers.
 
 mod delivery;
+mod fanout;
 mod pool;
 mod queue;
 
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
-use self::delivery::{Fanout, Task};
+use self::delivery::Task;
+use self::fanout::Spares;
 use self::pool::Pool;
 use self::queue::{Admission, Queue};
 use crate::config::{DestinationConfig, DestinationType};
@@ -42,6 +44,8 @@ pub(crate) struct Destination {
 struct Queued {
     queue: Queue,
     pool: Pool,
+    /// Records for parallel messages; `None` for a serial destination.
+    spares: Option<Spares>,
 }
 
 impl Destination {
@@ -56,13 +60,11 @@ impl Destination {
         counters: Arc<Counters>,
         predecessor: Option<Arc<Destination>>,
     ) -> Self {
+        let parallel = config.destination_type == DestinationType::Parallel;
         let queued = (config.destination_type != DestinationType::Synchronous).then(|| Queued {
-            queue: Queue::new(
-                config.max_queue_size,
-                config.rejection_policy,
-                config.destination_type == DestinationType::Parallel,
-            ),
+            queue: Queue::new(config.max_queue_size, config.rejection_policy, parallel),
             pool: Pool::new(&config, predecessor),
+            spares: parallel.then(Spares::new),
         });
         Destination {
             name,
@@ -123,17 +125,22 @@ impl Destination {
             self.drop_no_listener();
         } else if self.admit(queued, tasks)? {
             message.set_destination_name(self.name.clone());
-            // Every reference goes to a task: the last task to end counts.
-            let fanout = Arc::new(Fanout::new(message, listeners));
-            for index in 0..tasks - 1 {
-                queued.queue.push(Task::Call(fanout.clone(), index));
-            }
-            queued.queue.push(Task::Call(fanout, tasks - 1));
+            self.spares().share(message, listeners, |share| {
+                queued.queue.push(Task::Call(share))
+            });
             queued.pool.after_push(self, tasks);
         } else {
             self.deliver_here(message);
         }
         Ok(())
+    }
+
+    /// A parallel destination's spare records.
+    fn spares(&self) -> &Spares {
+        self.queued
+            .as_ref()
+            .and_then(|queued| queued.spares.as_ref())
+            .expect("only parallel destinations share messages")
     }
 
     /// Whether to queue (`true`) or deliver in the sender's thread.

@@ -31,6 +31,7 @@ use parking_lot::Mutex;
 use super::Destination;
 use super::delivery::Task;
 use super::queue::Queue;
+use crate::apart::Apart;
 use crate::config::DestinationConfig;
 
 thread_local! {
@@ -49,6 +50,7 @@ pub(crate) struct Pool {
     keep_alive: Duration,
     elastic: bool,
     threads: AtomicUsize,
+    /// Written by workers at every batch; senders read the fields around.
     active: Apart<AtomicUsize>,
     largest: AtomicUsize,
     balance: AtomicIsize,
@@ -63,12 +65,6 @@ pub(crate) struct Pool {
     /// The destination this one replaced: its workers drain it first.
     predecessor: Mutex<Option<Arc<Destination>>>,
 }
-
-/// A field on a cache line of its own: workers write `active` at every
-/// batch, and sharing a line with what senders read would make each of
-/// those writes a cache miss for the next send.
-#[repr(align(128))]
-struct Apart<T>(T);
 
 /// Pool sizes, for statistics.
 pub(super) struct Sizes {
@@ -103,7 +99,7 @@ impl Pool {
 
     pub(super) fn sizes(&self) -> Sizes {
         Sizes {
-            active: self.active.0.load(Relaxed),
+            active: self.active.load(Relaxed),
             current: self.threads.load(Relaxed),
             largest: self.largest.load(Relaxed),
             core: self.core,
@@ -262,7 +258,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
     let mut busy = false;
     loop {
         if busy {
-            pool.active.0.fetch_sub(1, Relaxed);
+            pool.active.fetch_sub(1, Relaxed);
             busy = false;
         }
         pool.claim();
@@ -280,7 +276,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
                     return;
                 }
                 if !busy {
-                    pool.active.0.fetch_add(1, Relaxed);
+                    pool.active.fetch_add(1, Relaxed);
                     busy = true;
                 }
                 dest.run(current, pool.discard.load(Relaxed));
@@ -295,7 +291,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
         }
     }
     if busy {
-        pool.active.0.fetch_sub(1, Relaxed);
+        pool.active.fetch_sub(1, Relaxed);
     }
     pool.threads.fetch_sub(1, SeqCst);
 }

@@ -1,18 +1,18 @@
 //! The queue of a serial or parallel destination: the gate senders pass,
 //! the channel to the workers, and the capacity with its rejection policy.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::{Condvar, Mutex};
 
-use super::delivery::{Fanout, Task};
+use super::delivery::Task;
+use super::fanout::Share;
+use crate::apart::Apart;
 use crate::config::RejectionPolicy;
 use crate::gate::Gate;
 use crate::hooks::ThreadHooks;
-use crate::message::Message;
 
 /// What to do with a message that asked for places in the queue.
 pub(super) enum Admission {
@@ -24,7 +24,9 @@ pub(super) enum Admission {
 
 pub(crate) struct Queue {
     /// Senders pass it while they push; closing it is how shutdown begins.
-    pub(super) gate: Gate,
+    /// Apart: senders write it at every message, and workers read the
+    /// channel and capacity at every task.
+    pub(super) gate: Apart<Gate>,
     channel: Channel,
     /// In tasks; `None`: unbounded, and `held`/`blocked` stay unused.
     capacity: Option<usize>,
@@ -43,12 +45,14 @@ impl Queue {
     /// A queue of whole messages (serial) or of listener calls (`parallel`).
     pub(super) fn new(capacity: Option<usize>, policy: RejectionPolicy, parallel: bool) -> Self {
         let channel = if parallel {
-            Channel::Calls(crossbeam_channel::unbounded())
+            let (tx, rx) = crossbeam_channel::unbounded();
+            Channel::Calls(tx, rx)
         } else {
-            Channel::Messages(crossbeam_channel::unbounded())
+            let (tx, rx) = crossbeam_channel::unbounded();
+            Channel::Tasks(tx, rx)
         };
         Queue {
-            gate: Gate::new(),
+            gate: Apart(Gate::new()),
             channel,
             capacity,
             policy,
@@ -115,16 +119,9 @@ impl Queue {
     }
 
     pub(super) fn push(&self, task: Task) {
-        let sent = match (&self.channel, task) {
-            (Channel::Messages((tx, _)), Task::Message(message)) => {
-                tx.send(Some(message)).map_err(drop)
-            }
-            (Channel::Calls((tx, _)), Task::Call(fanout, index)) => {
-                tx.send(Some((fanout, index))).map_err(drop)
-            }
-            (Channel::Messages((tx, _)), Task::Stop) => tx.send(None).map_err(drop),
-            (Channel::Calls((tx, _)), Task::Stop) => tx.send(None).map_err(drop),
-            _ => unreachable!("serial destinations queue messages, parallel ones calls"),
+        let sent = match &self.channel {
+            Channel::Tasks(tx, _) => tx.send(task).map_err(drop),
+            Channel::Calls(tx, _) => tx.send(task.into_call()).map_err(drop),
         };
         sent.expect("the queue owns a receiver, so its channel never disconnects");
     }
@@ -171,15 +168,12 @@ impl Queue {
     }
 }
 
-/// A channel's two ends; `None` is the `Stop` task.
-type Lane<T> = (Sender<Option<T>>, Receiver<Option<T>>);
-
-/// The channel to the workers, typed by what it carries so that its slots
-/// stay small: a parallel destination's slot holds a fanout and an index
-/// (16 bytes), where a serial one's holds a whole message (128).
+/// The channel to the workers. A parallel destination's carries shares of
+/// messages (`None` standing for `Stop`), so that its slots take 16 bytes
+/// rather than a whole task's 128.
 enum Channel {
-    Messages(Lane<Message>),
-    Calls(Lane<(Arc<Fanout>, usize)>),
+    Tasks(Sender<Task>, Receiver<Task>),
+    Calls(Sender<Option<Share>>, Receiver<Option<Share>>),
 }
 
 /// How long a worker waits for a task.
@@ -193,26 +187,22 @@ enum Wait {
 impl Channel {
     fn receive(&self, wait: Wait) -> Option<Task> {
         match self {
-            Channel::Messages((_, rx)) => {
-                Some(receive(rx, wait)?.map_or(Task::Stop, Task::Message))
-            }
-            Channel::Calls((_, rx)) => Some(
-                receive(rx, wait)?.map_or(Task::Stop, |(fanout, index)| Task::Call(fanout, index)),
-            ),
+            Channel::Tasks(_, rx) => receive(rx, wait),
+            Channel::Calls(_, rx) => Some(receive(rx, wait)?.map_or(Task::Stop, Task::Call)),
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            Channel::Messages((_, rx)) => rx.len(),
-            Channel::Calls((_, rx)) => rx.len(),
+            Channel::Tasks(_, rx) => rx.len(),
+            Channel::Calls(_, rx) => rx.len(),
         }
     }
 }
 
 /// `None` when nothing came (the channel never disconnects: the queue
 /// holds both ends).
-fn receive<T>(rx: &Receiver<Option<T>>, wait: Wait) -> Option<Option<T>> {
+fn receive<T>(rx: &Receiver<T>, wait: Wait) -> Option<T> {
     match wait {
         Wait::Forever => rx.recv().ok(),
         Wait::For(timeout) => rx.recv_timeout(timeout).ok(),
