@@ -146,7 +146,10 @@ def main() -> None:
     args = parser.parse_args()
 
     quick = ["--quick"] if args.quick else []
-    programs = [[args.rust, *quick], [args.c, *quick], [sys.executable, str(Path(__file__).parent / "python" / "bench.py"), *quick]]
+    # msgbus and its crossbeam baselines each in a process of their own (see
+    # msgbus-bench's `Side`).
+    programs = [[args.rust, "--only=msgbus", *quick], [args.rust, "--only=crossbeam", *quick], [args.c, *quick],
+                [sys.executable, str(Path(__file__).parent / "python" / "bench.py"), *quick]]
     runs = []
     for rep in range(args.reps):
         records = []

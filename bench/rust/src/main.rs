@@ -1,9 +1,10 @@
 //! `make bench`'s Rust half: runs W1–W4, S1, the scaling series and the
 //! memory figure through msgbus's Rust API and over a raw crossbeam
 //! channel, and prints one JSON line per figure (bench/report.py reads
-//! them). `--quick` runs every workload at a small size; other arguments
-//! name the workloads to run (`W1`, `S1`, `memory`, `scaling`; default
-//! all), for profiling one of them.
+//! them). `--quick` runs every workload at a small size; `--only=msgbus`
+//! or `--only=crossbeam` one side of each comparison (see [`Side`]); other
+//! arguments name the workloads to run (`W1`, `S1`, `memory`, `scaling`;
+//! default all), for profiling one of them.
 
 mod baseline;
 mod bus;
@@ -43,12 +44,47 @@ const QUICK: Sizes = Sizes {
     memory: 20_000,
 };
 
-fn throughput(workload: &str, kind: DestinationType, receivers: usize, shape: Shape) {
+/// Which side of each comparison a run measures: `--only=msgbus` or
+/// `--only=crossbeam`, both when neither is given. make bench measures each
+/// side in a process of its own: a baseline measured after msgbus in the
+/// same process ran up to 1.6 times as fast as one measured alone (it
+/// inherits the heap msgbus's threads grew), which no user would see.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Both,
+    Msgbus,
+    Crossbeam,
+}
+
+impl Side {
+    fn msgbus(self) -> bool {
+        self != Side::Crossbeam
+    }
+
+    fn crossbeam(self) -> bool {
+        self != Side::Msgbus
+    }
+}
+
+/// The second of two runs: the first grows the heap to what the workload
+/// needs, so that first-touch page faults are not what is measured.
+fn warmed(run: impl Fn() -> f64) -> f64 {
+    run();
+    run()
+}
+
+fn throughput(side: Side, workload: &str, kind: DestinationType, receivers: usize, shape: Shape) {
     let params = shape.params();
-    let runs = [
-        ("msgbus", bus::throughput(kind, shape)),
-        ("crossbeam", baseline::throughput(receivers, shape)),
-    ];
+    let mut runs = Vec::new();
+    if side.msgbus() {
+        runs.push(("msgbus", warmed(|| bus::throughput(kind, shape))));
+    }
+    if side.crossbeam() {
+        runs.push((
+            "crossbeam",
+            warmed(|| baseline::throughput(receivers, shape)),
+        ));
+    }
     for (implementation, seconds) in runs {
         Figure {
             workload,
@@ -91,6 +127,12 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let runs = |workload: &str| named.is_empty() || named.contains(&workload);
+    let side = match args.iter().find_map(|a| a.strip_prefix("--only=")) {
+        None => Side::Both,
+        Some("msgbus") => Side::Msgbus,
+        Some("crossbeam") => Side::Crossbeam,
+        Some(other) => panic!("--only={other}: expected msgbus or crossbeam"),
+    };
     let base = |messages, listeners| Shape {
         messages,
         listeners,
@@ -99,26 +141,36 @@ fn main() {
     };
 
     if runs("W1") {
-        throughput("W1", DestinationType::Serial, 1, base(sizes.w1, 1));
+        throughput(side, "W1", DestinationType::Serial, 1, base(sizes.w1, 1));
     }
     if runs("W2") {
-        throughput("W2", DestinationType::Parallel, 2, base(sizes.w2, 4));
+        throughput(side, "W2", DestinationType::Parallel, 2, base(sizes.w2, 4));
     }
     if runs("W3") {
-        latency("W3", "msgbus", bus::request_reply(sizes.rounds));
-        latency("W3", "crossbeam", baseline::request_reply(sizes.rounds));
+        if side.msgbus() {
+            latency("W3", "msgbus", bus::request_reply(sizes.rounds));
+        }
+        if side.crossbeam() {
+            latency("W3", "crossbeam", baseline::request_reply(sizes.rounds));
+        }
     }
     if runs("W4") {
-        latency("W4", "msgbus", bus::one_way(sizes.rounds));
-        latency("W4", "crossbeam", baseline::one_way(sizes.rounds));
+        if side.msgbus() {
+            latency("W4", "msgbus", bus::one_way(sizes.rounds));
+        }
+        if side.crossbeam() {
+            latency("W4", "crossbeam", baseline::one_way(sizes.rounds));
+        }
     }
-    if runs("S1") {
+    // S1's baseline is a loop in the same thread, and memory has none:
+    // both belong to msgbus's side.
+    if runs("S1") && side.msgbus() {
         direct(sizes.s1);
     }
     if runs("scaling") {
-        scaling(sizes.scaling, base);
+        scaling(side, sizes.scaling, base);
     }
-    if runs("memory") {
+    if runs("memory") && side.msgbus() {
         memory(sizes.memory);
     }
 }
@@ -141,15 +193,17 @@ fn direct(messages: usize) {
 }
 
 /// Throughput against listeners, producers and payload size.
-fn scaling(messages: usize, base: impl Fn(usize, usize) -> Shape) {
+fn scaling(side: Side, messages: usize, base: impl Fn(usize, usize) -> Shape) {
     for listeners in [1, 2, 4, 8, 16] {
         throughput(
+            side,
             "W1 listeners",
             DestinationType::Serial,
             1,
             base(messages, listeners),
         );
         throughput(
+            side,
             "W2 listeners",
             DestinationType::Parallel,
             2,
@@ -161,8 +215,9 @@ fn scaling(messages: usize, base: impl Fn(usize, usize) -> Shape) {
             producers,
             ..base(messages, 1)
         };
-        throughput("W1 producers", DestinationType::Serial, 1, shape);
+        throughput(side, "W1 producers", DestinationType::Serial, 1, shape);
         throughput(
+            side,
             "W2 producers",
             DestinationType::Parallel,
             2,
@@ -177,8 +232,9 @@ fn scaling(messages: usize, base: impl Fn(usize, usize) -> Shape) {
             payload,
             ..base(messages / 4, 1)
         };
-        throughput("W1 payload", DestinationType::Serial, 1, shape);
+        throughput(side, "W1 payload", DestinationType::Serial, 1, shape);
         throughput(
+            side,
             "W2 payload",
             DestinationType::Parallel,
             2,
