@@ -1,6 +1,7 @@
 /* make bench's C half: W1–W4 and S1 through libmsgbus's C API, one JSON
  * line per figure (bench/report.py compares them with the Rust run's raw
- * crossbeam baseline). `--quick` runs every workload at a small size. */
+ * crossbeam baseline). `--quick` runs every workload at a small size; other
+ * arguments name the workloads to run (W1, W2, W3, W4, S1; default all). */
 #define _POSIX_C_SOURCE 200809L
 #include <msgbus.h>
 #include <pthread.h>
@@ -258,13 +259,26 @@ static void direct(size_t messages) {
   print_figure("S1", "throughput", (double)messages / seconds, "msgs/s", params);
 }
 
+/* Whether to run `workload`: every one unless some are named (as with
+ * msgbus-bench, for profiling one of them). */
+static int runs(int argc, char **argv, const char *workload) {
+  int named = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--", 2) == 0) continue;
+    if (strcmp(argv[i], workload) == 0) return 1;
+    named = 1;
+  }
+  return !named;
+}
+
 int main(int argc, char **argv) {
-  int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  int quick = 0;
+  for (int i = 1; i < argc; i++) quick |= strcmp(argv[i], "--quick") == 0;
   size_t scale = quick ? 50 : 1;
-  throughput("W1", MSGBUS_DESTINATION_TYPE_SERIAL, 1000000 / scale, 1);
-  throughput("W2", MSGBUS_DESTINATION_TYPE_PARALLEL, 200000 / scale, 4);
-  request_reply(100000 / scale);
-  one_way(100000 / scale);
-  direct(1000000 / scale);
+  if (runs(argc, argv, "W1")) throughput("W1", MSGBUS_DESTINATION_TYPE_SERIAL, 1000000 / scale, 1);
+  if (runs(argc, argv, "W2")) throughput("W2", MSGBUS_DESTINATION_TYPE_PARALLEL, 200000 / scale, 4);
+  if (runs(argc, argv, "W3")) request_reply(100000 / scale);
+  if (runs(argc, argv, "W4")) one_way(100000 / scale);
+  if (runs(argc, argv, "S1")) direct(1000000 / scale);
   return 0;
 }
