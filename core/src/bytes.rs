@@ -1,4 +1,5 @@
-//! Bytes: the byte-string type of messages and values.
+//! Bytes: the byte-string type of messages and values, and the storage of
+//! [`Text`](crate::Text).
 
 use std::fmt;
 use std::ops::Deref;

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use crate::apart::Apart;
+
 /// A snapshot of a destination's statistics (Liferay's
 /// `DestinationStatistics`, plus the counters msgbus adds).
 ///
@@ -46,18 +48,16 @@ impl Outcome {
     pub(crate) const DISCARDED: u8 = 4;
 }
 
-/// Counters written by senders, kept apart from those written by workers
-/// so that the two sides do not share a cache line.
+/// Counters written by senders.
 #[derive(Default)]
-#[repr(align(128))]
 struct SenderSide {
     sent: AtomicU64,
     rejected: AtomicU64,
     dropped_no_listener: AtomicU64,
 }
 
+/// Counters written by workers.
 #[derive(Default)]
-#[repr(align(128))]
 struct WorkerSide {
     delivered: AtomicU64,
     failed: AtomicU64,
@@ -66,8 +66,9 @@ struct WorkerSide {
 
 #[derive(Default)]
 pub(crate) struct Counters {
-    sender: SenderSide,
-    worker: WorkerSide,
+    /// Apart, so that senders and workers do not share a cache line.
+    sender: Apart<SenderSide>,
+    worker: Apart<WorkerSide>,
 }
 
 impl Counters {

@@ -4,68 +4,48 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::sync::Arc;
+
+use crate::bytes::Bytes;
 
 /// Immutable UTF-8 text, stored with a trailing NUL byte so that C callers
 /// can borrow it as a C string without a copy (the NUL is not part of the
-/// text). Text of up to [`Text::INLINE`] bytes is stored in place, so the
-/// short keys and strings most messages carry cost no allocation; longer
-/// text is reference counted, so cloning never copies it.
+/// text). Text and NUL are stored as [`Bytes`]: in place up to
+/// [`Text::INLINE`] bytes of text, so the short keys and strings most
+/// messages carry cost no allocation; longer text is reference counted, so
+/// cloning never copies it.
 #[derive(Clone)]
-pub struct Text(Repr);
-
-/// The in-place buffer: text and NUL.
-const BUFFER: usize = 22;
-
-#[derive(Clone)]
-enum Repr {
-    Inline { len: u8, bytes: [u8; BUFFER] },
-    Shared(Arc<str>),
-}
+pub struct Text(Bytes);
 
 impl Text {
     /// The longest text stored in place, in bytes.
-    pub const INLINE: usize = BUFFER - 1;
+    pub const INLINE: usize = Bytes::INLINE - 1;
 
     pub fn new(text: &str) -> Self {
         if text.len() <= Text::INLINE {
-            let mut bytes = [0u8; BUFFER];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            return Text(Repr::Inline {
-                len: text.len() as u8,
-                bytes,
-            });
+            let mut with_nul = [0u8; Bytes::INLINE];
+            with_nul[..text.len()].copy_from_slice(text.as_bytes());
+            return Text(Bytes::from(&with_nul[..=text.len()]));
         }
-        let mut stored = String::with_capacity(text.len() + 1);
-        stored.push_str(text);
-        stored.push('\0');
-        Text(Repr::Shared(stored.into()))
+        let mut stored = Vec::with_capacity(text.len() + 1);
+        stored.extend_from_slice(text.as_bytes());
+        stored.push(0);
+        Text(Bytes::from(stored))
     }
 
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // SAFETY: the bytes were copied from a `&str`, whole.
-            Repr::Inline { len, bytes } => unsafe {
-                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
-            },
-            Repr::Shared(stored) => &stored[..stored.len() - 1],
-        }
+        let with_nul = self.as_bytes_with_nul();
+        // SAFETY: the bytes are a whole `&str`'s, then the NUL.
+        unsafe { std::str::from_utf8_unchecked(&with_nul[..with_nul.len() - 1]) }
     }
 
     /// The text's bytes followed by a NUL byte.
     pub fn as_bytes_with_nul(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Inline { len, bytes } => &bytes[..=usize::from(*len)],
-            Repr::Shared(stored) => stored.as_bytes(),
-        }
+        &self.0
     }
 
     /// Whether both share one allocation (text stored in place never does).
     pub fn ptr_eq(&self, other: &Text) -> bool {
-        match (&self.0, &other.0) {
-            (Repr::Shared(a), Repr::Shared(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        self.0.ptr_eq(&other.0)
     }
 }
 
@@ -133,7 +113,7 @@ impl From<String> for Text {
             return Text::new(&text);
         }
         text.push('\0');
-        Text(Repr::Shared(text.into()))
+        Text(Bytes::from(text.into_bytes()))
     }
 }
 

@@ -35,10 +35,7 @@ impl Values {
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&Value> {
-        self.as_slice()
-            .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        Some(&self.as_slice()[self.position(key)?].1)
     }
 
     /// Sets `key` to `value`, in place if `key` is there already.
