@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use crate::error::{Error, ListenerError, Result};
 use crate::message::Message;
 use crate::name_hash::NameMap;
-use crate::spin::spin;
+use crate::spin::{REPLY_SPIN, spin};
 use crate::text::Text;
 use crate::value::Value;
 
@@ -185,7 +185,7 @@ impl Slot {
     /// then takes its value (`None` when it was taken already, or after
     /// the timeout).
     fn wait(&self, timeout: Option<Duration>) -> Option<Value> {
-        if spin(|| self.full.load(Acquire).then_some(())).is_some() {
+        if spin(REPLY_SPIN, || self.full.load(Acquire).then_some(())).is_some() {
             return self.take();
         }
         // Only now: a reply caught spinning needs no deadline.

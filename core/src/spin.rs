@@ -2,25 +2,35 @@
 //!
 //! Waking a parked thread costs tens of microseconds on a virtual machine
 //! whose CPU went idle, against a fraction of one for a thread that is
-//! still spinning; and the reply a requester waits for often comes within
-//! a microsecond or two. The spinner checks at every turn: exponential
+//! still spinning; and what a waiter waits for often comes within a
+//! microsecond or two. The spinner checks at every turn: exponential
 //! backoff (crossbeam's) lets the gap between checks grow to microseconds,
-//! which is as much latency added to the round trip. Only the requester
-//! spins so: its slot is written once, by the replier. A worker waiting on
-//! its queue keeps crossbeam's backoff, as polling the queue at every turn
-//! would take the cache line its sender writes at every message.
+//! which is as much latency added to a round trip.
+//!
+//! Two waiters spin so. A requester spins on its reply slot, written once
+//! by the replier. A worker whose queue ran dry polls it for a shorter
+//! while before it falls back to the channel's own wait (backoff, then
+//! park): long enough to catch the next request of a sender that waits for
+//! each reply, short enough that idle workers hand their CPU back to the
+//! senders of a busy destination.
 
 use std::hint;
 use std::time::{Duration, Instant};
 
-/// How long a waiter spins before it parks.
-pub(crate) const SPIN_FOR: Duration = Duration::from_micros(10);
+/// How long a requester spins on its reply slot before it parks.
+pub(crate) const REPLY_SPIN: Duration = Duration::from_micros(10);
+
+/// How long a worker polls its empty queue before the channel's wait.
+/// Measured on W3 (sequential request → reply through C): p50 1.09 µs
+/// with crossbeam's backoff alone, 0.82 µs after 1 µs of polling, 0.79 µs
+/// after 2 µs, 0.79 µs after 10 µs; W1 and W2 throughput unchanged.
+pub(crate) const QUEUE_SPIN: Duration = Duration::from_micros(2);
 
 /// Turns between two looks at the clock (which costs more than a turn).
-const TURNS_PER_CLOCK: u32 = 64;
+const TURNS_PER_CLOCK: u32 = 32;
 
-/// Calls `poll` until it returns `Some`, for at most [`SPIN_FOR`].
-pub(crate) fn spin<T>(mut poll: impl FnMut() -> Option<T>) -> Option<T> {
+/// Calls `poll` until it returns `Some`, for at most `time`.
+pub(crate) fn spin<T>(time: Duration, mut poll: impl FnMut() -> Option<T>) -> Option<T> {
     let mut started: Option<Instant> = None;
     loop {
         for _ in 0..TURNS_PER_CLOCK {
@@ -30,7 +40,7 @@ pub(crate) fn spin<T>(mut poll: impl FnMut() -> Option<T>) -> Option<T> {
             hint::spin_loop();
         }
         let now = Instant::now();
-        if now.duration_since(*started.get_or_insert(now)) >= SPIN_FOR {
+        if now.duration_since(*started.get_or_insert(now)) >= time {
             return None;
         }
     }
@@ -44,14 +54,14 @@ mod tests {
     fn returns_what_poll_gives_or_none_after_its_time() {
         let mut turns = 0;
         assert_eq!(
-            spin(|| {
+            spin(REPLY_SPIN, || {
                 turns += 1;
                 (turns == 100).then_some(turns)
             }),
             Some(100)
         );
         let start = Instant::now();
-        assert_eq!(spin(|| None::<()>), None);
-        assert!(start.elapsed() >= SPIN_FOR);
+        assert_eq!(spin(QUEUE_SPIN, || None::<()>), None);
+        assert!(start.elapsed() >= QUEUE_SPIN);
     }
 }

@@ -13,6 +13,7 @@ use crate::apart::Apart;
 use crate::config::RejectionPolicy;
 use crate::gate::Gate;
 use crate::hooks::ThreadHooks;
+use crate::spin::{QUEUE_SPIN, spin};
 
 /// What to do with a message that asked for places in the queue.
 pub(super) enum Admission {
@@ -201,11 +202,12 @@ impl Channel {
 }
 
 /// `None` when nothing came (the channel never disconnects: the queue
-/// holds both ends).
+/// holds both ends). A waiting worker polls first (see `spin.rs`).
 fn receive<T>(rx: &Receiver<T>, wait: Wait) -> Option<T> {
+    let polled = || spin(QUEUE_SPIN, || rx.try_recv().ok());
     match wait {
-        Wait::Forever => rx.recv().ok(),
-        Wait::For(timeout) => rx.recv_timeout(timeout).ok(),
+        Wait::Forever => polled().or_else(|| rx.recv().ok()),
+        Wait::For(timeout) => polled().or_else(|| rx.recv_timeout(timeout).ok()),
         Wait::No => rx.try_recv().ok(),
     }
 }
