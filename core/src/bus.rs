@@ -274,7 +274,7 @@ impl MessageBus {
         let name: Text = name.into();
         let id = {
             let mut registry = self.inner.registry.lock();
-            self.register_locked(&mut registry, &name, listener)
+            self.register_locked(&mut registry, &name, |id| Listener::new(id, listener))
         };
         if !self.has_destination(&name) {
             log::debug!("{id} waits until destination {name} is added");
@@ -290,12 +290,10 @@ impl MessageBus {
         &self,
         registry: &mut Registry,
         name: &Text,
-        listener: Box<ListenerFn>,
+        listener: impl FnOnce(ListenerId) -> Listener,
     ) -> ListenerId {
         let id = ListenerId::new(self.inner.next_id.fetch_add(1, Relaxed));
-        registry
-            .list(name)
-            .push(Arc::new(Listener::new(id, listener)));
+        registry.list(name).push(Arc::new(listener(id)));
         registry.listener_names.insert(id, name.clone());
         id
     }
@@ -389,7 +387,7 @@ impl MessageBus {
                 return;
             }
             let router = Box::new(self.inner.replies.router());
-            self.register_locked(&mut registry, name, router)
+            self.register_locked(&mut registry, name, |id| Listener::reply_router(id, router))
         };
         self.inner.events.emit(BusEvent::ListenerRegistered {
             destination: name.to_string(),
@@ -408,11 +406,25 @@ impl MessageBus {
 
     /// Replies to a default-synchronous request: sends `payload` to the
     /// request's response destination with its response id.
+    ///
+    /// When that destination is synchronous and its only listener is the
+    /// reply router, the reply goes straight into the waiting sender's
+    /// slot, counted in the destination's statistics as delivered, without
+    /// a reply message: the router would do nothing else with it.
     pub fn reply(&self, request: &Message, payload: impl Into<Value>) -> Result<()> {
         let to = request.response_destination_name().ok_or_else(|| {
             Error::InvalidArgument("the request has no response destination".into())
         })?;
-        self.send(to, Message::response_to(request, payload))
+        let destinations = self.inner.destinations.load();
+        let destination = lookup(&destinations, to)?;
+        let payload = match request.reply_slot() {
+            Some(slot) => match destination.route_reply(slot, payload.into()) {
+                Ok(()) => return Ok(()),
+                Err(payload) => payload,
+            },
+            None => payload.into(),
+        };
+        destination.send(Message::response_to(request, payload))
     }
 
     /// Registers an event listener for every event of the bus

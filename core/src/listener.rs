@@ -55,6 +55,9 @@ pub(crate) enum Call {
 pub(crate) struct Listener {
     id: ListenerId,
     callback: Callback<ListenerFn>,
+    /// A bus's reply router (see `reply.rs`): a reply that carries its
+    /// request's slot may fill the slot instead of calling it.
+    routes_replies: bool,
 }
 
 impl Listener {
@@ -62,7 +65,25 @@ impl Listener {
         Listener {
             id,
             callback: Callback::new(f),
+            routes_replies: false,
         }
+    }
+
+    pub(crate) fn reply_router(id: ListenerId, f: Box<ListenerFn>) -> Self {
+        Listener {
+            routes_replies: true,
+            ..Listener::new(id, f)
+        }
+    }
+
+    pub(crate) fn routes_replies(&self) -> bool {
+        self.routes_replies
+    }
+
+    /// Runs `f` in place of a call, under the same gate as calls (so not
+    /// after the listener was unregistered): `None` if it was.
+    pub(crate) fn instead<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        self.callback.invoke(|_| f())
     }
 
     /// Calls the listener; an `Err` or a panic is logged (unless the

@@ -153,7 +153,7 @@ impl Slot {
     }
 
     /// Completes the request; later replies are ignored.
-    fn fill(&self, value: Value) {
+    pub(crate) fn fill(&self, value: Value) {
         let mut state = self.state.lock();
         if self.full.load(Relaxed) {
             return;

@@ -122,6 +122,43 @@ fn a_named_response_destination_gets_the_reply_too() {
 }
 
 #[test]
+fn replies_are_counted_and_seen_by_listeners_on_the_default_response_destination() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/ask", DestinationType::Serial)
+        .unwrap();
+    replier(&bus, "acme/ask", |m| m.payload().clone());
+    for i in 0..3 {
+        let reply = bus.send_synchronous("acme/ask", Value::Int(i), PATIENCE);
+        assert_eq!(reply, Ok(Value::Int(i)), "the reply router alone");
+    }
+    let (seen, done) = (Recorder::<(i64, String)>::new(), Latch::new(1));
+    {
+        let (seen, done) = (seen.clone(), done.clone());
+        bus.register_listener(DEFAULT_RESPONSE_DESTINATION, move |m| {
+            let id = m.response_id().map(|t| t.to_string()).unwrap_or_default();
+            seen.push((m.payload().as_int().unwrap(), id));
+            done.count_down();
+            Ok(())
+        })
+        .unwrap();
+    }
+    let pending = bus.request("acme/ask", Value::Int(7)).unwrap();
+    assert_eq!(pending.wait(PATIENCE), Ok(Value::Int(7)));
+    assert!(done.wait());
+    assert_eq!(
+        seen.items(),
+        vec![(7, pending.response_id().to_string())],
+        "a listener beside the router sees the reply message"
+    );
+    // Replies are counted after delivery, in the worker: wait for it.
+    bus.shutdown(false, Some(PATIENCE)).unwrap();
+    let s = bus
+        .destination_statistics(DEFAULT_RESPONSE_DESTINATION)
+        .unwrap();
+    assert_eq!((s.sent_message_count, s.delivered_message_count), (4, 4));
+}
+
+#[test]
 fn a_null_reply_is_a_reply_and_silence_is_a_timeout() {
     let bus = MessageBus::new();
     bus.add_destination("acme/null", DestinationType::Serial)

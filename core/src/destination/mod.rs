@@ -20,6 +20,7 @@ use crate::gate::LastOut;
 use crate::hooks::ThreadHooks;
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
+use crate::reply::Slot;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
 use crate::text::Text;
 use crate::value::Value;
@@ -172,6 +173,24 @@ impl Destination {
     fn drop_no_listener(&self) {
         self.counters.dropped_no_listener();
         log::debug!("no listener on {}: message dropped", self.name);
+    }
+
+    /// Fills a waiting sender's `slot` with a reply's `payload`, as
+    /// delivering the reply here would, when that is all delivering would
+    /// do: this destination is synchronous and its only listener a reply
+    /// router. Otherwise gives `payload` back.
+    pub(crate) fn route_reply(&self, slot: &Slot, payload: Value) -> Result<(), Value> {
+        let listeners = self.listeners.load();
+        let router = match &listeners[..] {
+            [only] if only.routes_replies() && self.queued.is_none() => only,
+            _ => return Err(payload),
+        };
+        self.counters.sent();
+        let flags = router
+            .instead(|| slot.fill(payload))
+            .map_or(0, |()| Outcome::CALLED);
+        self.counters.finished(Outcome(flags));
+        Ok(())
     }
 
     /// Direct synchronous send: calls the listeners in this thread, whatever
