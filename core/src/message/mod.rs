@@ -134,7 +134,6 @@ impl Message {
 
     fn reply_mut(&mut self) -> &mut Reply {
         if self.reply.get().is_none() {
-            // Exclusive access: no need for the lock's once-only machinery.
             self.reply = OnceLock::from(Box::default());
         }
         self.reply.get_mut().expect("set above")
@@ -144,8 +143,19 @@ impl Message {
         self.reply.get()?.response_destination_name.as_ref()
     }
 
+    /// The reply fields, allocated if `needed`; `None` when they were never
+    /// set and are not `needed`: clearing an unset field allocates nothing.
+    fn reply_for(&mut self, needed: bool) -> Option<&mut Reply> {
+        if needed {
+            return Some(self.reply_mut());
+        }
+        self.reply.get_mut().map(|reply| &mut **reply)
+    }
+
     pub fn set_response_destination_name(&mut self, name: Option<&str>) {
-        self.reply_mut().response_destination_name = name.map(Into::into);
+        if let Some(reply) = self.reply_for(name.is_some()) {
+            reply.response_destination_name = name.map(Into::into);
+        }
     }
 
     /// The correlation id of a default-synchronous request and its reply.
@@ -154,9 +164,10 @@ impl Message {
     }
 
     pub fn set_response_id(&mut self, id: Option<&str>) {
-        let reply = self.reply_mut();
-        reply.response_id = id.map(Into::into);
-        reply.waiting = None;
+        if let Some(reply) = self.reply_for(id.is_some()) {
+            reply.response_id = id.map(Into::into);
+            reply.waiting = None;
+        }
     }
 
     /// Makes this message a request with `id`, whose reply goes to the
@@ -285,6 +296,21 @@ mod tests {
         let shared = &m;
         shared.set_response(42i64);
         assert_eq!(m.response(), Value::Int(42));
+    }
+
+    #[test]
+    fn clearing_reply_fields_never_set_allocates_nothing() {
+        let mut m = Message::new();
+        m.set_response_destination_name(None);
+        m.set_response_id(None);
+        assert!(m.reply.get().is_none());
+        m.set_response_id(Some("id-1"));
+        m.set_response_destination_name(None);
+        m.set_response_id(None);
+        assert_eq!(
+            (m.response_id(), m.response_destination_name()),
+            (None, None)
+        );
     }
 
     #[test]
