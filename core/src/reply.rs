@@ -4,10 +4,12 @@
 //! A request carries its sender's one-shot slot, and so does a reply made
 //! from it ([`Message::response_to`], which [`MessageBus::reply`] uses): the
 //! router fills that slot and wakes exactly its sender, touching nothing
-//! the sender's thread uses besides. A reply made otherwise (with only the
-//! response id) finds its slot in a map from request number, the end of
-//! the id. Liferay instead registers one listener per waiting sender, and
-//! every reply visits all of them.
+//! the sender's thread uses besides. When the router is all the response
+//! destination would run, [`MessageBus::reply`] fills the slot itself and
+//! makes no reply message. A reply made otherwise (with only the response
+//! id) finds its slot in a map from request number, the end of the id.
+//! Liferay instead registers one listener per waiting sender, and every
+//! reply visits all of them.
 //!
 //! [`MessageBus::reply`]: crate::MessageBus::reply
 
