@@ -6,7 +6,7 @@ use std::ops::Deref;
 /// pairs): for a field one side writes at every message while the other
 /// side reads its neighbours, which would otherwise pay a cache miss for
 /// each of those writes.
-#[derive(Default)]
+#[derive(Clone, Default)]
 #[repr(align(128))]
 pub(crate) struct Apart<T>(pub(crate) T);
 

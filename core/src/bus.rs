@@ -365,14 +365,16 @@ impl MessageBus {
         if target.listeners().is_empty() {
             return Err(Error::NoListeners(destination.into()));
         }
-        let response_destination = message
+        let response_destination = match message
             .response_destination_name()
             .and_then(|name| destinations.get(name))
-            .map_or(&self.inner.default_response, |d| d.name())
-            .clone();
-        if *response_destination != *DEFAULT_RESPONSE_DESTINATION {
-            self.route_replies(&response_destination);
-        }
+        {
+            Some(named) => {
+                self.route_replies(named.name());
+                named.name().clone()
+            }
+            None => self.inner.default_response.clone(),
+        };
         let pending = self.inner.replies.expect();
         message.set_request(response_destination, pending.shared_id(), pending.slot());
         target.send(message)?;
@@ -417,14 +419,10 @@ impl MessageBus {
         })?;
         let destinations = self.inner.destinations.load();
         let destination = lookup(&destinations, to)?;
-        let payload = match request.reply_slot() {
-            Some(slot) => match destination.route_reply(slot, payload.into()) {
-                Ok(()) => return Ok(()),
-                Err(payload) => payload,
-            },
-            None => payload.into(),
-        };
-        destination.send(Message::response_to(request, payload))
+        match destination.route_reply(request, payload.into()) {
+            Ok(()) => Ok(()),
+            Err(payload) => destination.send(Message::response_to(request, payload)),
+        }
     }
 
     /// Registers an event listener for every event of the bus

@@ -4,12 +4,12 @@
 
 use std::any::Any;
 use std::fmt;
-use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use arc_swap::{ArcSwap, Guard};
 
+use crate::apart::Apart;
 use crate::callback::Callback;
 use crate::error::ListenerError;
 use crate::message::Message;
@@ -127,17 +127,7 @@ pub(crate) type Snapshot = Arc<Listeners>;
 /// The listeners of a snapshot, on cache lines apart from the snapshot's
 /// reference count: parallel senders and workers count references at
 /// every message, and the workers read the list meanwhile.
-#[derive(Clone, Default)]
-#[repr(align(128))]
-pub(crate) struct Listeners(Vec<Arc<Listener>>);
-
-impl Deref for Listeners {
-    type Target = [Arc<Listener>];
-
-    fn deref(&self) -> &[Arc<Listener>] {
-        &self.0
-    }
-}
+pub(crate) type Listeners = Apart<Vec<Arc<Listener>>>;
 
 /// The listeners registered on one destination name, in registration
 /// order. Exists as long as the name has listeners or a destination, so

@@ -20,7 +20,6 @@ use crate::gate::LastOut;
 use crate::hooks::ThreadHooks;
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
-use crate::reply::Slot;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
 use crate::text::Text;
 use crate::value::Value;
@@ -175,11 +174,15 @@ impl Destination {
         log::debug!("no listener on {}: message dropped", self.name);
     }
 
-    /// Fills a waiting sender's `slot` with a reply's `payload`, as
-    /// delivering the reply here would, when that is all delivering would
-    /// do: this destination is synchronous and its only listener a reply
-    /// router. Otherwise gives `payload` back.
-    pub(crate) fn route_reply(&self, slot: &Slot, payload: Value) -> Result<(), Value> {
+    /// Fills the slot of the sender waiting for `request` with the reply's
+    /// `payload`, as delivering the reply here would, when that is all
+    /// delivering would do: the request carries a slot, this destination
+    /// is synchronous and its only listener a reply router. Otherwise gives
+    /// `payload` back.
+    pub(crate) fn route_reply(&self, request: &Message, payload: Value) -> Result<(), Value> {
+        let Some(slot) = request.reply_slot() else {
+            return Err(payload);
+        };
         let listeners = self.listeners.load();
         let router = match &listeners[..] {
             [only] if only.routes_replies() && self.queued.is_none() => only,
