@@ -4,9 +4,11 @@
 //! record and a listener index. The record counts the calls not yet ended;
 //! the last one to end owns the record again, drops the message, and hands
 //! the record back to the destination's [`Spares`] for the next message.
-//! Records are reused rather than freed: allocated by the sender and
-//! freed by a worker, into another thread's heap, they cost a fifth of
-//! W2's throughput (`make bench`).
+//! Records are reused rather than freed, and only senders free them:
+//! allocated by a sender and freed by a worker, into another thread's
+//! heap, they made the two contend for the allocator's lock, and cost
+//! W2 (`make bench`) a fifth of its throughput, then a quarter of what
+//! was left once backlogs outgrew a bounded list of spares.
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
@@ -20,8 +22,9 @@ use crate::listener::{Listener, Snapshot};
 use crate::message::Message;
 use crate::statistics::Outcome;
 
-/// Spare records a destination keeps: enough for the messages of a
-/// backlog that comes and goes, at about 150 bytes each.
+/// Spare records a destination keeps for good, at about 150 bytes each.
+/// After a backlog deeper than this drains, its records wait as spares
+/// too, and each message sent frees one of them beyond this number.
 const SPARES: usize = 256;
 
 pub(crate) struct Fanout {
@@ -120,7 +123,7 @@ pub(crate) struct Spares {
 
 impl Spares {
     pub(crate) fn new() -> Self {
-        let (put, take) = crossbeam_channel::bounded(SPARES);
+        let (put, take) = crossbeam_channel::unbounded();
         Spares { put, take }
     }
 
@@ -136,13 +139,19 @@ impl Spares {
         if calls == 0 {
             return;
         }
-        let mut record = self.take.try_recv().unwrap_or_else(|_| {
-            Box::new(Fanout {
+        let mut record = match self.take.try_recv() {
+            Ok(spare) => {
+                if self.take.len() > SPARES {
+                    drop(self.take.try_recv());
+                }
+                spare
+            }
+            Err(_) => Box::new(Fanout {
                 remaining: AtomicUsize::new(0),
                 flags: AtomicU8::new(0),
                 delivery: UnsafeCell::new(None),
-            })
-        });
+            }),
+        };
         *record.remaining.get_mut() = calls;
         *record.delivery.get_mut() = Some(Delivery { message, listeners });
         let fanout = NonNull::from(Box::leak(record));
@@ -151,9 +160,11 @@ impl Spares {
         }
     }
 
-    /// Keeps `record` for a later message, or frees it when enough are kept.
+    /// Keeps `record` for a later message (see [`SPARES`]).
     pub(super) fn put(&self, record: Box<Fanout>) {
-        let _ = self.put.try_send(record);
+        self.put
+            .send(record)
+            .expect("the spares own a receiver, so their channel never disconnects");
     }
 }
 
@@ -207,6 +218,25 @@ mod tests {
         assert_eq!(calls[0].fanout.as_ptr().cast_const(), reused);
         let (outcome, _) = calls.pop().unwrap().end(0).unwrap();
         assert_eq!(outcome.0, 0, "flags start afresh");
+    }
+
+    #[test]
+    fn a_sender_frees_one_spare_beyond_the_kept_number_per_message() {
+        let spares = Spares::new();
+        let listeners = snapshot(1);
+        let mut records = Vec::new();
+        for _ in 0..SPARES + 3 {
+            let mut calls = Vec::new();
+            spares.share(Message::new(), listeners.clone(), |call| calls.push(call));
+            records.push(calls.pop().unwrap().end(0).unwrap().1);
+        }
+        records.into_iter().for_each(|record| spares.put(record));
+        assert_eq!(spares.take.len(), SPARES + 3, "a worker frees none");
+        let mut calls = Vec::new();
+        for left in [SPARES + 1, SPARES, SPARES - 1] {
+            spares.share(Message::new(), listeners.clone(), |call| calls.push(call));
+            assert_eq!(spares.take.len(), left);
+        }
     }
 
     #[test]
