@@ -165,6 +165,30 @@ fn replace_adds_when_absent_and_cannot_replace_the_reply_destination() {
     ));
 }
 
+/// A serial worker keeps its own copy of the listener list between
+/// messages: a change reaches it before the next message sent after it.
+#[test]
+fn a_running_worker_sees_each_registration_before_the_next_message() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/w", DestinationType::Serial)
+        .unwrap();
+    let (first, second) = (Recorder::new(), Recorder::new());
+    let (first_called, second_called) = (Latch::new(1), Latch::new(1));
+    let first_id = bus
+        .register_listener("acme/w", recording(&first, &first_called))
+        .unwrap();
+    bus.send("acme/w", Message::with_payload(1i64)).unwrap();
+    assert!(first_called.wait());
+    bus.register_listener("acme/w", recording(&second, &second_called))
+        .unwrap();
+    bus.send("acme/w", Message::with_payload(2i64)).unwrap();
+    assert!(second_called.wait(), "the worker called the new listener");
+    bus.unregister_listener(first_id).unwrap();
+    bus.send("acme/w", Message::with_payload(3i64)).unwrap();
+    bus.shutdown(false, None).unwrap();
+    assert_eq!((first.items(), second.items()), (vec![1, 2], vec![2, 3]));
+}
+
 #[test]
 fn unregister_stops_delivery_and_unknown_ids_are_errors() {
     let bus = MessageBus::new();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Destination;
 use super::fanout::Share;
-use crate::listener::{Call, Listener};
+use crate::listener::{Call, Listener, SnapshotCache};
 use crate::message::Message;
 use crate::statistics::Outcome;
 
@@ -48,15 +48,16 @@ impl Destination {
         Outcome(flags)
     }
 
-    /// Runs one queued task (never `Stop`), or counts it as discarded.
-    pub(super) fn run(&self, task: Task, discard: bool) {
+    /// Runs one queued task (never `Stop`), or counts it as discarded;
+    /// `listeners` caches this destination's listeners.
+    pub(super) fn run(&self, task: Task, discard: bool, listeners: &mut SnapshotCache) {
         match task {
             Task::Message(mut message) => {
                 let outcome = if discard {
                     Outcome(Outcome::DISCARDED)
                 } else {
                     message.set_destination_name(self.name.clone());
-                    self.deliver_all(&message, &self.listeners.load())
+                    self.deliver_all(&message, listeners.load())
                 };
                 self.counters.finished(outcome);
             }

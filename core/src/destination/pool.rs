@@ -255,6 +255,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
         predecessor.wait_stopped(None);
         pool.predecessor.lock().take();
     }
+    let mut listeners = dest.listeners.cache();
     let mut busy = false;
     loop {
         if busy {
@@ -279,7 +280,7 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
                     pool.active.fetch_add(1, Relaxed);
                     busy = true;
                 }
-                dest.run(current, pool.discard.load(Relaxed));
+                dest.run(current, pool.discard.load(Relaxed), &mut listeners);
                 task = queue.try_take();
                 if task.is_some() {
                     pool.claim();
