@@ -18,14 +18,21 @@ use std::sync::atomic::{
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::apart::Apart;
 use crate::listener::{Listener, Snapshot};
 use crate::message::Message;
 use crate::statistics::Outcome;
 
 /// Spare records a destination keeps for good, at about 150 bytes each.
 /// After a backlog deeper than this drains, its records wait as spares
-/// too, and each message sent frees one of them beyond this number.
+/// too, and senders free those beyond this number, up to [`TRIM_EVERY`]
+/// every [`TRIM_EVERY`] messages.
 const SPARES: usize = 256;
+
+/// Spares taken between two looks at their number: counting them reads
+/// the end of the list, which workers write at every message, so a look
+/// at every message would cost the sender a cache miss each time.
+const TRIM_EVERY: usize = 64;
 
 pub(crate) struct Fanout {
     /// Calls not yet ended.
@@ -119,12 +126,20 @@ fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>)>
 pub(crate) struct Spares {
     put: Sender<Box<Fanout>>,
     take: Receiver<Box<Fanout>>,
+    /// Spares taken since a sender last trimmed; senders' alone, so apart
+    /// from the list. Counted without read-modify-write: a lost count only
+    /// moves the next trim.
+    taken: Apart<AtomicUsize>,
 }
 
 impl Spares {
     pub(crate) fn new() -> Self {
         let (put, take) = crossbeam_channel::unbounded();
-        Spares { put, take }
+        Spares {
+            put,
+            take,
+            taken: Apart::default(),
+        }
     }
 
     /// Shares `message` between one call per listener of `listeners`, and
@@ -141,9 +156,7 @@ impl Spares {
         }
         let mut record = match self.take.try_recv() {
             Ok(spare) => {
-                if self.take.len() > SPARES {
-                    drop(self.take.try_recv());
-                }
+                self.trim();
                 spare
             }
             Err(_) => Box::new(Fanout {
@@ -157,6 +170,21 @@ impl Spares {
         let fanout = NonNull::from(Box::leak(record));
         for index in 0..calls {
             queue(Share { fanout, index });
+        }
+    }
+
+    /// Every [`TRIM_EVERY`] spares taken, frees up to as many of those
+    /// beyond [`SPARES`].
+    fn trim(&self) {
+        let taken = self.taken.load(Relaxed) + 1;
+        if taken < TRIM_EVERY {
+            self.taken.store(taken, Relaxed);
+            return;
+        }
+        self.taken.store(0, Relaxed);
+        let surplus = self.take.len().saturating_sub(SPARES).min(TRIM_EVERY);
+        for _ in 0..surplus {
+            drop(self.take.try_recv());
         }
     }
 
@@ -221,22 +249,25 @@ mod tests {
     }
 
     #[test]
-    fn a_sender_frees_one_spare_beyond_the_kept_number_per_message() {
+    fn senders_free_the_spares_beyond_the_kept_number() {
         let spares = Spares::new();
         let listeners = snapshot(1);
-        let mut records = Vec::new();
-        for _ in 0..SPARES + 3 {
-            let mut calls = Vec::new();
-            spares.share(Message::new(), listeners.clone(), |call| calls.push(call));
-            records.push(calls.pop().unwrap().end(0).unwrap().1);
-        }
-        records.into_iter().for_each(|record| spares.put(record));
-        assert_eq!(spares.take.len(), SPARES + 3, "a worker frees none");
+        let share = |calls: &mut Vec<Share>| {
+            spares.share(Message::new(), listeners.clone(), |call| calls.push(call))
+        };
+        let kept = SPARES + 2 * TRIM_EVERY;
         let mut calls = Vec::new();
-        for left in [SPARES + 1, SPARES, SPARES - 1] {
-            spares.share(Message::new(), listeners.clone(), |call| calls.push(call));
-            assert_eq!(spares.take.len(), left);
+        (0..kept).for_each(|_| share(&mut calls));
+        for call in calls.drain(..) {
+            spares.put(call.end(0).unwrap().1);
         }
+        assert_eq!(spares.take.len(), kept, "a worker frees none");
+        (1..TRIM_EVERY).for_each(|_| share(&mut calls));
+        assert_eq!(spares.take.len(), kept - (TRIM_EVERY - 1), "not yet");
+        share(&mut calls);
+        assert_eq!(spares.take.len(), SPARES, "the surplus, at most TRIM_EVERY");
+        (0..TRIM_EVERY).for_each(|_| share(&mut calls));
+        assert_eq!(spares.take.len(), SPARES - TRIM_EVERY, "none beyond");
     }
 
     #[test]
