@@ -4,11 +4,11 @@
 //! record and a listener index. The record counts the calls not yet ended;
 //! the last one to end owns the record again, drops the message, and hands
 //! the record back to the destination's [`Spares`] for the next message.
-//! Records are reused rather than freed, and only senders free them:
-//! allocated by a sender and freed by a worker, into another thread's
-//! heap, they made the two contend for the allocator's lock, and cost
-//! W2 (`make bench`) a fifth of its throughput, then a quarter of what
-//! was left once backlogs outgrew a bounded list of spares.
+//! Records are reused rather than freed, and only senders free them: a
+//! record allocated by a sender and freed by a worker, into another
+//! thread's heap, made the two contend for the allocator's lock. That
+//! cost W2 (`make bench`) a fifth of its throughput, and a quarter again
+//! when workers still freed what a bounded list of spares had no room for.
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
@@ -25,8 +25,8 @@ use crate::statistics::Outcome;
 
 /// Spare records a destination keeps for good, at about 150 bytes each.
 /// After a backlog deeper than this drains, its records wait as spares
-/// too, and senders free those beyond this number, up to [`TRIM_EVERY`]
-/// every [`TRIM_EVERY`] messages.
+/// too, and senders free those beyond this number: up to [`TRIM_EVERY`]
+/// of them every [`TRIM_EVERY`] spares taken.
 const SPARES: usize = 256;
 
 /// Spares taken between two looks at their number: counting them reads
