@@ -13,11 +13,11 @@ use crate::config::{DestinationConfig, DestinationType};
 use crate::destination::{Destination, current_worker_bus};
 use crate::error::{Error, ListenerError, Result, check_name};
 use crate::events::{BusEvent, EventHub, EventListenerId};
-use crate::hooks::{NoHooks, ThreadHooks};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
 use crate::name_hash::NameMap;
 use crate::reply::{PendingReply, Replies};
+use crate::runtime::Runtime;
 use crate::statistics::{Counters, DestinationStatistics};
 use crate::text::Text;
 use crate::value::Value;
@@ -66,7 +66,6 @@ struct Inner {
     default_response: Text,
     shut_down: AtomicBool,
     next_id: AtomicU64,
-    hooks: Arc<dyn ThreadHooks>,
 }
 
 #[derive(Default)]
@@ -109,13 +108,6 @@ impl Default for MessageBus {
 impl MessageBus {
     /// A new bus with its built-in `msgbus/default_response` destination.
     pub fn new() -> Self {
-        MessageBus::with_hooks(Arc::new(NoHooks))
-    }
-
-    /// A new bus whose workers run their batches, and whose senders wait,
-    /// through `hooks` (for a runtime with a global lock; see
-    /// [`ThreadHooks`]).
-    pub fn with_hooks(hooks: Arc<dyn ThreadHooks>) -> Self {
         let bus = MessageBus {
             inner: Arc::new(Inner {
                 id: NEXT_BUS_ID.fetch_add(1, Relaxed),
@@ -126,7 +118,6 @@ impl MessageBus {
                 default_response: DEFAULT_RESPONSE_DESTINATION.into(),
                 shut_down: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
-                hooks,
             }),
         };
         bus.add_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Synchronous)
@@ -184,7 +175,6 @@ impl MessageBus {
                 name.clone(),
                 config,
                 inner.id,
-                inner.hooks.clone(),
                 registry.list(&name),
                 registry.counters(&name),
                 old.clone(),
@@ -264,17 +254,39 @@ impl MessageBus {
     where
         F: Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
     {
-        self.register_boxed(name, Box::new(listener))
+        self.register_boxed(name, None, Box::new(listener))
     }
 
-    /// [`MessageBus::register_listener`] for a listener already boxed (as
-    /// foreign bindings hold them).
-    pub fn register_boxed(&self, name: &str, listener: Box<ListenerFn>) -> Result<ListenerId> {
+    /// [`MessageBus::register_listener`] for a listener that belongs to a
+    /// language runtime: the bus holds `runtime`'s lock while it calls the
+    /// listener, and only then (see [`Runtime`]).
+    pub fn register_listener_in<F>(
+        &self,
+        name: &str,
+        runtime: &Runtime,
+        listener: F,
+    ) -> Result<ListenerId>
+    where
+        F: Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
+    {
+        self.register_boxed(name, Some(runtime), Box::new(listener))
+    }
+
+    /// Registers a listener already boxed (as foreign bindings hold them),
+    /// of `runtime` or of none.
+    pub fn register_boxed(
+        &self,
+        name: &str,
+        runtime: Option<&Runtime>,
+        listener: Box<ListenerFn>,
+    ) -> Result<ListenerId> {
         check_name(name)?;
         let name: Text = name.into();
         let id = {
             let mut registry = self.inner.registry.lock();
-            self.register_locked(&mut registry, &name, |id| Listener::new(id, listener))
+            self.register_locked(&mut registry, &name, |id| {
+                Listener::new(id, runtime, listener)
+            })
         };
         if !self.has_destination(&name) {
             log::debug!("{id} waits until destination {name} is added");

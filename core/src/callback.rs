@@ -6,6 +6,7 @@
 use std::cell::{RefCell, UnsafeCell};
 
 use crate::gate::{Gate, LastOut};
+use crate::runtime;
 
 pub(crate) struct Callback<F: ?Sized> {
     gate: Gate,
@@ -71,7 +72,7 @@ impl<F: ?Sized> Callback<F> {
         if !self.gate.close() {
             return false;
         }
-        self.gate.wait_empty(None);
+        runtime::suspended(|| self.gate.wait_empty(None));
         // SAFETY: the gate is closed and empty: no call holds the callable.
         drop(unsafe { (*self.callable.get()).take() });
         true

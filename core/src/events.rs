@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use crate::callback::Callback;
 use crate::error::{Error, Result};
 use crate::listener::ListenerId;
+use crate::runtime;
 use crate::text::Text;
 
 /// Something that changed in the bus's registry.
@@ -120,7 +121,8 @@ impl EventHub {
         Ok(())
     }
 
-    /// Calls the matching listeners in this thread, holding no lock.
+    /// Calls the matching listeners in this thread, holding no lock (and no
+    /// runtime's: event listeners belong to none).
     pub(crate) fn emit(&self, event: BusEvent) {
         let listeners = self.listeners.lock().clone();
         for listener in listeners.iter() {
@@ -133,7 +135,7 @@ impl EventHub {
             }
             let outcome = listener
                 .callback
-                .invoke(|f| catch_unwind(AssertUnwindSafe(|| f(&event))));
+                .invoke(|f| runtime::suspended(|| catch_unwind(AssertUnwindSafe(|| f(&event)))));
             if let Some(Err(_)) = outcome {
                 log::error!("{} panicked on {event:?}", listener.id);
             }

@@ -33,11 +33,11 @@ mod destination;
 mod error;
 mod events;
 mod gate;
-mod hooks;
 mod listener;
 mod message;
 mod name_hash;
 mod reply;
+mod runtime;
 mod spin;
 mod statistics;
 mod text;
@@ -51,13 +51,13 @@ pub use config::{
     DEFAULT_KEEP_ALIVE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE, DestinationConfig,
     DestinationType, RejectionPolicy,
 };
-pub use default_bus::default_bus;
+pub use default_bus::{default_bus, is_default_bus};
 pub use error::{Error, ListenerError, Result};
 pub use events::{BusEvent, EventListenerFn, EventListenerId};
-pub use hooks::ThreadHooks;
 pub use listener::{ListenerFn, ListenerId};
 pub use message::Message;
 pub use reply::PendingReply;
+pub use runtime::{Runtime, RuntimeHooks};
 pub use statistics::DestinationStatistics;
 pub use text::Text;
 pub use value::{Object, Value, ValueType};

@@ -14,6 +14,7 @@ use crate::apart::Apart;
 use crate::callback::Callback;
 use crate::error::ListenerError;
 use crate::message::Message;
+use crate::runtime::{self, Affinity, Runtime};
 
 /// A message listener: called with each message of its destination.
 pub type ListenerFn = dyn Fn(&Message) -> Result<(), ListenerError> + Send + Sync;
@@ -56,29 +57,32 @@ pub(crate) enum Call {
 pub(crate) struct Listener {
     id: ListenerId,
     callback: Callback<ListenerFn>,
-    /// A bus's reply router (see `reply.rs`): a reply that carries its
-    /// request's slot may fill the slot instead of calling it.
-    routes_replies: bool,
+    /// The lock it runs under; [`Affinity::Internal`] marks a bus's reply
+    /// router (see `reply.rs`): a reply that carries its request's slot
+    /// may fill the slot instead of calling it.
+    affinity: Affinity,
 }
 
 impl Listener {
-    pub(crate) fn new(id: ListenerId, f: Box<ListenerFn>) -> Self {
+    /// A user's listener, of `runtime` or of none.
+    pub(crate) fn new(id: ListenerId, runtime: Option<&Runtime>, f: Box<ListenerFn>) -> Self {
         Listener {
             id,
             callback: Callback::new(f),
-            routes_replies: false,
+            affinity: runtime.map_or(Affinity::Foreign, |r| Affinity::In(r.clone())),
         }
     }
 
     pub(crate) fn reply_router(id: ListenerId, f: Box<ListenerFn>) -> Self {
         Listener {
-            routes_replies: true,
-            ..Listener::new(id, f)
+            id,
+            callback: Callback::new(f),
+            affinity: Affinity::Internal,
         }
     }
 
     pub(crate) fn routes_replies(&self) -> bool {
-        self.routes_replies
+        matches!(self.affinity, Affinity::Internal)
     }
 
     /// Runs `f` in place of a call, under the same gate as calls (so not
@@ -90,9 +94,11 @@ impl Listener {
     /// Calls the listener; an `Err` or a panic is logged (unless the
     /// listener reported it itself) and returned as [`Call::Failed`].
     pub(crate) fn call(&self, destination: &str, message: &Message) -> Call {
-        let outcome = self
-            .callback
-            .invoke(|f| catch_unwind(AssertUnwindSafe(|| f(message))));
+        let outcome = self.callback.invoke(|f| {
+            runtime::call(&self.affinity, || {
+                catch_unwind(AssertUnwindSafe(|| f(message)))
+            })
+        });
         let error = match outcome {
             None => return Call::Skipped,
             Some(Ok(Ok(()))) => return Call::Delivered,
@@ -203,7 +209,7 @@ mod tests {
         id: u64,
         f: impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
     ) -> Arc<Listener> {
-        Arc::new(Listener::new(ListenerId::new(id), Box::new(f)))
+        Arc::new(Listener::new(ListenerId::new(id), None, Box::new(f)))
     }
 
     #[test]

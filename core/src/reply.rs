@@ -28,6 +28,7 @@ use parking_lot::Mutex;
 use crate::error::{Error, ListenerError, Result};
 use crate::message::Message;
 use crate::name_hash::NameMap;
+use crate::runtime;
 use crate::spin::{REPLY_SPIN, spin};
 use crate::text::Text;
 use crate::value::Value;
@@ -163,7 +164,7 @@ impl Slot {
         self.full.store(true, Release);
         if let Some(callback) = state.callback.take() {
             drop(state);
-            callback(value);
+            runtime::suspended(|| callback(value));
             return;
         }
         state.value = Some(value);
@@ -236,7 +237,7 @@ impl PendingReply {
     /// The reply's payload (a null payload is a reply too), or
     /// [`Error::Timeout`] after `timeout` (at once if it was taken).
     pub fn wait(&self, timeout: Duration) -> Result<Value> {
-        self.slot.wait(Some(timeout)).ok_or(Error::Timeout(timeout))
+        runtime::suspended(|| self.slot.wait(Some(timeout))).ok_or(Error::Timeout(timeout))
     }
 
     /// The reply's payload if it has arrived.
@@ -258,7 +259,7 @@ impl PendingReply {
         let payload = state.value.take();
         drop(state);
         if let Some(payload) = payload {
-            f(payload);
+            runtime::suspended(|| f(payload));
         }
     }
 

@@ -210,6 +210,7 @@ mod tests {
         for id in 0..listeners {
             list.push(Arc::new(Listener::new(
                 ListenerId::new(id),
+                None,
                 Box::new(|_| Ok(())),
             )));
         }

@@ -17,7 +17,6 @@ use self::queue::{Admission, Queue};
 use crate::config::{DestinationConfig, DestinationType};
 use crate::error::{Error, Result};
 use crate::gate::LastOut;
-use crate::hooks::ThreadHooks;
 use crate::listener::{Call, ListenerList};
 use crate::message::Message;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
@@ -30,7 +29,6 @@ pub(crate) struct Destination {
     name: Text,
     config: DestinationConfig,
     bus_id: u64,
-    hooks: Arc<dyn ThreadHooks>,
     listeners: Arc<ListenerList>,
     /// The name's counters, shared with the destinations that held the
     /// name before (see [`MessageBus::destination_statistics`]).
@@ -55,7 +53,6 @@ impl Destination {
         name: Text,
         config: DestinationConfig,
         bus_id: u64,
-        hooks: Arc<dyn ThreadHooks>,
         listeners: Arc<ListenerList>,
         counters: Arc<Counters>,
         predecessor: Option<Arc<Destination>>,
@@ -70,7 +67,6 @@ impl Destination {
             name,
             config,
             bus_id,
-            hooks,
             listeners,
             counters,
             queued,
@@ -145,7 +141,7 @@ impl Destination {
 
     /// Whether to queue (`true`) or deliver in the sender's thread.
     fn admit(&self, queued: &Queued, places: usize) -> Result<bool> {
-        match queued.queue.admit(places, &*self.hooks) {
+        match queued.queue.admit(places) {
             Admission::Queue => Ok(true),
             Admission::RunHere => Ok(false),
             Admission::Reject => {

@@ -13,9 +13,10 @@
 //! goes idle. (Taking a task it had waited idle for changes neither side.)
 //! A fixed pool (core = max, serial included) needs no such counter.
 //!
-//! A worker that wakes up runs every task it finds queued as one batch,
-//! inside the bus's [`ThreadHooks::run_batch`](crate::ThreadHooks), and
-//! waits for more only after the queue is empty.
+//! A worker that wakes up runs every task it finds queued, one after
+//! another, and waits for more only once the queue is empty: inside a
+//! language runtime for as long as it calls that runtime's listeners (see
+//! `runtime.rs`), and outside any while it waits.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use super::delivery::Task;
 use super::queue::Queue;
 use crate::apart::Apart;
 use crate::config::DestinationConfig;
+use crate::runtime;
 
 thread_local! {
     /// The id of the bus this thread works for; 0 on other threads.
@@ -217,13 +219,13 @@ impl Pool {
 
     /// Waits until every worker has exited, or until `deadline`.
     pub(super) fn wait_stopped(&self, deadline: Option<Instant>) -> bool {
-        let gone = match deadline {
+        let gone = runtime::suspended(|| match deadline {
             None => self.alive_rx.recv().is_err(),
             Some(deadline) => matches!(
                 self.alive_rx.recv_deadline(deadline),
                 Err(RecvTimeoutError::Disconnected)
             ),
-        };
+        });
         if gone {
             let handles = std::mem::take(&mut *self.handles.lock());
             for handle in handles {
@@ -257,40 +259,37 @@ fn work(dest: Arc<Destination>, _alive: Sender<()>) {
     }
     let mut listeners = dest.listeners.cache();
     let mut busy = false;
+    runtime::become_worker();
     loop {
-        if busy {
-            pool.active.fetch_sub(1, Relaxed);
-            busy = false;
-        }
-        pool.claim();
-        let mut first = pool.wait_for_task(queue);
-        if first.is_none() {
-            return;
-        }
-        let mut stopped = false;
-        dest.hooks.run_batch(&mut || {
-            let mut task = first.take();
-            while let Some(current) = task.take() {
-                queue.taken(&current);
-                if let Task::Stop = current {
-                    stopped = true;
-                    return;
+        let task = match queue.try_take() {
+            Some(task) => {
+                pool.claim();
+                task
+            }
+            None => {
+                runtime::idle();
+                if busy {
+                    pool.active.fetch_sub(1, Relaxed);
+                    busy = false;
                 }
-                if !busy {
-                    pool.active.fetch_add(1, Relaxed);
-                    busy = true;
-                }
-                dest.run(current, pool.discard.load(Relaxed), &mut listeners);
-                task = queue.try_take();
-                if task.is_some() {
-                    pool.claim();
+                pool.claim();
+                match pool.wait_for_task(queue) {
+                    Some(task) => task,
+                    None => return,
                 }
             }
-        });
-        if stopped {
+        };
+        queue.taken(&task);
+        if let Task::Stop = task {
             break;
         }
+        if !busy {
+            pool.active.fetch_add(1, Relaxed);
+            busy = true;
+        }
+        dest.run(task, pool.discard.load(Relaxed), &mut listeners);
     }
+    runtime::idle();
     if busy {
         pool.active.fetch_sub(1, Relaxed);
     }

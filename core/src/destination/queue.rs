@@ -12,7 +12,7 @@ use super::fanout::Share;
 use crate::apart::Apart;
 use crate::config::RejectionPolicy;
 use crate::gate::Gate;
-use crate::hooks::ThreadHooks;
+use crate::runtime;
 use crate::spin::{QUEUE_SPIN, spin};
 
 /// What to do with a message that asked for places in the queue.
@@ -66,8 +66,8 @@ impl Queue {
     }
 
     /// Asks for `places` (one per task of the message), all or none.
-    /// A `Block` wait runs through `hooks`.
-    pub(super) fn admit(&self, places: usize, hooks: &dyn ThreadHooks) -> Admission {
+    /// A `Block` wait suspends the runtimes this thread may hold.
+    pub(super) fn admit(&self, places: usize) -> Admission {
         let Some(capacity) = self.capacity else {
             return Admission::Queue;
         };
@@ -78,10 +78,8 @@ impl Queue {
             RejectionPolicy::Discard => Admission::Reject,
             RejectionPolicy::CallerRuns => Admission::RunHere,
             RejectionPolicy::Block { timeout } => {
-                let mut admitted = false;
-                if places <= capacity {
-                    hooks.block(&mut || admitted = self.wait_for_room(places, capacity, timeout));
-                }
+                let admitted = places <= capacity
+                    && runtime::suspended(|| self.wait_for_room(places, capacity, timeout));
                 if admitted {
                     Admission::Queue
                 } else {
@@ -99,8 +97,10 @@ impl Queue {
             .is_ok()
     }
 
+    /// Waits up to `timeout` (as long as it takes when `timeout` reaches
+    /// past what `Instant` holds) for room.
     fn wait_for_room(&self, places: usize, capacity: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         self.blocked.fetch_add(1, SeqCst);
         let mut guard = self.room.lock();
         let admitted = loop {
@@ -110,8 +110,13 @@ impl Queue {
             if self.gate.is_closed() {
                 break false;
             }
-            if self.room_freed.wait_until(&mut guard, deadline).timed_out() {
-                break self.try_hold(places, capacity);
+            match deadline {
+                Some(deadline) => {
+                    if self.room_freed.wait_until(&mut guard, deadline).timed_out() {
+                        break self.try_hold(places, capacity);
+                    }
+                }
+                None => self.room_freed.wait(&mut guard),
             }
         };
         drop(guard);
