@@ -202,6 +202,7 @@ test-header: c-deps
 ## for every exported function.
 test-c: c-deps ffi
 	LIB=$(LIB) tests/c/bad_input_coverage.sh
+	LIB=$(LIB) tests/c/api_table_coverage.sh
 	LIB=$(LIB) tests/c/run.sh
 
 ## The C++ wrapper: the header alone, then its tests under ASan+UBSan.
@@ -244,7 +245,8 @@ $(VENV)/.tools:
 	$(VENV)/bin/pip install -q $(PY_TOOLS)
 	touch $@
 
-## The msgbus package, built in release mode, installed editable in the venv.
+## The msgbus package, built in release mode, installed editable in the
+## venv with the libmsgbus.so.0 and headers it ships (python/build.rs).
 python: $(VENV)/.tools
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release -q -m python/Cargo.toml
 

@@ -4,12 +4,12 @@
 use std::env;
 use std::path::PathBuf;
 
-/// Bumped on every incompatible change of the C ABI.
-const ABI_VERSION: u32 = 0;
+use msgbus_abi::MSGBUS_ABI_VERSION as ABI_VERSION;
 
 fn main() {
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmsgbus.so.{ABI_VERSION}");
     println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=abi/src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -19,7 +19,7 @@ fn main() {
         .expect("ffi/cbindgen.toml is readable");
     config.after_includes = Some(format!(
         "\n#define MSGBUS_VERSION_MAJOR {}\n#define MSGBUS_VERSION_MINOR {}\n#define MSGBUS_VERSION_PATCH {}\n\
-         #define MSGBUS_VERSION \"{}\"\n#define MSGBUS_ABI_VERSION {ABI_VERSION}\n",
+         #define MSGBUS_VERSION \"{}\"\n",
         version("MAJOR"),
         version("MINOR"),
         version("PATCH"),
@@ -27,6 +27,7 @@ fn main() {
     ));
     cbindgen::Builder::new()
         .with_config(config)
+        .with_src(crate_dir.join("abi/src/lib.rs"))
         .with_src(crate_dir.join("src/lib.rs"))
         .generate()
         .expect("cbindgen renders the header")

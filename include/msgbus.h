@@ -35,13 +35,28 @@
 #define MSGBUS_VERSION_MINOR 1
 #define MSGBUS_VERSION_PATCH 0
 #define MSGBUS_VERSION "0.1.0"
-#define MSGBUS_ABI_VERSION 0
 
+
+/**
+ * Bumped on every incompatible change of the C ABI; the SONAME
+ * (libmsgbus.so.MSGBUS_ABI_VERSION) carries it.
+ */
+#define MSGBUS_ABI_VERSION 0
 
 /**
  * Waits as long as it takes (msgbus_bus_shutdown).
  */
 #define MSGBUS_WAIT_FOREVER UINT64_MAX
+
+/**
+ * The core size of a destination's pool unless configured (Liferay's).
+ */
+#define MSGBUS_DEFAULT_WORKERS_CORE_SIZE 2
+
+/**
+ * The most workers a destination's pool starts unless configured (Liferay's).
+ */
+#define MSGBUS_DEFAULT_WORKERS_MAX_SIZE 5
 
 /**
  * A message bus. Every function may be called on it from any thread at
@@ -67,6 +82,23 @@ typedef struct msgbus_destination_config msgbus_destination_config;
  * response (msgbus_message_set_response). Not for concurrent mutation.
  */
 typedef struct msgbus_message msgbus_message;
+
+/**
+ * A default-synchronous request in flight, made by msgbus_bus_request:
+ * wait for its reply with msgbus_request_wait, or have the reply handed
+ * to a callback with msgbus_request_on_reply. msgbus_request_free stops
+ * waiting: a reply that arrives later is ignored. Not for concurrent use.
+ */
+typedef struct msgbus_request msgbus_request;
+
+/**
+ * A language runtime with a global lock, such as CPython with its GIL,
+ * registered with msgbus_runtime_register for the life of the process.
+ * A listener registered in it (msgbus_bus_register_listener_in_runtime)
+ * runs holding the runtime's lock; listeners of no runtime, and every
+ * wait inside the bus, run with it let go of.
+ */
+typedef struct msgbus_runtime msgbus_runtime;
 
 /**
  * A value: null, bool, int64, double, UTF-8 string, bytes, or an opaque
@@ -156,12 +188,31 @@ typedef void (*msgbus_log_fn)(void *user_data,
                               const char *message);
 
 /**
- * Called by msgbus_message_for_each_value for each value, in insertion
- * order, on the calling thread; `key` and `value` are borrowed for the call.
+ * How the bus takes and lets go of a runtime's lock on the calling
+ * thread. Each function is called with `user_data` on the thread whose
+ * lock it concerns, and gets its token back on that thread.
  */
-typedef void (*msgbus_value_visitor)(void *user_data,
-                                     const char *key,
-                                     const struct msgbus_value *value);
+typedef struct msgbus_runtime_hooks {
+  void *user_data;
+  /**
+   * Takes the lock on this thread, which may hold it already; returns
+   * what `leave` needs to undo exactly this.
+   */
+  size_t (*enter)(void *user_data);
+  /**
+   * Undoes the `enter` that returned `token`.
+   */
+  void (*leave)(void *user_data, size_t token);
+  /**
+   * Lets go of the lock if this thread holds it; returns what `resume`
+   * needs to take it back.
+   */
+  size_t (*suspend)(void *user_data);
+  /**
+   * Undoes the `suspend` that returned `token`.
+   */
+  void (*resume)(void *user_data, size_t token);
+} msgbus_runtime_hooks;
 
 /**
  * A snapshot of a destination's statistics. Message counters count
@@ -215,9 +266,195 @@ typedef struct msgbus_destination_statistics {
 } msgbus_destination_statistics;
 
 /**
+ * Receives a request's reply (msgbus_request_on_reply): `payload` is
+ * borrowed for the call, which runs on the thread that delivers the reply.
+ */
+typedef void (*msgbus_reply_fn)(void *user_data, const struct msgbus_value *payload);
+
+/**
+ * Called by msgbus_message_for_each_value for each value, in insertion
+ * order, on the calling thread; `key` and `value` are borrowed for the call.
+ */
+typedef void (*msgbus_value_visitor)(void *user_data,
+                                     const char *key,
+                                     const struct msgbus_value *value);
+
+/**
  * What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
  */
 typedef uint32_t msgbus_value_kind;
+
+/**
+ * The functions of libmsgbus, from msgbus_api_get: field `x` is the
+ * function msgbus_x. A binding that loads libmsgbus at run time (dlopen)
+ * calls it through this table; it checks `abi_version` against the
+ * MSGBUS_ABI_VERSION it was built with, and that `size` covers every
+ * field it uses: fields are only ever added at the end.
+ */
+typedef struct msgbus_api {
+  /**
+   * The size of this table, in bytes.
+   */
+  size_t size;
+  /**
+   * MSGBUS_ABI_VERSION of the library.
+   */
+  uint32_t abi_version;
+  const char *(*version)(void);
+  const char *(*core_path)(void);
+  const char *(*result_str)(msgbus_result result);
+  const char *(*last_error_message)(void);
+  msgbus_result (*set_log_handler)(msgbus_log_level max_level,
+                                   msgbus_log_fn callback,
+                                   void *user_data,
+                                   msgbus_free_fn user_data_free);
+  const char *(*thread_name)(void);
+  msgbus_result (*runtime_register)(const struct msgbus_runtime_hooks *hooks,
+                                    const struct msgbus_runtime **out_runtime);
+  msgbus_result (*bus_new)(struct msgbus_bus **out_bus);
+  msgbus_result (*bus_clone)(const struct msgbus_bus *bus, struct msgbus_bus **out_bus);
+  struct msgbus_bus *(*default_bus)(void);
+  void (*bus_free)(struct msgbus_bus *bus);
+  msgbus_result (*bus_add_destination)(const struct msgbus_bus *bus,
+                                       const char *name,
+                                       msgbus_destination_type kind);
+  msgbus_result (*bus_add_destination_with_config)(const struct msgbus_bus *bus,
+                                                   const char *name,
+                                                   const struct msgbus_destination_config *config);
+  msgbus_result (*bus_replace_destination)(const struct msgbus_bus *bus,
+                                           const char *name,
+                                           const struct msgbus_destination_config *config);
+  msgbus_result (*bus_remove_destination)(const struct msgbus_bus *bus, const char *name);
+  msgbus_result (*bus_has_destination)(const struct msgbus_bus *bus, const char *name, bool *out_has);
+  msgbus_result (*bus_destination_names)(const struct msgbus_bus *bus,
+                                         msgbus_name_visitor visitor,
+                                         void *user_data);
+  msgbus_result (*bus_register_listener)(const struct msgbus_bus *bus,
+                                         const char *name,
+                                         msgbus_listener_fn callback,
+                                         void *user_data,
+                                         msgbus_free_fn user_data_free,
+                                         uint64_t *out_id);
+  msgbus_result (*bus_register_listener_in_runtime)(const struct msgbus_bus *bus,
+                                                    const char *name,
+                                                    const struct msgbus_runtime *runtime,
+                                                    msgbus_listener_fn callback,
+                                                    void *user_data,
+                                                    msgbus_free_fn user_data_free,
+                                                    uint64_t *out_id);
+  msgbus_result (*bus_unregister_listener)(const struct msgbus_bus *bus, uint64_t id);
+  msgbus_result (*bus_has_listener)(const struct msgbus_bus *bus, const char *name, bool *out_has);
+  msgbus_result (*bus_send)(const struct msgbus_bus *bus,
+                            const char *destination,
+                            const struct msgbus_message *message);
+  msgbus_result (*bus_send_synchronous)(const struct msgbus_bus *bus,
+                                        const char *destination,
+                                        const struct msgbus_message *message,
+                                        uint64_t timeout_ms,
+                                        struct msgbus_value **out_response);
+  msgbus_result (*bus_request)(const struct msgbus_bus *bus,
+                               const char *destination,
+                               const struct msgbus_message *message,
+                               struct msgbus_request **out_request);
+  msgbus_result (*bus_send_direct)(const struct msgbus_bus *bus,
+                                   const char *destination,
+                                   const struct msgbus_message *message,
+                                   struct msgbus_value **out_response);
+  msgbus_result (*bus_reply)(const struct msgbus_bus *bus,
+                             const struct msgbus_message *request,
+                             const struct msgbus_value *payload);
+  msgbus_result (*bus_shutdown)(const struct msgbus_bus *bus, bool force, uint64_t timeout_ms);
+  msgbus_result (*destination_config_new)(msgbus_destination_type kind,
+                                          struct msgbus_destination_config **out_config);
+  void (*destination_config_free)(struct msgbus_destination_config *config);
+  msgbus_result (*destination_config_set_max_queue_size)(struct msgbus_destination_config *config,
+                                                         size_t max_queue_size);
+  msgbus_result (*destination_config_set_workers)(struct msgbus_destination_config *config,
+                                                  size_t core_size,
+                                                  size_t max_size);
+  msgbus_result (*destination_config_set_keep_alive)(struct msgbus_destination_config *config,
+                                                     uint64_t keep_alive_ms);
+  msgbus_result (*destination_config_set_rejection_policy)(struct msgbus_destination_config *config,
+                                                           msgbus_rejection_policy policy,
+                                                           uint64_t block_timeout_ms);
+  msgbus_result (*bus_add_event_listener)(const struct msgbus_bus *bus,
+                                          const char *destination,
+                                          msgbus_event_listener_fn callback,
+                                          void *user_data,
+                                          msgbus_free_fn user_data_free,
+                                          uint64_t *out_id);
+  msgbus_result (*bus_remove_event_listener)(const struct msgbus_bus *bus, uint64_t id);
+  msgbus_result (*bus_destination_statistics)(const struct msgbus_bus *bus,
+                                              const char *name,
+                                              struct msgbus_destination_statistics *out_statistics);
+  msgbus_result (*request_wait)(const struct msgbus_request *request,
+                                uint64_t timeout_ms,
+                                struct msgbus_value **out_response);
+  msgbus_result (*request_on_reply)(const struct msgbus_request *request,
+                                    msgbus_reply_fn callback,
+                                    void *user_data,
+                                    msgbus_free_fn user_data_free);
+  void (*request_free)(struct msgbus_request *request);
+  struct msgbus_message *(*message_new)(void);
+  void (*message_free)(struct msgbus_message *message);
+  struct msgbus_message *(*message_clone)(const struct msgbus_message *message);
+  msgbus_result (*message_set_payload)(struct msgbus_message *message,
+                                       const struct msgbus_value *value);
+  const struct msgbus_value *(*message_payload)(const struct msgbus_message *message);
+  msgbus_result (*message_set_payload_string)(struct msgbus_message *message, const char *text);
+  msgbus_result (*message_payload_string)(const struct msgbus_message *message,
+                                          const char **out_text,
+                                          size_t *out_len);
+  msgbus_result (*message_put)(struct msgbus_message *message,
+                               const char *key,
+                               const struct msgbus_value *value);
+  msgbus_result (*message_get)(const struct msgbus_message *message,
+                               const char *key,
+                               const struct msgbus_value **out_value);
+  msgbus_result (*message_remove)(struct msgbus_message *message, const char *key);
+  msgbus_result (*message_contains)(const struct msgbus_message *message,
+                                    const char *key,
+                                    bool *out_contains);
+  msgbus_result (*message_for_each_value)(const struct msgbus_message *message,
+                                          msgbus_value_visitor visitor,
+                                          void *user_data);
+  msgbus_result (*message_set_response_destination_name)(struct msgbus_message *message,
+                                                         const char *name);
+  const char *(*message_response_destination_name)(const struct msgbus_message *message);
+  const char *(*message_response_id)(const struct msgbus_message *message);
+  msgbus_result (*message_set_response_id)(struct msgbus_message *message, const char *id);
+  const char *(*message_destination_name)(const struct msgbus_message *message);
+  msgbus_result (*message_set_response)(const struct msgbus_message *message,
+                                        const struct msgbus_value *value);
+  msgbus_result (*message_response)(const struct msgbus_message *message,
+                                    struct msgbus_value **out_value);
+  struct msgbus_value *(*value_new_null)(void);
+  struct msgbus_value *(*value_new_bool)(bool value);
+  struct msgbus_value *(*value_new_int)(int64_t value);
+  struct msgbus_value *(*value_new_double)(double value);
+  msgbus_result (*value_new_string)(const char *text, size_t len, struct msgbus_value **out_value);
+  msgbus_result (*value_new_bytes)(const uint8_t *data, size_t len, struct msgbus_value **out_value);
+  msgbus_result (*value_new_pointer)(void *pointer,
+                                     msgbus_free_fn pointer_free,
+                                     struct msgbus_value **out_value);
+  void (*value_free)(struct msgbus_value *value);
+  struct msgbus_value *(*value_clone)(const struct msgbus_value *value);
+  msgbus_value_kind (*value_type)(const struct msgbus_value *value);
+  msgbus_result (*value_as_bool)(const struct msgbus_value *value, bool *out_bool);
+  msgbus_result (*value_as_int)(const struct msgbus_value *value, int64_t *out_int);
+  msgbus_result (*value_as_double)(const struct msgbus_value *value, double *out_double);
+  msgbus_result (*value_as_string)(const struct msgbus_value *value,
+                                   const char **out_text,
+                                   size_t *out_len);
+  msgbus_result (*value_as_bytes)(const struct msgbus_value *value,
+                                  const uint8_t **out_data,
+                                  size_t *out_len);
+  msgbus_result (*value_as_pointer)(const struct msgbus_value *value, void **out_pointer);
+  msgbus_result (*value_as_pointer_with_free)(const struct msgbus_value *value,
+                                              void **out_pointer,
+                                              msgbus_free_fn *out_free);
+  msgbus_result (*listener_set_failure)(const char *detail, bool logged);
+} msgbus_api;
 
 /**
  * Queued; one worker calls every listener of a message in turn.
@@ -367,12 +604,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library's version, "MAJOR.MINOR.PATCH": static, never NULL, never
- * freed. Compare it with MSGBUS_VERSION from the header you compiled with.
- */
-const char *msgbus_version(void);
-
-/**
  * This thread's detail for its last failed call: a NUL-terminated string,
  * empty when no call has failed. Valid until the next failing call on
  * this thread; never free it. Never NULL.
@@ -390,9 +621,21 @@ const char *msgbus_last_error_message(void);
 msgbus_result msgbus_bus_new(struct msgbus_bus **out_bus);
 
 /**
+ * A second handle to `bus`, owned by `*out_bus`: each handle is freed
+ * once (msgbus_bus_free), and the last one shuts the bus down. A handle
+ * to the default bus may be cloned too; the default bus stays.
+ *
+ * # Safety
+ * `bus` NULL or live; `out_bus` NULL or writable.
+ */
+msgbus_result msgbus_bus_clone(const struct msgbus_bus *bus, struct msgbus_bus **out_bus);
+
+/**
  * The process-wide bus, created on first use (Liferay's MessageBusUtil).
  * It lives until the process exits; msgbus_bus_free on it does nothing,
- * and msgbus_bus_shutdown drains it. NULL only after a panic.
+ * and msgbus_bus_shutdown drains it. In a child made by fork() it is a
+ * new bus: the parent's has no workers there. C, C++ and Python code of
+ * one process share it. NULL only after a panic.
  */
 struct msgbus_bus *msgbus_default_bus(void);
 
@@ -402,7 +645,8 @@ struct msgbus_bus *msgbus_default_bus(void);
  * it from a listener of that bus.
  *
  * # Safety
- * `bus` is NULL, the default bus, or from msgbus_bus_new and not freed before.
+ * `bus` is NULL, the default bus, or from msgbus_bus_new or
+ * msgbus_bus_clone and not freed before.
  */
 void msgbus_bus_free(struct msgbus_bus *bus);
 
@@ -490,6 +734,23 @@ msgbus_result msgbus_bus_register_listener(const struct msgbus_bus *bus,
                                            uint64_t *out_id);
 
 /**
+ * msgbus_bus_register_listener for a listener of `runtime` (see
+ * msgbus_runtime_register): it is called holding the runtime's lock, and
+ * only it is.
+ *
+ * # Safety
+ * As msgbus_bus_register_listener; `runtime` NULL or from
+ * msgbus_runtime_register.
+ */
+msgbus_result msgbus_bus_register_listener_in_runtime(const struct msgbus_bus *bus,
+                                                      const char *name,
+                                                      const struct msgbus_runtime *runtime,
+                                                      msgbus_listener_fn callback,
+                                                      void *user_data,
+                                                      msgbus_free_fn user_data_free,
+                                                      uint64_t *out_id);
+
+/**
  * Unregisters a listener. Unless called from inside that listener, waits
  * for its running calls to finish and calls its user_data_free before
  * returning; from inside, user_data_free runs as the call returns.
@@ -541,6 +802,21 @@ msgbus_result msgbus_bus_send_synchronous(const struct msgbus_bus *bus,
                                           struct msgbus_value **out_response);
 
 /**
+ * msgbus_bus_send_synchronous without the wait: sends a copy of
+ * `message` as a request and returns at once; `*out_request` owns the
+ * request, to wait on (msgbus_request_wait) or to have the reply handed
+ * to a callback (msgbus_request_on_reply). Errors: those of
+ * msgbus_bus_send_synchronous but MSGBUS_RESULT_TIMEOUT.
+ *
+ * # Safety
+ * Pointers NULL or live; `destination` NUL-terminated.
+ */
+msgbus_result msgbus_bus_request(const struct msgbus_bus *bus,
+                                 const char *destination,
+                                 const struct msgbus_message *message,
+                                 struct msgbus_request **out_request);
+
+/**
  * Direct synchronous send: calls the destination's listeners with a copy
  * of `message` in this thread, bypassing its queue; `*out_response` owns
  * the response the last of them set (a null value if none did). The first
@@ -580,6 +856,20 @@ msgbus_result msgbus_bus_reply(const struct msgbus_bus *bus,
  * `bus` NULL or live.
  */
 msgbus_result msgbus_bus_shutdown(const struct msgbus_bus *bus, bool force, uint64_t timeout_ms);
+
+/**
+ * Describes the failure the calling listener is about to report: call it
+ * from inside a listener just before it returns an error code. `detail`
+ * replaces "the listener returned N (...)" in the bus's log record and in
+ * the msgbus_last_error_message of a direct send; `logged` says the
+ * listener logged the failure itself, so the bus counts it without
+ * logging it again. Outside a listener, or followed by MSGBUS_RESULT_OK,
+ * it has no effect.
+ *
+ * # Safety
+ * `detail` is NULL or NUL-terminated.
+ */
+msgbus_result msgbus_listener_set_failure(const char *detail, bool logged);
 
 /**
  * A new configuration for a destination of type `kind` with Liferay's
@@ -632,7 +922,8 @@ msgbus_result msgbus_destination_config_set_keep_alive(struct msgbus_destination
 
 /**
  * Sets the rejection policy; `block_timeout_ms` is read only for
- * MSGBUS_REJECTION_POLICY_BLOCK.
+ * MSGBUS_REJECTION_POLICY_BLOCK (MSGBUS_WAIT_FOREVER: a blocked sender
+ * waits as long as it takes).
  *
  * # Safety
  * `config` is NULL or live.
@@ -667,6 +958,27 @@ msgbus_result msgbus_bus_add_event_listener(const struct msgbus_bus *bus,
  * `bus` NULL or live.
  */
 msgbus_result msgbus_bus_remove_event_listener(const struct msgbus_bus *bus, uint64_t id);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH": static, never NULL, never
+ * freed. Compare it with MSGBUS_VERSION from the header you compiled with.
+ */
+const char *msgbus_version(void);
+
+/**
+ * The path of the file this library's code was loaded from: the
+ * libmsgbus.so.0 the process uses, or the program itself when it links
+ * libmsgbus.a. Two components of a process share buses exactly when they
+ * report the same path. Static, never NULL (empty if unknown), never freed.
+ */
+const char *msgbus_core_path(void);
+
+/**
+ * The table of every function of this library (see msgbus_api), for a
+ * binding that loads it at run time and calls it without linking it.
+ * Static, never NULL, never freed.
+ */
+const struct msgbus_api *msgbus_api_get(void);
 
 /**
  * Sends the records at `max_level` and more severe to `callback`, for the
@@ -860,10 +1172,74 @@ msgbus_result msgbus_message_response(const struct msgbus_message *message,
                                       struct msgbus_value **out_value);
 
 /**
+ * Waits up to `timeout_ms` for the request's reply; `*out_response` then
+ * owns its payload (a null value is a reply). MSGBUS_RESULT_TIMEOUT when
+ * none came in time: the request still waits, and may be waited on
+ * again. The reply is handed out once: a wait after it times out at once.
+ *
+ * # Safety
+ * `request` NULL or live; `out_response` NULL or writable.
+ */
+msgbus_result msgbus_request_wait(const struct msgbus_request *request,
+                                  uint64_t timeout_ms,
+                                  struct msgbus_value **out_response);
+
+/**
+ * Hands the reply's payload to `callback` instead of keeping it for
+ * msgbus_request_wait: `callback` runs once, on the thread that delivers
+ * the reply, or in this call if the reply is here already (and was not
+ * taken by msgbus_request_wait); the payload
+ * is borrowed for the call. `user_data_free` (may be NULL) runs exactly
+ * once after that, or when the request is freed before any reply came.
+ * For event loops: the callback should only schedule work. A second
+ * callback replaces the first, which is freed uncalled.
+ *
+ * # Safety
+ * `request` NULL or live; `callback` and `user_data_free` callable with
+ * `user_data` from any thread.
+ */
+msgbus_result msgbus_request_on_reply(const struct msgbus_request *request,
+                                      msgbus_reply_fn callback,
+                                      void *user_data,
+                                      msgbus_free_fn user_data_free);
+
+/**
+ * Frees a request: it stops waiting, and a reply arriving later is
+ * ignored (a callback not called yet never is). NULL does nothing.
+ *
+ * # Safety
+ * `request` NULL or from msgbus_bus_request, not freed before.
+ */
+void msgbus_request_free(struct msgbus_request *request);
+
+/**
  * A static, NUL-terminated name for `result` ("unknown result code" for a
  * number that is not one). Never NULL; never free it.
  */
 const char *msgbus_result_str(msgbus_result result);
+
+/**
+ * Registers a language runtime with a global lock (CPython's GIL) for
+ * the life of the process; `*out_runtime` is the handle to register its
+ * listeners with (msgbus_bus_register_listener_in_runtime), valid until
+ * the process exits, never freed. From now on:
+ * - a listener of the runtime is called inside `enter`/`leave`; a worker
+ *   stays inside for a run of such calls, and leaves before it waits for
+ *   work or calls a listener of another runtime or of none;
+ * - before the bus calls a listener of no runtime on a thread that may
+ *   hold the lock, or blocks a thread (room in a queue, a listener's
+ *   running calls, a reply, workers), it calls `suspend`, and `resume`
+ *   after.
+ *
+ * The hooks are copied; all four are required. A process registers at
+ * most 8 runtimes (MSGBUS_RESULT_INVALID_ARGUMENT after that).
+ *
+ * # Safety
+ * `hooks` NULL or readable; its functions callable with its `user_data`
+ * from any thread, for the life of the process.
+ */
+msgbus_result msgbus_runtime_register(const struct msgbus_runtime_hooks *hooks,
+                                      const struct msgbus_runtime **out_runtime);
 
 /**
  * Fills `*out_statistics` with a snapshot of the destination `name`'s
@@ -1025,6 +1401,18 @@ msgbus_result msgbus_value_as_bytes(const struct msgbus_value *value,
  * As msgbus_value_as_bool.
  */
 msgbus_result msgbus_value_as_pointer(const struct msgbus_value *value, void **out_pointer);
+
+/**
+ * Reads a pointer value as msgbus_value_as_pointer does, and the free
+ * function it was made with (NULL if none): a binding tells the pointers
+ * it made (its own objects) from others by that function.
+ *
+ * # Safety
+ * `value` NULL or live; out-parameters NULL or writable.
+ */
+msgbus_result msgbus_value_as_pointer_with_free(const struct msgbus_value *value,
+                                                void **out_pointer,
+                                                msgbus_free_fn *out_free);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,6 +7,8 @@ use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use msgbus_abi::*;
+
 use crate::result::*;
 
 /// A failed call: its code and the detail for msgbus_last_error_message.

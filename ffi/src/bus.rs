@@ -2,37 +2,21 @@
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use msgbus_core::{DestinationConfig, ListenerId, Message, MessageBus, Value};
+use msgbus_core::{DestinationConfig, ListenerId, Message, MessageBus, Runtime, Value};
+
+use msgbus_abi::*;
 
 use crate::boundary::*;
-use crate::callback::{UserData, listener, msgbus_free_fn, msgbus_listener_fn};
-use crate::config::{destination_type, msgbus_destination_config, msgbus_destination_type};
+use crate::callback::{UserData, listener};
+use crate::config::destination_type;
 use crate::log::install_logger;
-use crate::message::{cloned, msgbus_message};
-use crate::result::*;
-use crate::value::msgbus_value;
-
-/// A message bus. Every function may be called on it from any thread at
-/// once. msgbus_bus_free drops this handle: the last handle shuts the bus
-/// down gracefully (every queued message is delivered first).
-pub struct msgbus_bus {
-    _private: [u8; 0],
-}
+use crate::message::cloned;
 
 impl Castable for msgbus_bus {
     type Rust = MessageBus;
 }
-
-/// Called by msgbus_bus_destination_names with each name, borrowed for the
-/// call, on the calling thread.
-pub type msgbus_name_visitor =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, name: *const c_char)>;
-
-/// Waits as long as it takes (msgbus_bus_shutdown).
-pub const MSGBUS_WAIT_FOREVER: u64 = u64::MAX;
 
 /// A new bus, with its built-in synchronous destination
 /// "msgbus/default_response". On success `*out_bus` owns it: free it with
@@ -51,23 +35,37 @@ pub unsafe extern "C" fn msgbus_bus_new(out_bus: *mut *mut msgbus_bus) -> msgbus
     })
 }
 
-/// The handle msgbus_default_bus gives out.
-static DEFAULT: OnceLock<MessageBus> = OnceLock::new();
-
-fn default_handle() -> &'static MessageBus {
-    DEFAULT.get_or_init(|| {
-        install_logger();
-        msgbus_core::default_bus().clone()
-    })
+/// A second handle to `bus`, owned by `*out_bus`: each handle is freed
+/// once (msgbus_bus_free), and the last one shuts the bus down. A handle
+/// to the default bus may be cloned too; the default bus stays.
+///
+/// # Safety
+/// `bus` NULL or live; `out_bus` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_clone(
+    bus: *const msgbus_bus,
+    out_bus: *mut *mut msgbus_bus,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_bus = out(out_bus, "out_bus")?;
+            put(out_bus, to_owned_handle(bus.clone()));
+            Ok(())
+        })
+    }
 }
 
 /// The process-wide bus, created on first use (Liferay's MessageBusUtil).
 /// It lives until the process exits; msgbus_bus_free on it does nothing,
-/// and msgbus_bus_shutdown drains it. NULL only after a panic.
+/// and msgbus_bus_shutdown drains it. In a child made by fork() it is a
+/// new bus: the parent's has no workers there. C, C++ and Python code of
+/// one process share it. NULL only after a panic.
 #[unsafe(no_mangle)]
 pub extern "C" fn msgbus_default_bus() -> *mut msgbus_bus {
     guard_or(ptr::null_mut(), || {
-        to_handle::<msgbus_bus>(default_handle()).cast_mut()
+        install_logger();
+        to_handle::<msgbus_bus>(msgbus_core::default_bus()).cast_mut()
     })
 }
 
@@ -76,13 +74,13 @@ pub extern "C" fn msgbus_default_bus() -> *mut msgbus_bus {
 /// it from a listener of that bus.
 ///
 /// # Safety
-/// `bus` is NULL, the default bus, or from msgbus_bus_new and not freed before.
+/// `bus` is NULL, the default bus, or from msgbus_bus_new or
+/// msgbus_bus_clone and not freed before.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn msgbus_bus_free(bus: *mut msgbus_bus) {
     guard_or((), || {
-        let is_default = DEFAULT
-            .get()
-            .is_some_and(|default| ptr::eq(bus.cast_const(), to_handle::<msgbus_bus>(default)));
+        // SAFETY: per the contract, NULL or a live handle.
+        let is_default = unsafe { borrow(bus, "bus") }.is_ok_and(msgbus_core::is_default_bus);
         if !is_default {
             // SAFETY: per the contract.
             unsafe { free_handle(bus) }
@@ -284,17 +282,63 @@ pub unsafe extern "C" fn msgbus_bus_register_listener(
     // SAFETY: per the contract.
     unsafe {
         with_bus(bus, |bus| {
-            let out_id = out(out_id, "out_id")?;
-            let name = crate::boundary::name(name, "name")?;
-            let callback = required(callback, "callback")?;
-            let id = bus.register_listener(
+            register(
+                bus,
                 name,
-                listener(callback, UserData::new(user_data, user_data_free)),
-            )?;
-            put(out_id, id.as_u64());
-            Ok(())
+                None,
+                callback,
+                (user_data, user_data_free),
+                out_id,
+            )
         })
     }
+}
+
+/// msgbus_bus_register_listener for a listener of `runtime` (see
+/// msgbus_runtime_register): it is called holding the runtime's lock, and
+/// only it is.
+///
+/// # Safety
+/// As msgbus_bus_register_listener; `runtime` NULL or from
+/// msgbus_runtime_register.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_register_listener_in_runtime(
+    bus: *const msgbus_bus,
+    name: *const c_char,
+    runtime: *const msgbus_runtime,
+    callback: msgbus_listener_fn,
+    user_data: *mut c_void,
+    user_data_free: msgbus_free_fn,
+    out_id: *mut u64,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let runtime = borrow(runtime, "runtime")?;
+            let user_data = (user_data, user_data_free);
+            register(bus, name, Some(runtime), callback, user_data, out_id)
+        })
+    }
+}
+
+/// The body of the two registering functions.
+unsafe fn register(
+    bus: &MessageBus,
+    name: *const c_char,
+    runtime: Option<&Runtime>,
+    callback: msgbus_listener_fn,
+    (user_data, user_data_free): (*mut c_void, msgbus_free_fn),
+    out_id: *mut u64,
+) -> Outcome {
+    let out_id = out(out_id, "out_id")?;
+    // SAFETY: the exported callers' contract.
+    let name = unsafe { crate::boundary::name(name, "name") }?;
+    let callback = required(callback, "callback")?;
+    let listener = listener(callback, UserData::new(user_data, user_data_free));
+    let id = bus.register_boxed(name, runtime, Box::new(listener))?;
+    // SAFETY: checked by `out`.
+    unsafe { put(out_id, id.as_u64()) };
+    Ok(())
 }
 
 /// Unregisters a listener. Unless called from inside that listener, waits
@@ -380,6 +424,33 @@ pub unsafe extern "C" fn msgbus_bus_send_synchronous(
             out_response,
             |bus, destination, message| bus.send_synchronous(destination, message, timeout),
         )
+    }
+}
+
+/// msgbus_bus_send_synchronous without the wait: sends a copy of
+/// `message` as a request and returns at once; `*out_request` owns the
+/// request, to wait on (msgbus_request_wait) or to have the reply handed
+/// to a callback (msgbus_request_on_reply). Errors: those of
+/// msgbus_bus_send_synchronous but MSGBUS_RESULT_TIMEOUT.
+///
+/// # Safety
+/// Pointers NULL or live; `destination` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_bus_request(
+    bus: *const msgbus_bus,
+    destination: *const c_char,
+    message: *const msgbus_message,
+    out_request: *mut *mut msgbus_request,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        with_bus(bus, |bus| {
+            let out_request = out(out_request, "out_request")?;
+            let destination = crate::boundary::name(destination, "destination")?;
+            let pending = bus.request(destination, cloned(message)?)?;
+            put(out_request, to_owned_handle::<msgbus_request>(pending));
+            Ok(())
+        })
     }
 }
 

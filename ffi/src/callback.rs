@@ -1,25 +1,21 @@
-//! C callbacks with their user data: the function pointer types, and the
-//! owner that frees user data exactly once, after the last call.
+//! C callbacks with their user data: the owner that frees user data
+//! exactly once, after the last call, and C listeners with the failures
+//! they report.
 
-use std::ffi::c_void;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void};
 
+use msgbus_abi::*;
 use msgbus_core::{ListenerError, Message};
 
-use crate::boundary::to_handle;
-use crate::message::msgbus_message;
+use crate::boundary::*;
 use crate::result::*;
 
-/// Frees user data (or a pointer value). Called exactly once.
-pub type msgbus_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
-
-/// A message listener. `message` is borrowed for the call: copy what must
-/// outlive it (msgbus_message_clone). Return MSGBUS_RESULT_OK, or any other
-/// code to report a failure (logged and counted; delivery goes on).
-/// Called on a worker thread, or on the sender's thread for synchronous
-/// destinations and direct sends, possibly concurrently with itself.
-pub type msgbus_listener_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, message: *const msgbus_message) -> msgbus_result,
->;
+thread_local! {
+    /// The failure a listener running on this thread described with
+    /// msgbus_listener_set_failure, for the code it is about to return.
+    static FAILURE: RefCell<Option<ListenerError>> = const { RefCell::new(None) };
+}
 
 /// User data handed to the bus with its free function.
 pub(crate) struct UserData {
@@ -59,13 +55,36 @@ pub(crate) fn listener(
     move |message| {
         // SAFETY: the registrant's callback; the message is borrowed for the call.
         let code = unsafe { callback(user_data.ptr(), to_handle::<msgbus_message>(message)) };
+        let described = FAILURE.take();
         if code == MSGBUS_RESULT_OK {
-            Ok(())
-        } else {
-            Err(ListenerError::new(format!(
-                "the listener returned {code} ({})",
-                text_of(code)
-            )))
+            return Ok(());
         }
+        Err(described.unwrap_or_else(|| {
+            ListenerError::new(format!("the listener returned {code} ({})", text_of(code)))
+        }))
     }
+}
+
+/// Describes the failure the calling listener is about to report: call it
+/// from inside a listener just before it returns an error code. `detail`
+/// replaces "the listener returned N (...)" in the bus's log record and in
+/// the msgbus_last_error_message of a direct send; `logged` says the
+/// listener logged the failure itself, so the bus counts it without
+/// logging it again. Outside a listener, or followed by MSGBUS_RESULT_OK,
+/// it has no effect.
+///
+/// # Safety
+/// `detail` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_listener_set_failure(
+    detail: *const c_char,
+    logged: bool,
+) -> msgbus_result {
+    guard(|| {
+        // SAFETY: per the contract.
+        let detail = unsafe { text(detail, "detail") }?;
+        let failure = ListenerError::new(detail);
+        FAILURE.set(Some(if logged { failure.reported() } else { failure }));
+        Ok(())
+    })
 }

@@ -4,39 +4,19 @@ use std::time::Duration;
 
 use msgbus_core::{DestinationConfig, DestinationType, RejectionPolicy};
 
-use crate::boundary::*;
-use crate::result::*;
+use msgbus_abi::*;
 
-/// A destination's configuration, with Liferay's defaults until set
-/// otherwise. Made by msgbus_destination_config_new, freed with
-/// msgbus_destination_config_free; the bus copies it when adding a
-/// destination. Not for concurrent mutation.
-pub struct msgbus_destination_config {
-    _private: [u8; 0],
-}
+use crate::boundary::*;
 
 impl Castable for msgbus_destination_config {
     type Rust = DestinationConfig;
 }
 
-/// A destination type: one of the MSGBUS_DESTINATION_TYPE_* constants.
-pub type msgbus_destination_type = u32;
-/// Queued; one worker calls every listener of a message in turn.
-pub const MSGBUS_DESTINATION_TYPE_SERIAL: msgbus_destination_type = 0;
-/// Queued; one task per message per listener, on a pool of workers.
-pub const MSGBUS_DESTINATION_TYPE_PARALLEL: msgbus_destination_type = 1;
-/// Delivered in the sender's thread before the send returns.
-pub const MSGBUS_DESTINATION_TYPE_SYNCHRONOUS: msgbus_destination_type = 2;
-
-/// What a full queue does with a message: one of the
-/// MSGBUS_REJECTION_POLICY_* constants.
-pub type msgbus_rejection_policy = u32;
-/// Drop it, count it, log a warning, and return MSGBUS_RESULT_QUEUE_FULL.
-pub const MSGBUS_REJECTION_POLICY_DISCARD: msgbus_rejection_policy = 0;
-/// Deliver it in the sender's thread.
-pub const MSGBUS_REJECTION_POLICY_CALLER_RUNS: msgbus_rejection_policy = 1;
-/// Wait for room up to a timeout, then reject as DISCARD does.
-pub const MSGBUS_REJECTION_POLICY_BLOCK: msgbus_rejection_policy = 2;
+const _: () = assert!(
+    MSGBUS_DEFAULT_WORKERS_CORE_SIZE == msgbus_core::DEFAULT_WORKERS_CORE_SIZE
+        && MSGBUS_DEFAULT_WORKERS_MAX_SIZE == msgbus_core::DEFAULT_WORKERS_MAX_SIZE,
+    "the header's defaults are the core's"
+);
 
 pub(crate) fn destination_type(kind: msgbus_destination_type) -> Outcome<DestinationType> {
     match kind {
@@ -159,7 +139,8 @@ pub unsafe extern "C" fn msgbus_destination_config_set_keep_alive(
 }
 
 /// Sets the rejection policy; `block_timeout_ms` is read only for
-/// MSGBUS_REJECTION_POLICY_BLOCK.
+/// MSGBUS_REJECTION_POLICY_BLOCK (MSGBUS_WAIT_FOREVER: a blocked sender
+/// waits as long as it takes).
 ///
 /// # Safety
 /// `config` is NULL or live.

@@ -4,32 +4,10 @@ use std::ffi::{CString, c_char, c_void};
 
 use msgbus_core::{BusEvent, EventListenerId};
 
+use msgbus_abi::*;
+
 use crate::boundary::*;
-use crate::bus::msgbus_bus;
-use crate::callback::{UserData, msgbus_free_fn};
-use crate::result::*;
-
-/// The kind of a registration event: one of the MSGBUS_EVENT_* constants.
-pub type msgbus_event_type = u32;
-pub const MSGBUS_EVENT_DESTINATION_ADDED: msgbus_event_type = 0;
-pub const MSGBUS_EVENT_DESTINATION_REMOVED: msgbus_event_type = 1;
-pub const MSGBUS_EVENT_LISTENER_REGISTERED: msgbus_event_type = 2;
-pub const MSGBUS_EVENT_LISTENER_UNREGISTERED: msgbus_event_type = 3;
-
-/// A registration event, borrowed for the call of an event listener.
-#[repr(C)]
-pub struct msgbus_event {
-    pub event_type: msgbus_event_type,
-    /// The destination name, NUL-terminated.
-    pub destination: *const c_char,
-    /// The listener concerned, for LISTENER_* events; 0 otherwise.
-    pub listener_id: u64,
-}
-
-/// An event listener, called in the thread that made the change, with no
-/// lock held: it may call back into the bus.
-pub type msgbus_event_listener_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const msgbus_event)>;
+use crate::callback::UserData;
 
 /// Registers `callback` for the registration events of the whole bus
 /// (`destination` NULL) or of one destination name; `*out_id` gets its id.

@@ -1,33 +1,37 @@
 //! libmsgbus: the C ABI of msgbus. See include/msgbus.h (generated from
-//! this crate by cbindgen) for the conventions every function follows.
+//! this crate and from msgbus-abi by cbindgen) for the conventions every
+//! function follows.
 #![allow(non_camel_case_types)]
 
+mod api;
 mod boundary;
 mod bus;
 mod callback;
 mod config;
 mod events;
+mod library;
 mod log;
 mod message;
+mod request;
 mod result;
+mod runtime;
 mod statistics;
 mod thread;
 mod value;
 
+pub use boundary::msgbus_last_error_message;
+pub use msgbus_abi::*;
+
 pub use bus::*;
-pub use callback::*;
+pub use callback::msgbus_listener_set_failure;
 pub use config::*;
 pub use events::*;
+pub use library::*;
 pub use log::*;
 pub use message::*;
+pub use request::*;
 pub use result::*;
+pub use runtime::*;
 pub use statistics::*;
 pub use thread::*;
 pub use value::*;
-
-/// The library's version, "MAJOR.MINOR.PATCH": static, never NULL, never
-/// freed. Compare it with MSGBUS_VERSION from the header you compiled with.
-#[unsafe(no_mangle)]
-pub extern "C" fn msgbus_version() -> *const std::ffi::c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-}

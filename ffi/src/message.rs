@@ -5,29 +5,13 @@ use std::ptr;
 
 use msgbus_core::{Message, Text};
 
-use crate::boundary::*;
-use crate::result::*;
-use crate::value::msgbus_value;
+use msgbus_abi::*;
 
-/// A message. Made by msgbus_message_new or _clone and freed with
-/// msgbus_message_free. Sending copies no large payload or value (they are
-/// shared, small ones are stored in the message): changes made after a
-/// send are not seen by its listeners. A message given to a
-/// listener is borrowed for the call and read-only, except for its
-/// response (msgbus_message_set_response). Not for concurrent mutation.
-pub struct msgbus_message {
-    _private: [u8; 0],
-}
+use crate::boundary::*;
 
 impl Castable for msgbus_message {
     type Rust = Message;
 }
-
-/// Called by msgbus_message_for_each_value for each value, in insertion
-/// order, on the calling thread; `key` and `value` are borrowed for the call.
-pub type msgbus_value_visitor = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, key: *const c_char, value: *const msgbus_value),
->;
 
 /// A new empty message (null payload). Free it with msgbus_message_free.
 /// Never NULL (except after a panic).

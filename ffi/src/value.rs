@@ -5,36 +5,13 @@ use std::ptr;
 
 use msgbus_core::{Object, Value};
 
-use crate::boundary::*;
-use crate::callback::msgbus_free_fn;
-use crate::result::*;
+use msgbus_abi::*;
 
-/// A value: null, bool, int64, double, UTF-8 string, bytes, or an opaque
-/// pointer. Owned values (from a msgbus_value_new_* function, _clone, or an
-/// owning out-parameter) are freed with msgbus_value_free. Borrowed values
-/// (from msgbus_message_payload or msgbus_message_get) belong to their
-/// message. A value is immutable, and may be read from any thread.
-pub struct msgbus_value {
-    _private: [u8; 0],
-}
+use crate::boundary::*;
 
 impl Castable for msgbus_value {
     type Rust = Value;
 }
-
-/// What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
-pub type msgbus_value_kind = u32;
-pub const MSGBUS_VALUE_TYPE_NULL: msgbus_value_kind = 0;
-pub const MSGBUS_VALUE_TYPE_BOOL: msgbus_value_kind = 1;
-pub const MSGBUS_VALUE_TYPE_INT: msgbus_value_kind = 2;
-pub const MSGBUS_VALUE_TYPE_DOUBLE: msgbus_value_kind = 3;
-pub const MSGBUS_VALUE_TYPE_STRING: msgbus_value_kind = 4;
-pub const MSGBUS_VALUE_TYPE_BYTES: msgbus_value_kind = 5;
-/// A pointer made by msgbus_value_new_pointer.
-pub const MSGBUS_VALUE_TYPE_POINTER: msgbus_value_kind = 6;
-/// An opaque object of another language (for instance a Rust value); C
-/// cannot read it.
-pub const MSGBUS_VALUE_TYPE_OBJECT: msgbus_value_kind = 7;
 
 /// A C pointer with the function that frees it, freed with the last value
 /// that refers to it.
@@ -344,6 +321,31 @@ pub unsafe extern "C" fn msgbus_value_as_pointer(
     unsafe {
         read(value, (out_pointer, "out_pointer"), "pointer", |v| {
             Some(v.as_object()?.downcast_ref::<CPointer>()?.ptr)
+        })
+    }
+}
+
+/// Reads a pointer value as msgbus_value_as_pointer does, and the free
+/// function it was made with (NULL if none): a binding tells the pointers
+/// it made (its own objects) from others by that function.
+///
+/// # Safety
+/// `value` NULL or live; out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_as_pointer_with_free(
+    value: *const msgbus_value,
+    out_pointer: *mut *mut c_void,
+    out_free: *mut msgbus_free_fn,
+) -> msgbus_result {
+    if out_free.is_null() {
+        return guard(|| Err(null("out_free")));
+    }
+    // SAFETY: per the contract.
+    unsafe {
+        read(value, (out_pointer, "out_pointer"), "pointer", |v| {
+            let pointer = v.as_object()?.downcast_ref::<CPointer>()?;
+            out_free.write(pointer.free);
+            Some(pointer.ptr)
         })
     }
 }

@@ -89,6 +89,18 @@ static void value_visitor(void *u, const char *k, const msgbus_value *v) {
   (void)k;
   (void)v;
 }
+static void reply_fn(void *u, const msgbus_value *v) {
+  (void)u;
+  (void)v;
+}
+static size_t enter_fn(void *u) {
+  (void)u;
+  return 0;
+}
+static void leave_fn(void *u, size_t t) {
+  (void)u;
+  (void)t;
+}
 static void log_fn(void *u, msgbus_log_level l, const char *t, const char *m) {
   (void)u;
   (void)l;
@@ -144,6 +156,13 @@ static void values(void) {
   ROW(msgbus_value_as_pointer, "NULL value", NULLP, "value is NULL", msgbus_value_as_pointer(NULL, &p));
   ROW(msgbus_value_as_pointer, "NULL out_pointer", NULLP, "out_pointer is NULL", msgbus_value_as_pointer(v, NULL));
   ROW(msgbus_value_as_pointer, "an int", WRONG, "expected a pointer value, found int", msgbus_value_as_pointer(v, &p));
+  msgbus_free_fn free_fn;
+  ROW(msgbus_value_as_pointer_with_free, "NULL value", NULLP, "value is NULL", msgbus_value_as_pointer_with_free(NULL, &p, &free_fn));
+  ROW(msgbus_value_as_pointer_with_free, "NULL out_pointer", NULLP, "out_pointer is NULL",
+      msgbus_value_as_pointer_with_free(v, NULL, &free_fn));
+  ROW(msgbus_value_as_pointer_with_free, "NULL out_free", NULLP, "out_free is NULL", msgbus_value_as_pointer_with_free(v, &p, NULL));
+  ROW(msgbus_value_as_pointer_with_free, "an int", WRONG, "expected a pointer value, found int",
+      msgbus_value_as_pointer_with_free(v, &p, &free_fn));
 
   /* Edge values that are valid: empty strings and bytes, extreme numbers. */
   msgbus_value *made[6] = {msgbus_value_new_null(), msgbus_value_new_bool(true),
@@ -323,6 +342,22 @@ static void buses(void) {
   ROW(msgbus_bus_unregister_listener, "an id already unregistered", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
       msgbus_bus_unregister_listener(bus, freed_id));
   CHECK(frees == 1);
+  const msgbus_runtime *runtime = NULL;
+  msgbus_runtime_hooks hooks = {&frees, enter_fn, leave_fn, enter_fn, leave_fn};
+  CHECK_OK(msgbus_runtime_register(&hooks, &runtime));
+  ROW(msgbus_bus_register_listener_in_runtime, "NULL bus", NULLP, "bus is NULL",
+      msgbus_bus_register_listener_in_runtime(NULL, "acme/x", runtime, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener_in_runtime, "NULL runtime", NULLP, "runtime is NULL",
+      msgbus_bus_register_listener_in_runtime(bus, "acme/x", NULL, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener_in_runtime, "NULL name", NULLP, "name is NULL",
+      msgbus_bus_register_listener_in_runtime(bus, NULL, runtime, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener_in_runtime, "invalid UTF-8 name", INVALID, NOT_UTF8("name"),
+      msgbus_bus_register_listener_in_runtime(bus, BAD_UTF8, runtime, listener, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener_in_runtime, "NULL callback", NULLP, "callback is NULL",
+      msgbus_bus_register_listener_in_runtime(bus, "acme/x", runtime, NULL, &frees, count_free, &id));
+  ROW(msgbus_bus_register_listener_in_runtime, "NULL out_id", NULLP, "out_id is NULL",
+      msgbus_bus_register_listener_in_runtime(bus, "acme/x", runtime, listener, &frees, count_free, NULL));
+  CHECK(id == 77 && frees == 1);
   ROW(msgbus_bus_has_listener, "NULL bus", NULLP, "bus is NULL", msgbus_bus_has_listener(NULL, "acme/x", &has));
   ROW(msgbus_bus_has_listener, "NULL name", NULLP, "name is NULL", msgbus_bus_has_listener(bus, NULL, &has));
   ROW(msgbus_bus_has_listener, "NULL out_has", NULLP, "out_has is NULL", msgbus_bus_has_listener(bus, "acme/x", NULL));
@@ -349,6 +384,22 @@ static void buses(void) {
   ROW(msgbus_bus_send_direct, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
       msgbus_bus_send_direct(bus, "acme/x", m, &out));
   CHECK(out == UNTOUCHED);
+  msgbus_request *request = UNTOUCHED;
+  ROW(msgbus_bus_request, "NULL bus", NULLP, "bus is NULL", msgbus_bus_request(NULL, "acme/x", m, &request));
+  ROW(msgbus_bus_request, "NULL destination", NULLP, "destination is NULL", msgbus_bus_request(bus, NULL, m, &request));
+  ROW(msgbus_bus_request, "NULL message", NULLP, "message is NULL", msgbus_bus_request(bus, "acme/x", NULL, &request));
+  ROW(msgbus_bus_request, "NULL out_request", NULLP, "out_request is NULL", msgbus_bus_request(bus, "acme/x", m, NULL));
+  ROW(msgbus_bus_request, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_request(bus, "acme/x", m, &request));
+  CHECK(request == UNTOUCHED);
+  ROW(msgbus_request_wait, "NULL request", NULLP, "request is NULL", msgbus_request_wait(NULL, 0, &out));
+  ROW(msgbus_request_on_reply, "NULL request", NULLP, "request is NULL", msgbus_request_on_reply(NULL, reply_fn, &frees, count_free));
+  VOID_ROW(msgbus_request_free, "NULL request", msgbus_request_free(NULL));
+  CHECK(out == UNTOUCHED && frees == 1);
+  msgbus_bus *second = UNTOUCHED;
+  ROW(msgbus_bus_clone, "NULL bus", NULLP, "bus is NULL", msgbus_bus_clone(NULL, &second));
+  ROW(msgbus_bus_clone, "NULL out_bus", NULLP, "out_bus is NULL", msgbus_bus_clone(bus, NULL));
+  CHECK(second == UNTOUCHED);
   ROW(msgbus_bus_reply, "NULL bus", NULLP, "bus is NULL", msgbus_bus_reply(NULL, m, v));
   ROW(msgbus_bus_reply, "NULL request", NULLP, "request is NULL", msgbus_bus_reply(bus, NULL, v));
   ROW(msgbus_bus_reply, "NULL payload", NULLP, "payload is NULL", msgbus_bus_reply(bus, m, NULL));
@@ -389,7 +440,17 @@ static void buses(void) {
       msgbus_bus_add_destination(bus, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL));
   ROW(msgbus_bus_send_synchronous, "a destination without listeners", MSGBUS_RESULT_NO_LISTENERS,
       "no listeners on destination acme/x", msgbus_bus_send_synchronous(bus, "acme/x", m, 0, &out));
-  CHECK(out == UNTOUCHED);
+  ROW(msgbus_bus_request, "a destination without listeners", MSGBUS_RESULT_NO_LISTENERS,
+      "no listeners on destination acme/x", msgbus_bus_request(bus, "acme/x", m, &request));
+  CHECK(out == UNTOUCHED && request == UNTOUCHED);
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/sync", MSGBUS_DESTINATION_TYPE_SYNCHRONOUS));
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/sync", listener, NULL, NULL, &id));
+  CHECK_OK(msgbus_bus_request(bus, "acme/sync", m, &request));
+  ROW(msgbus_request_wait, "NULL out_response", NULLP, "out_response is NULL", msgbus_request_wait(request, 0, NULL));
+  ROW(msgbus_request_wait, "no reply in 0 ms", MSGBUS_RESULT_TIMEOUT, "timed out after 0ns", msgbus_request_wait(request, 0, &out));
+  ROW(msgbus_request_on_reply, "NULL callback", NULLP, "callback is NULL", msgbus_request_on_reply(request, NULL, &frees, count_free));
+  CHECK(out == UNTOUCHED && frees == 2);
+  msgbus_request_free(request);
   ROW(msgbus_bus_shutdown, "a timeout of 0 ms", OK, NULL, msgbus_bus_shutdown(bus, false, 0));
   ROW(msgbus_bus_shutdown, "a second shutdown, forced", OK, NULL, msgbus_bus_shutdown(bus, true, MSGBUS_WAIT_FOREVER));
   ROW(msgbus_bus_send, "a shut-down bus", MSGBUS_RESULT_CLOSED, "closed: acme/x", msgbus_bus_send(bus, "acme/x", m));
@@ -409,6 +470,18 @@ static void globals(void) {
     CHECK(strcmp(msgbus_result_str(r), "unknown result code") != 0);
   }
   ROW(msgbus_version, "nothing to refuse", 0, NULL, strcmp(msgbus_version(), "") == 0);
+  ROW(msgbus_core_path, "nothing to refuse", 0, NULL, strcmp(msgbus_core_path(), "") == 0);
+  const msgbus_api *api = msgbus_api_get();
+  ROW(msgbus_api_get, "nothing to refuse", 0, NULL, api->abi_version != MSGBUS_ABI_VERSION || api->size != sizeof *api);
+  const msgbus_runtime *runtime = UNTOUCHED;
+  msgbus_runtime_hooks no_enter = {NULL, NULL, leave_fn, enter_fn, leave_fn}, no_resume = {NULL, enter_fn, leave_fn, enter_fn, NULL};
+  ROW(msgbus_runtime_register, "NULL hooks", NULLP, "hooks is NULL", msgbus_runtime_register(NULL, &runtime));
+  ROW(msgbus_runtime_register, "NULL out_runtime", NULLP, "out_runtime is NULL", msgbus_runtime_register(&no_enter, NULL));
+  ROW(msgbus_runtime_register, "NULL hooks->enter", NULLP, "hooks->enter is NULL", msgbus_runtime_register(&no_enter, &runtime));
+  ROW(msgbus_runtime_register, "NULL hooks->resume", NULLP, "hooks->resume is NULL", msgbus_runtime_register(&no_resume, &runtime));
+  CHECK(runtime == UNTOUCHED);
+  ROW(msgbus_listener_set_failure, "NULL detail", NULLP, "detail is NULL", msgbus_listener_set_failure(NULL, false));
+  ROW(msgbus_listener_set_failure, "invalid UTF-8 detail", INVALID, NOT_UTF8("detail"), msgbus_listener_set_failure(BAD_UTF8, false));
   ROW(msgbus_last_error_message, "after a failure", 0, NULL, msgbus_last_error_message() == NULL);
   ROW(msgbus_thread_name, "on a thread the bus did not start", 0, NULL, msgbus_thread_name() != NULL);
   ROW(msgbus_set_log_handler, "unknown level 0", INVALID, "unknown log level 0", msgbus_set_log_handler(0, log_fn, &frees, count_free));

@@ -1,0 +1,24 @@
+//! msgbus_value: payloads, message values and responses.
+
+/// A value: null, bool, int64, double, UTF-8 string, bytes, or an opaque
+/// pointer. Owned values (from a msgbus_value_new_* function, _clone, or an
+/// owning out-parameter) are freed with msgbus_value_free. Borrowed values
+/// (from msgbus_message_payload or msgbus_message_get) belong to their
+/// message. A value is immutable, and may be read from any thread.
+pub struct msgbus_value {
+    _private: [u8; 0],
+}
+
+/// What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
+pub type msgbus_value_kind = u32;
+pub const MSGBUS_VALUE_TYPE_NULL: msgbus_value_kind = 0;
+pub const MSGBUS_VALUE_TYPE_BOOL: msgbus_value_kind = 1;
+pub const MSGBUS_VALUE_TYPE_INT: msgbus_value_kind = 2;
+pub const MSGBUS_VALUE_TYPE_DOUBLE: msgbus_value_kind = 3;
+pub const MSGBUS_VALUE_TYPE_STRING: msgbus_value_kind = 4;
+pub const MSGBUS_VALUE_TYPE_BYTES: msgbus_value_kind = 5;
+/// A pointer made by msgbus_value_new_pointer.
+pub const MSGBUS_VALUE_TYPE_POINTER: msgbus_value_kind = 6;
+/// An opaque object of another language (for instance a Rust value); C
+/// cannot read it.
+pub const MSGBUS_VALUE_TYPE_OBJECT: msgbus_value_kind = 7;
