@@ -11,7 +11,15 @@
 
 Listeners run on the bus's worker threads; their exceptions, and the bus's
 own log records, go to the ``logging`` logger ``msgbus``.
+
+The package holds no bus of its own: it drives the ``libmsgbus.so.0`` of the
+process (a C or C++ host's, one a C extension loaded, or the copy shipped
+here), so Python, C and C++ code of one process share buses. C extensions
+build against :func:`get_include` and :func:`get_library_dir`.
 """
+
+import os
+from typing import NamedTuple
 
 from ._enums import DestinationType, RejectionPolicy
 from ._msgbus import (
@@ -28,14 +36,43 @@ from ._msgbus import (
     MessageBusError,
     NoListenersError,
     NoSuchDestinationError,
+    Pointer,
     QueueFullError,
     SynchronousTimeoutError,
     __version__,
+    _core_info,
     default_bus,
 )
 
+
+class CoreInfo(NamedTuple):
+    """The core in use: the file it was loaded from, its version, its ABI."""
+
+    path: str
+    version: str
+    abi: int
+
+
+def core_info() -> CoreInfo:
+    """The libmsgbus this process uses (``msgbus_core_path()`` and
+    ``msgbus_version()`` in C): a C component shares buses with Python
+    exactly when it reports the same path."""
+    return CoreInfo(*_core_info())
+
+
+def get_include() -> str:
+    """The folder of ``msgbus.h`` and ``msgbus.hpp``, to compile against."""
+    return os.path.join(os.path.dirname(__file__), "include")
+
+
+def get_library_dir() -> str:
+    """The folder of the ``libmsgbus.so.0`` shipped in this package, to link
+    against (``-L<dir> -l:libmsgbus.so.0 -Wl,-rpath,<dir>``)."""
+    return os.path.dirname(__file__)
+
 __all__ = [
     "BusClosedError",
+    "CoreInfo",
     "BusEvent",
     "DestinationExistsError",
     "DestinationStatistics",
@@ -49,9 +86,13 @@ __all__ = [
     "MessageBusError",
     "NoListenersError",
     "NoSuchDestinationError",
+    "Pointer",
     "QueueFullError",
     "RejectionPolicy",
     "SynchronousTimeoutError",
     "__version__",
+    "core_info",
     "default_bus",
+    "get_include",
+    "get_library_dir",
 ]

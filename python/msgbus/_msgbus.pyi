@@ -21,10 +21,12 @@ __all__ = [
     "NoListenersError",
     "NoSuchDestinationError",
     "PendingRequest",
+    "Pointer",
     "QueueFullError",
     "SynchronousTimeoutError",
     "__version__",
     "_after_fork_in_child",
+    "_core_info",
     "_shutdown_all",
     "default_bus",
 ]
@@ -141,10 +143,30 @@ class PendingRequest:
     def cancel(self) -> None: ...
 
 @final
+class Pointer:
+    """An object another language put on the bus (a C pointer, or an object
+    of another runtime): Python cannot use it, but can send it on."""
+
+    @property
+    def address(self) -> Optional[int]:
+        """The address the pointer holds; None for an object of another
+        runtime."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class MessageBus:
     """An in-process message bus. Safe to use from any number of threads."""
 
     def __new__(cls) -> MessageBus: ...
+    @property
+    def address(self) -> int:
+        """This handle's ``msgbus_bus *``, to hand the bus to C code in this
+        process; valid while this object lives."""
+    @staticmethod
+    def from_address(address: int) -> MessageBus:
+        """A new handle to the bus at ``address`` (a ``msgbus_bus *`` of this
+        process), which keeps the bus alive until it is closed."""
     def add_destination(
         self,
         name: str,
@@ -202,6 +224,8 @@ class MessageBus:
     ) -> bool: ...
 
 def default_bus() -> MessageBus: ...
+
+def _core_info() -> tuple[str, str, int]: ...
 
 # Registered with atexit and os.register_at_fork when the module loads.
 def _shutdown_all() -> None: ...

@@ -1,109 +1,236 @@
-//! `msgbus.MessageBus`: the bus's whole API for Python.
+//! `msgbus.MessageBus`: the bus's whole API for Python, over a handle of
+//! the core's bus.
 
-use std::mem::{self, ManuallyDrop};
-use std::sync::Arc;
+use std::ffi::{CStr, c_char, c_void};
+use std::ptr;
 
-use msgbus_core::{DestinationConfig, MessageBus, Value};
+use msgbus_abi::*;
 use pyo3::exceptions::{PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::types::{PyCFunction, PyDict, PyTuple, PyWeakrefReference};
 
 use crate::config::{destination_config, optional_duration};
-use crate::errors::{OrRaise, synchronous_timeout};
-use crate::events::{EventListenerHandle, python_event_listener};
-use crate::gil::{self, PythonHooks, wait_in_slices};
+use crate::core::api;
+use crate::errors::{check, synchronous_timeout};
+use crate::events::{self, EventListenerHandle};
+use crate::gil::{self, attached, detached, millis, wait_in_slices};
+use crate::handles::{Owned, with_c_str};
 use crate::lifecycle::{self, Generation};
-use crate::listener::{ListenerHandle, describe, inline_calls, python_listener};
-use crate::message::{PyMessage, message_from};
+use crate::listener::{self, Listener, ListenerHandle, inline_calls};
+use crate::message::{PyMessage, with_message};
 use crate::request;
 use crate::statistics::PyDestinationStatistics;
 use crate::value::{to_py, to_value};
 
+/// How this object holds its bus.
+enum Hold {
+    /// A handle of its own, freed with it (the last one shuts the bus
+    /// down).
+    Own(Owned<msgbus_bus>),
+    /// The process's default bus, which lives as long as the process.
+    Default(*mut msgbus_bus),
+}
+
 /// An in-process message bus. Safe to use from any number of threads.
-#[pyclass(frozen, name = "MessageBus", module = "msgbus")]
+#[pyclass(frozen, weakref, name = "MessageBus", module = "msgbus")]
 pub struct PyMessageBus {
     /// Taken only in `drop`.
-    bus: ManuallyDrop<MessageBus>,
+    hold: Option<Hold>,
     generation: Generation,
     /// Its number in the exit shutdown's list.
     id: u64,
 }
 
+// SAFETY: the core's bus handles may be used from any thread at once.
+unsafe impl Send for PyMessageBus {}
+unsafe impl Sync for PyMessageBus {}
+
+/// Frees a handle, detached: the last one shuts its bus down and waits
+/// for workers, which may need the GIL.
+fn release(bus: Owned<msgbus_bus>) {
+    let mut bus = Some(bus);
+    gil::with_python(|py| detached(py, || drop(bus.take())));
+}
+
 impl PyMessageBus {
-    /// A new bus whose workers follow the GIL discipline.
-    pub(crate) fn create() -> Self {
-        let bus = MessageBus::with_hooks(Arc::new(PythonHooks));
-        let id = lifecycle::track(&bus);
+    fn with(hold: Hold) -> Self {
+        let handle = match &hold {
+            Hold::Own(owned) => owned.as_ptr(),
+            Hold::Default(default) => *default,
+        };
         PyMessageBus {
-            bus: ManuallyDrop::new(bus),
+            hold: Some(hold),
             generation: Generation::current(),
-            id,
+            id: lifecycle::track(handle),
         }
     }
 
-    /// The core bus; `BusClosedError` in a process that inherited it.
-    fn bus(&self) -> PyResult<&MessageBus> {
-        self.generation.check()?;
-        Ok(&self.bus)
+    /// A handle to the process's default bus.
+    pub(crate) fn default_bus() -> PyResult<Self> {
+        // SAFETY: msgbus_default_bus takes nothing.
+        let default = unsafe { (api().default_bus)() };
+        if default.is_null() {
+            return Err(crate::errors::MessageBusError::new_err(
+                "the core has no default bus",
+            ));
+        }
+        Ok(PyMessageBus::with(Hold::Default(default)))
     }
 
-    fn register(&self, destination: &str, listener: &Bound<'_, PyAny>) -> PyResult<ListenerHandle> {
-        let bus = self.bus()?;
+    /// The core's handle.
+    pub(crate) fn handle(&self) -> *const msgbus_bus {
+        match self.hold.as_ref().expect("held until dropped") {
+            Hold::Own(owned) => owned.as_ptr(),
+            Hold::Default(default) => *default,
+        }
+    }
+
+    /// The core's handle; `BusClosedError` in a process that inherited it.
+    fn bus(&self) -> PyResult<*const msgbus_bus> {
+        self.generation.check()?;
+        Ok(self.handle())
+    }
+
+    /// Registers `listener` and returns its handle.
+    fn register(
+        slf: &Bound<'_, Self>,
+        destination: &str,
+        listener: &Bound<'_, PyAny>,
+    ) -> PyResult<ListenerHandle> {
+        let this = slf.get();
+        let bus = this.bus()?;
         if !listener.is_callable() {
             return Err(PyTypeError::new_err(format!(
                 "a listener must be callable, not {}",
                 listener.get_type().name()?
             )));
         }
-        let callable = python_listener(listener.clone().unbind(), describe(listener));
-        let id = bus
-            .register_boxed(destination, Box::new(callable))
-            .or_raise()?;
-        Ok(ListenerHandle::new(
-            bus.downgrade(),
-            self.generation,
-            id,
-            destination,
-        ))
+        let user_data = Listener::user_data(listener);
+        let mut id = 0;
+        let code = with_c_str(destination, "destination name", |name| {
+            attached(slf.py(), || {
+                // SAFETY: a live bus and runtime; the core owns `user_data`
+                // on success and frees it with `listener::free`.
+                unsafe {
+                    (api().bus_register_listener_in_runtime)(
+                        bus,
+                        name,
+                        gil::runtime(),
+                        Some(listener::call),
+                        user_data,
+                        Some(listener::free),
+                        &mut id,
+                    )
+                }
+            })
+        });
+        if !matches!(code, Ok(MSGBUS_RESULT_OK)) {
+            // SAFETY: refused: the user data is still ours.
+            unsafe { listener::free(user_data) };
+        }
+        check(code?)?;
+        let weak = PyWeakrefReference::new(slf)?.unbind();
+        Ok(ListenerHandle::new(weak, this.generation, id, destination))
     }
 
     /// Adds or replaces (`install`) a destination configured from Python's
-    /// arguments; registry changes may wait, so they run detached.
+    /// arguments.
     fn install(
         &self,
         py: Python<'_>,
         name: &str,
         destination_type: &str,
         tuning: Option<&Bound<'_, PyDict>>,
-        install: fn(&MessageBus, &str, DestinationConfig) -> msgbus_core::Result<()>,
+        install: unsafe extern "C" fn(
+            *const msgbus_bus,
+            *const c_char,
+            *const msgbus_destination_config,
+        ) -> msgbus_result,
     ) -> PyResult<()> {
         let bus = self.bus()?;
         let config = destination_config(destination_type, tuning)?;
-        py.detach(|| install(bus, name, config)).or_raise()
+        let code = with_c_str(name, "destination name", |name| {
+            // SAFETY: live bus and configuration, a NUL-terminated name.
+            attached(py, || unsafe { install(bus, name, config.as_ptr()) })
+        })?;
+        check(code)
+    }
+
+    /// A yes-or-no question about the destination `name`.
+    fn ask(
+        &self,
+        name: &str,
+        question: unsafe extern "C" fn(
+            *const msgbus_bus,
+            *const c_char,
+            *mut bool,
+        ) -> msgbus_result,
+    ) -> PyResult<bool> {
+        let bus = self.bus()?;
+        let mut answer = false;
+        // SAFETY: a live bus and a NUL-terminated name.
+        let code = with_c_str(name, "destination name", |name| unsafe {
+            question(bus, name, &mut answer)
+        })?;
+        check(code)?;
+        Ok(answer)
     }
 }
 
 impl Drop for PyMessageBus {
     fn drop(&mut self) {
-        // SAFETY: `bus` is not used after this.
-        let bus = unsafe { ManuallyDrop::take(&mut self.bus) };
-        if !self.generation.is_current() {
-            // Its workers are in the parent: shutting down would wait forever.
-            mem::forget(bus);
+        lifecycle::untrack(self.id);
+        let Some(Hold::Own(bus)) = self.hold.take() else {
+            return;
+        };
+        if !self.generation.is_current() || !lifecycle::attachable() {
+            // Inherited: its workers are in the parent, so shutting down
+            // would wait for ever. Finalizing: the exit shutdown is done.
+            bus.leak();
             return;
         }
-        lifecycle::untrack(self.id);
-        // The last handle shuts the bus down, waiting for workers that may
-        // need the GIL. (Python objects are dropped by attached threads.)
-        Python::try_attach(move |py| py.detach(move || drop(bus)));
+        release(bus);
     }
 }
 
 #[pymethods]
 impl PyMessageBus {
     #[new]
-    fn new() -> Self {
-        PyMessageBus::create()
+    fn new() -> PyResult<Self> {
+        let mut bus = ptr::null_mut();
+        // SAFETY: the out-parameter is writable.
+        check(unsafe { (api().bus_new)(&mut bus) })?;
+        // SAFETY: owned on success.
+        let bus = unsafe { Owned::from_raw(bus) }.expect("a bus on success");
+        Ok(PyMessageBus::with(Hold::Own(bus)))
+    }
+
+    /// The address of this handle's `msgbus_bus *`, to hand the bus to C
+    /// code in this process (which may `msgbus_bus_clone` it); valid while
+    /// this object lives.
+    #[getter]
+    fn address(&self) -> PyResult<usize> {
+        Ok(self.bus()? as usize)
+    }
+
+    /// A new handle to the bus at `address`: a `msgbus_bus *` of this
+    /// process (from C code, or another handle's `address`). The new handle
+    /// keeps the bus alive until it is closed; the bus is the same one,
+    /// shared with whoever made it.
+    #[staticmethod]
+    fn from_address(address: usize) -> PyResult<Self> {
+        if address == 0 {
+            return Err(crate::errors::invalid_argument(
+                "address is 0 (a NULL msgbus_bus *)",
+            ));
+        }
+        let mut bus = ptr::null_mut();
+        // SAFETY: the caller vouches that `address` is a live bus handle of
+        // this process; the out-parameter is writable.
+        check(unsafe { (api().bus_clone)(address as *const msgbus_bus, &mut bus) })?;
+        // SAFETY: owned on success.
+        let bus = unsafe { Owned::from_raw(bus) }.expect("a bus on success");
+        Ok(PyMessageBus::with(Hold::Own(bus)))
     }
 
     /// Adds a destination of `destination_type` ("serial", "parallel",
@@ -123,7 +250,7 @@ impl PyMessageBus {
             name,
             destination_type,
             tuning,
-            MessageBus::add_destination_with_config,
+            api().bus_add_destination_with_config,
         )
     }
 
@@ -142,7 +269,7 @@ impl PyMessageBus {
             name,
             destination_type,
             tuning,
-            MessageBus::replace_destination,
+            api().bus_replace_destination,
         )
     }
 
@@ -150,26 +277,45 @@ impl PyMessageBus {
     /// Its listeners stay registered on the name.
     fn remove_destination(&self, py: Python<'_>, name: &str) -> PyResult<()> {
         let bus = self.bus()?;
-        py.detach(|| bus.remove_destination(name)).or_raise()
+        let code = with_c_str(name, "destination name", |name| {
+            // SAFETY: a live bus and a NUL-terminated name.
+            attached(py, || unsafe { (api().bus_remove_destination)(bus, name) })
+        })?;
+        check(code)
     }
 
     fn has_destination(&self, name: &str) -> PyResult<bool> {
-        Ok(self.bus()?.has_destination(name))
+        self.ask(name, api().bus_has_destination)
     }
 
     /// The names of the destinations, sorted.
     fn destination_names(&self) -> PyResult<Vec<String>> {
-        Ok(self.bus()?.destination_names())
+        unsafe extern "C" fn visit(user_data: *mut c_void, name: *const c_char) {
+            // SAFETY: the vector below, on this thread; the name is borrowed.
+            let names = unsafe { &mut *user_data.cast::<Vec<String>>() };
+            names.push(
+                unsafe { CStr::from_ptr(name) }
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        let bus = self.bus()?;
+        let mut names: Vec<String> = Vec::new();
+        // SAFETY: a live bus; the visitor runs on this thread only.
+        check(unsafe {
+            (api().bus_destination_names)(bus, Some(visit), (&mut names as *mut Vec<String>).cast())
+        })?;
+        Ok(names)
     }
 
     /// Registers `listener(message)` on `destination`, after the listeners
     /// already there; the destination need not exist yet.
     fn register_listener(
-        &self,
+        slf: &Bound<'_, Self>,
         destination: &str,
         listener: &Bound<'_, PyAny>,
     ) -> PyResult<ListenerHandle> {
-        self.register(destination, listener)
+        PyMessageBus::register(slf, destination, listener)
     }
 
     /// A decorator that registers the function it decorates on
@@ -187,7 +333,7 @@ impl PyMessageBus {
             None,
             move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
                 let (function,): (Bound<'_, PyAny>,) = args.extract()?;
-                bus.get().register(&destination, &function)?;
+                PyMessageBus::register(bus.bind(args.py()), &destination, &function)?;
                 Ok(function.unbind())
             },
         )
@@ -195,15 +341,19 @@ impl PyMessageBus {
 
     /// Whether `destination` exists and has a listener.
     fn has_listener(&self, destination: &str) -> PyResult<bool> {
-        Ok(self.bus()?.has_listener(destination))
+        self.ask(destination, api().bus_has_listener)
     }
 
     /// Sends a `Message`, or any object as the payload of a new one.
     /// Returns once it is queued (delivered, for a synchronous destination).
     fn send(&self, py: Python<'_>, destination: &str, message: &Bound<'_, PyAny>) -> PyResult<()> {
         let bus = self.bus()?;
-        let message = message_from(message);
-        inline_calls(py, || bus.send(destination, message))
+        with_message(message, |message| {
+            with_c_str(destination, "destination name", |name| {
+                // SAFETY: live bus and message, a NUL-terminated name.
+                inline_calls(py, || Ok(unsafe { (api().bus_send)(bus, name, message) }))
+            })?
+        })
     }
 
     /// Sends with a fresh response id and waits up to `timeout` seconds
@@ -216,17 +366,28 @@ impl PyMessageBus {
         message: &Bound<'py, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bus = self.bus()?;
         let timeout = optional_duration("timeout", timeout)?;
-        let message = message_from(message);
-        let pending = inline_calls(py, || bus.request(destination, message))?;
+        let request = self.request_for(py, destination, message)?;
+        let handle = request.as_ptr() as usize;
         let reply = |slice| {
-            let reply = pending.wait(slice).ok()?;
+            let mut reply = ptr::null_mut();
+            // SAFETY: a live request, waited on by this thread only.
+            let code = unsafe {
+                (api().request_wait)(handle as *const msgbus_request, millis(slice), &mut reply)
+            };
+            if code != MSGBUS_RESULT_OK {
+                return None;
+            }
             gil::until_workers_leave();
-            Some(reply)
+            Some(reply as usize)
         };
         match wait_in_slices(py, timeout, reply)? {
-            Some(reply) => Ok(to_py(py, &reply)),
+            // SAFETY: the reply's payload, owned on success.
+            Some(reply) => {
+                let reply =
+                    unsafe { Owned::from_raw(reply as *mut msgbus_value) }.expect("a reply");
+                Ok(to_py(py, reply.as_ptr()))
+            }
             None => Err(synchronous_timeout(format!(
                 "no reply from {destination} within {:?}",
                 timeout.unwrap_or_default()
@@ -244,10 +405,10 @@ impl PyMessageBus {
         message: &Bound<'py, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bus = self.bus()?;
         let timeout = optional_duration("timeout", timeout)?;
-        let message = message_from(message);
-        request::request(py, bus, self.generation, destination, message, timeout)
+        request::running_loop(py)?;
+        let request = self.request_for(py, destination, message)?;
+        request::awaitable(py, request, self.generation, timeout)
     }
 
     /// Calls the listeners of `destination` in this thread and returns the
@@ -260,9 +421,18 @@ impl PyMessageBus {
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let bus = self.bus()?;
-        let message = message_from(message);
-        let response = inline_calls(py, || bus.send_direct(destination, message))?;
-        Ok(to_py(py, &response))
+        let mut response = ptr::null_mut();
+        with_message(message, |message| {
+            with_c_str(destination, "destination name", |name| {
+                // SAFETY: live bus and message, a NUL-terminated name.
+                inline_calls(py, || {
+                    Ok(unsafe { (api().bus_send_direct)(bus, name, message, &mut response) })
+                })
+            })?
+        })?;
+        // SAFETY: owned on success.
+        let response = unsafe { Owned::from_raw(response) }.expect("a response on success");
+        Ok(to_py(py, response.as_ptr()))
     }
 
     /// Answers a default-synchronous request with `payload`.
@@ -274,12 +444,25 @@ impl PyMessageBus {
         payload: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let bus = self.bus()?;
-        let payload = payload.map_or(Value::Null, to_value);
-        inline_calls(py, || bus.reply(&request.inner, payload))
+        let payload = match payload {
+            Some(payload) => to_value(payload)?,
+            None => to_value(&py.None().into_bound(py))?,
+        };
+        let request = request.handle();
+        // SAFETY: live bus, request and payload.
+        inline_calls(py, || {
+            Ok(unsafe { (api().bus_reply)(bus, request, payload.as_ptr()) })
+        })
     }
 
     fn statistics(&self, destination: &str) -> PyResult<PyDestinationStatistics> {
-        let statistics = self.bus()?.destination_statistics(destination).or_raise()?;
+        let bus = self.bus()?;
+        let mut statistics = msgbus_destination_statistics::default();
+        // SAFETY: a live bus, a NUL-terminated name, a writable out-parameter.
+        let code = with_c_str(destination, "destination name", |name| unsafe {
+            (api().bus_destination_statistics)(bus, name, &mut statistics)
+        })?;
+        check(code)?;
         Ok(statistics.into())
     }
 
@@ -287,28 +470,44 @@ impl PyMessageBus {
     /// of one destination name.
     #[pyo3(signature = (callback, destination = None))]
     fn add_event_listener(
-        &self,
+        slf: &Bound<'_, Self>,
         callback: &Bound<'_, PyAny>,
         destination: Option<&str>,
     ) -> PyResult<EventListenerHandle> {
-        let bus = self.bus()?;
+        let this = slf.get();
+        let bus = this.bus()?;
         if !callback.is_callable() {
             return Err(PyTypeError::new_err(format!(
                 "an event listener must be callable, not {}",
                 callback.get_type().name()?
             )));
         }
-        let id = bus
-            .add_event_listener(
-                destination,
-                python_event_listener(callback.clone().unbind()),
-            )
-            .or_raise()?;
-        Ok(EventListenerHandle::new(
-            bus.downgrade(),
-            self.generation,
-            id,
-        ))
+        let user_data = events::user_data(callback);
+        let mut id = 0;
+        let mut add = |name: *const c_char| {
+            // SAFETY: a live bus; the core owns `user_data` on success.
+            attached(slf.py(), || unsafe {
+                (api().bus_add_event_listener)(
+                    bus,
+                    name,
+                    Some(events::call),
+                    user_data,
+                    Some(events::free),
+                    &mut id,
+                )
+            })
+        };
+        let code = match destination {
+            Some(destination) => with_c_str(destination, "destination name", add),
+            None => Ok(add(ptr::null())),
+        };
+        if !matches!(code, Ok(MSGBUS_RESULT_OK)) {
+            // SAFETY: refused: the user data is still ours.
+            unsafe { events::free(user_data) };
+        }
+        check(code?)?;
+        let weak = PyWeakrefReference::new(slf)?.unbind();
+        Ok(EventListenerHandle::new(weak, this.generation, id))
     }
 
     /// Stops the serial and parallel destinations. Graceful: every queued
@@ -317,9 +516,15 @@ impl PyMessageBus {
     /// takes) for the workers, else raises `TimeoutError`; they go on.
     #[pyo3(signature = (force = false, timeout = None))]
     fn shutdown(&self, py: Python<'_>, force: bool, timeout: Option<f64>) -> PyResult<()> {
-        let bus = self.bus()?;
+        let bus = self.bus()? as usize;
         let limit = optional_duration("timeout", timeout)?;
-        match wait_in_slices(py, limit, |slice| bus.shutdown(force, Some(slice)).ok())? {
+        let stopped = wait_in_slices(py, limit, |slice| {
+            // SAFETY: a live bus.
+            let code =
+                unsafe { (api().bus_shutdown)(bus as *const msgbus_bus, force, millis(slice)) };
+            (code == MSGBUS_RESULT_OK).then_some(())
+        })?;
+        match stopped {
             Some(()) => Ok(()),
             None => Err(PyTimeoutError::new_err(format!(
                 "workers still running after {:?}",
@@ -342,5 +547,28 @@ impl PyMessageBus {
     ) -> PyResult<bool> {
         self.shutdown(py, false, None)?;
         Ok(false)
+    }
+}
+
+impl PyMessageBus {
+    /// Sends `message` as a request; the handle to wait on.
+    fn request_for(
+        &self,
+        py: Python<'_>,
+        destination: &str,
+        message: &Bound<'_, PyAny>,
+    ) -> PyResult<Owned<msgbus_request>> {
+        let bus = self.bus()?;
+        let mut request = ptr::null_mut();
+        with_message(message, |message| {
+            with_c_str(destination, "destination name", |name| {
+                // SAFETY: live bus and message, a NUL-terminated name.
+                inline_calls(py, || {
+                    Ok(unsafe { (api().bus_request)(bus, name, message, &mut request) })
+                })
+            })?
+        })?;
+        // SAFETY: owned on success.
+        Ok(unsafe { Owned::from_raw(request) }.expect("a request on success"))
     }
 }

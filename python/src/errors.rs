@@ -1,12 +1,14 @@
-//! The exception hierarchy under `MessageBusError`, one class per variant
-//! of the core's `Error`.
+//! The exception hierarchy under `MessageBusError`, one class per result
+//! code of the core's C API, and the exception for a failed call.
 //!
 //! Two classes also derive from a built-in, so that generic handlers catch
 //! them: `SynchronousTimeoutError` is a `TimeoutError` and
 //! `InvalidArgumentError` a `ValueError`. `create_exception!` takes one base
 //! only, so those two are made with `type()` when the module loads.
 
-use msgbus_core::Error;
+use std::ffi::CStr;
+
+use msgbus_abi::*;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
@@ -133,30 +135,30 @@ pub(crate) fn synchronous_timeout(message: impl Into<String>) -> PyErr {
     raise_with(&SYNCHRONOUS_TIMEOUT, message.into())
 }
 
-/// The Python exception for a core error.
-pub(crate) fn to_py(error: Error) -> PyErr {
-    let message = error.to_string();
-    match error {
-        Error::InvalidArgument(_) => invalid_argument(message),
-        Error::NoSuchDestination(_) => NoSuchDestinationError::new_err(message),
-        Error::DestinationExists(_) => DestinationExistsError::new_err(message),
-        Error::QueueFull(_) => QueueFullError::new_err(message),
-        Error::Closed(_) => BusClosedError::new_err(message),
-        Error::NoListeners(_) => NoListenersError::new_err(message),
-        Error::Timeout(_) => synchronous_timeout(message),
-        Error::Listener(_) => ListenerError::new_err(message),
-        // Handles make unregistering idempotent, so this is not expected.
-        Error::NoSuchListener => MessageBusError::new_err(message),
+/// `Ok` for `MSGBUS_RESULT_OK`; otherwise the exception of `code`, with
+/// the detail the core gave this thread for its failed call.
+pub(crate) fn check(code: msgbus_result) -> PyResult<()> {
+    if code == MSGBUS_RESULT_OK {
+        return Ok(());
     }
+    // SAFETY: the core's thread-local detail, never NULL.
+    let detail = unsafe { CStr::from_ptr((crate::core::api().last_error_message)()) };
+    Err(error(code, detail.to_string_lossy().into_owned()))
 }
 
-/// `?` for core results in methods that return `PyResult`.
-pub(crate) trait OrRaise<T> {
-    fn or_raise(self) -> PyResult<T>;
-}
-
-impl<T> OrRaise<T> for msgbus_core::Result<T> {
-    fn or_raise(self) -> PyResult<T> {
-        self.map_err(to_py)
+/// The exception of a result code, with `message`.
+pub(crate) fn error(code: msgbus_result, message: String) -> PyErr {
+    match code {
+        MSGBUS_RESULT_INVALID_ARGUMENT => invalid_argument(message),
+        MSGBUS_RESULT_NO_SUCH_DESTINATION => NoSuchDestinationError::new_err(message),
+        MSGBUS_RESULT_DESTINATION_EXISTS => DestinationExistsError::new_err(message),
+        MSGBUS_RESULT_QUEUE_FULL => QueueFullError::new_err(message),
+        MSGBUS_RESULT_CLOSED => BusClosedError::new_err(message),
+        MSGBUS_RESULT_NO_LISTENERS => NoListenersError::new_err(message),
+        MSGBUS_RESULT_TIMEOUT => synchronous_timeout(message),
+        MSGBUS_RESULT_LISTENER_FAILED => ListenerError::new_err(message),
+        // Handles make unregistering idempotent, and the extension passes
+        // no NULL or wrongly typed argument: not expected.
+        _ => MessageBusError::new_err(message),
     }
 }

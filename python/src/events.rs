@@ -1,10 +1,16 @@
-//! Registration events for Python: `BusEvent`, the event listeners that
-//! receive them, and the handle that removes one.
+//! Registration events for Python: `BusEvent`, the C event listener that
+//! hands them to Python callables, and the handle that removes one.
 
-use msgbus_core::{BusEvent, EventListenerId, WeakMessageBus};
+use std::ffi::{CStr, c_void};
+
+use msgbus_abi::*;
 use pyo3::prelude::*;
+use pyo3::types::PyWeakrefReference;
 
-use crate::lifecycle::{self, Generation};
+use crate::core::api;
+use crate::gil::{detached, release, with_python};
+use crate::lifecycle::Generation;
+use crate::listener::upgrade;
 use crate::logging;
 
 /// Something that changed in the bus's registry. `kind` is one of
@@ -18,22 +24,22 @@ pub struct PyBusEvent {
     listener_id: Option<u64>,
 }
 
-impl From<&BusEvent> for PyBusEvent {
-    fn from(event: &BusEvent) -> Self {
-        let (kind, listener) = match event {
-            BusEvent::DestinationAdded { .. } => ("destination_added", None),
-            BusEvent::DestinationRemoved { .. } => ("destination_removed", None),
-            BusEvent::ListenerRegistered { listener, .. } => {
-                ("listener_registered", Some(listener))
-            }
-            BusEvent::ListenerUnregistered { listener, .. } => {
-                ("listener_unregistered", Some(listener))
-            }
+impl PyBusEvent {
+    /// The event the core describes.
+    fn from_c(event: &msgbus_event) -> Self {
+        let (kind, listener) = match event.event_type {
+            MSGBUS_EVENT_DESTINATION_ADDED => ("destination_added", false),
+            MSGBUS_EVENT_DESTINATION_REMOVED => ("destination_removed", false),
+            MSGBUS_EVENT_LISTENER_REGISTERED => ("listener_registered", true),
+            _ => ("listener_unregistered", true),
         };
         PyBusEvent {
             kind,
-            destination: event.destination().to_string(),
-            listener_id: listener.map(|id| id.as_u64()),
+            // SAFETY: NUL-terminated, borrowed for the call.
+            destination: unsafe { CStr::from_ptr(event.destination) }
+                .to_string_lossy()
+                .into_owned(),
+            listener_id: listener.then_some(event.listener_id),
         }
     }
 }
@@ -54,34 +60,43 @@ impl PyBusEvent {
     }
 }
 
-/// The core event listener that calls `callable` with a `BusEvent`; an
-/// exception goes to the `msgbus` logger.
-pub(crate) fn python_event_listener(
-    callable: Py<PyAny>,
-) -> impl Fn(&BusEvent) + Send + Sync + 'static {
-    move |event| {
-        if !lifecycle::attachable() {
-            return;
+/// The user data of an event listener: the callable.
+pub(crate) fn user_data(callable: &Bound<'_, PyAny>) -> *mut c_void {
+    Box::into_raw(Box::new(callable.clone().unbind())).cast()
+}
+
+/// Frees what [`user_data`] made.
+pub(crate) unsafe extern "C" fn free(user_data: *mut c_void) {
+    // SAFETY: made by `user_data`, freed once.
+    release(*unsafe { Box::from_raw(user_data.cast::<Py<PyAny>>()) });
+}
+
+/// The C event listener that calls the callable with a `BusEvent`; an
+/// exception goes to the `msgbus` logger. The core calls it without the
+/// GIL; it takes the GIL for the call.
+pub(crate) unsafe extern "C" fn call(user_data: *mut c_void, event: *const msgbus_event) {
+    // SAFETY: the registration's callable and the event, both live for
+    // the call.
+    let (callable, event) = unsafe { (&*user_data.cast::<Py<PyAny>>(), &*event) };
+    with_python(|py| {
+        let event = PyBusEvent::from_c(event);
+        let summary = format!("event listener raised on {}", event.__repr__());
+        if let Err(err) = callable.bind(py).call1((event,)) {
+            logging::exception(py, &format!("{summary}: {err}"), &err);
         }
-        Python::try_attach(|py| {
-            if let Err(err) = callable.bind(py).call1((PyBusEvent::from(event),)) {
-                let summary = format!("event listener raised {err} on {event:?}");
-                logging::exception(py, &summary, &err);
-            }
-        });
-    }
+    });
 }
 
 /// What `add_event_listener` returns; `remove()` removes the listener.
 #[pyclass(frozen, module = "msgbus")]
 pub struct EventListenerHandle {
-    bus: WeakMessageBus,
+    bus: Py<PyWeakrefReference>,
     generation: Generation,
-    id: EventListenerId,
+    id: u64,
 }
 
 impl EventListenerHandle {
-    pub(crate) fn new(bus: WeakMessageBus, generation: Generation, id: EventListenerId) -> Self {
+    pub(crate) fn new(bus: Py<PyWeakrefReference>, generation: Generation, id: u64) -> Self {
         EventListenerHandle {
             bus,
             generation,
@@ -96,10 +111,15 @@ impl EventListenerHandle {
     /// called from inside it). False if it was removed before.
     fn remove(&self, py: Python<'_>) -> PyResult<bool> {
         self.generation.check()?;
-        Ok(py.detach(|| {
-            self.bus
-                .upgrade()
-                .is_some_and(|bus| bus.remove_event_listener(self.id).is_ok())
-        }))
+        let Some(bus) = upgrade(py, &self.bus) else {
+            return Ok(false);
+        };
+        let handle = bus.get().handle() as usize;
+        let id = self.id;
+        // SAFETY: a live bus (the MessageBus is alive while we hold it).
+        let code = detached(py, move || unsafe {
+            (api().bus_remove_event_listener)(handle as *const msgbus_bus, id)
+        });
+        Ok(code == MSGBUS_RESULT_OK)
     }
 }

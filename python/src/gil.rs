@@ -1,65 +1,215 @@
-//! The GIL discipline: when the bus's threads hold the GIL, and how a
-//! Python thread waits inside the bus.
+//! The GIL discipline: CPython registered with the core as a runtime, and
+//! how a Python thread calls into the core and waits inside it.
+//!
+//! Python listeners are registered in the Python runtime, so the core
+//! holds the GIL exactly while it calls them, and a worker keeps it for a
+//! run of such calls (see msgbus_runtime_register). Before the core calls
+//! a listener of no runtime or blocks a thread, it asks the runtime to
+//! let go of the GIL if this thread holds it: the extension knows that it
+//! does when the thread called into the core through [`attached`], and
+//! only then ([`detached`] waits clear it).
 
+use std::cell::Cell;
 use std::hint;
+use std::ptr;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use msgbus_core::ThreadHooks;
+use msgbus_abi::{msgbus_runtime, msgbus_runtime_hooks};
+use pyo3::ffi;
 use pyo3::prelude::*;
 
+use crate::core::api;
+use crate::errors::check;
 use crate::lifecycle;
 
 /// How long a detached wait runs before it looks for a pending signal, so
 /// Ctrl-C interrupts a blocked call within this time.
-const SIGNAL_SLICE: Duration = Duration::from_millis(50);
+pub(crate) const SIGNAL_SLICE: Duration = Duration::from_millis(50);
 
 /// How long a thread that got its reply waits for the workers to let go
 /// of the GIL before it asks for the GIL anyway.
 const LEAVE_WAIT: Duration = Duration::from_micros(50);
 
-/// Workers inside a batch (holding the GIL, unless a listener waits).
-static IN_BATCH: AtomicUsize = AtomicUsize::new(0);
+/// `enter`'s token when Python may no longer be entered (after the exit
+/// shutdown): the listener declines without touching the interpreter.
+const NOT_ENTERED: usize = usize::MAX;
 
-/// The hooks of every bus made from Python.
-pub(crate) struct PythonHooks;
+/// Threads the core let into the interpreter that have not left it.
+static INSIDE: AtomicUsize = AtomicUsize::new(0);
 
-impl ThreadHooks for PythonHooks {
-    /// A worker holds the GIL through a run of queued messages, so a burst
-    /// for Python listeners costs one attach, not one per message. The
-    /// batch never waits for work (the worker waits outside it), and every
-    /// wait a listener starts inside the bus detaches again.
-    fn run_batch(&self, batch: &mut dyn FnMut()) {
-        if lifecycle::attachable() {
-            IN_BATCH.fetch_add(1, Relaxed);
-            let ran = Python::try_attach(|_| batch()).is_some();
-            IN_BATCH.fetch_sub(1, Relaxed);
-            if ran {
-                return;
-            }
-        }
-        // Past the atexit shutdown: listeners will decline the messages.
-        batch();
+static RUNTIME: OnceLock<usize> = OnceLock::new();
+
+thread_local! {
+    /// Whether this thread holds the GIL in a call into the core.
+    static HOLDS: Cell<bool> = const { Cell::new(false) };
+    /// Keeps this thread's Python thread state from the first time the
+    /// core lets a thread Python did not start into the interpreter until
+    /// the thread ends: one thread state per worker, not one per batch.
+    static PINNED: Pin = const { Pin(Cell::new(false)) };
+}
+
+/// Registers Python with the core; once per process.
+pub(crate) fn register_runtime() -> PyResult<()> {
+    if RUNTIME.get().is_some() {
+        return Ok(());
     }
+    let hooks = msgbus_runtime_hooks {
+        user_data: ptr::null_mut(),
+        enter: Some(enter),
+        leave: Some(leave),
+        suspend: Some(suspend),
+        resume: Some(resume),
+    };
+    let mut runtime: *const msgbus_runtime = ptr::null();
+    // SAFETY: the hooks are static functions; the out-parameter is writable.
+    check(unsafe { (api().runtime_register)(&hooks, &mut runtime) })?;
+    let _ = RUNTIME.set(runtime as usize);
+    Ok(())
+}
 
-    /// A sender waiting for room lets go of the GIL, so the workers it
-    /// waits for can run Python listeners.
-    fn block(&self, wait: &mut (dyn FnMut() + Send)) {
-        if lifecycle::attachable() && Python::try_attach(|py| py.detach(&mut *wait)).is_some() {
-            return;
+/// The Python runtime, to register listeners in.
+pub(crate) fn runtime() -> *const msgbus_runtime {
+    *RUNTIME.get().expect("registered at import") as *const msgbus_runtime
+}
+
+unsafe extern "C" fn enter(_: *mut std::ffi::c_void) -> usize {
+    if !lifecycle::attachable() {
+        return NOT_ENTERED;
+    }
+    PINNED.with(Pin::pin);
+    // SAFETY: the interpreter runs (attachable), and this thread has a
+    // thread state; PyGILState_Ensure takes the GIL unless it is held.
+    let state = unsafe { ffi::PyGILState_Ensure() };
+    if state == ffi::PyGILState_STATE::PyGILState_UNLOCKED {
+        INSIDE.fetch_add(1, Relaxed);
+    }
+    state as usize
+}
+
+unsafe extern "C" fn leave(_: *mut std::ffi::c_void, token: usize) {
+    let state = match token {
+        NOT_ENTERED => return,
+        0 => ffi::PyGILState_STATE::PyGILState_LOCKED,
+        _ => {
+            INSIDE.fetch_sub(1, Relaxed);
+            ffi::PyGILState_STATE::PyGILState_UNLOCKED
         }
-        wait();
+    };
+    // SAFETY: undoes the PyGILState_Ensure that gave `token`.
+    unsafe { ffi::PyGILState_Release(state) }
+}
+
+unsafe extern "C" fn suspend(_: *mut std::ffi::c_void) -> usize {
+    if !HOLDS.get() {
+        return 0;
+    }
+    HOLDS.set(false);
+    // SAFETY: this thread holds the GIL (it called in through `attached`).
+    unsafe { ffi::PyEval_SaveThread() as usize }
+}
+
+unsafe extern "C" fn resume(_: *mut std::ffi::c_void, token: usize) {
+    if token != 0 {
+        // SAFETY: the thread state `suspend` saved, on its thread.
+        unsafe { ffi::PyEval_RestoreThread(token as *mut ffi::PyThreadState) };
+        HOLDS.set(true);
     }
 }
 
-/// Spins, detached, until no worker is inside a batch, for at most
+struct Pin(Cell<bool>);
+
+impl Pin {
+    /// Gives this thread a lasting thread state if it has none.
+    fn pin(&self) {
+        if self.0.get() {
+            return;
+        }
+        self.0.set(true);
+        // SAFETY: reading this thread's thread state has no side effect.
+        if !unsafe { ffi::PyGILState_GetThisThreadState() }.is_null() {
+            return;
+        }
+        // SAFETY: creates this thread's state, counted once more than any
+        // later Ensure/Release pair, and lets go of the GIL again.
+        unsafe {
+            ffi::PyGILState_Ensure();
+            ffi::PyEval_SaveThread();
+        }
+    }
+}
+
+impl Drop for Pin {
+    /// Deletes the thread state it pinned, as the thread ends.
+    fn drop(&mut self) {
+        if !self.0.get() || !lifecycle::attachable() {
+            return;
+        }
+        // SAFETY: the thread state pinned above, counted once: taking the
+        // GIL with it and releasing that count deletes it.
+        unsafe {
+            let state = ffi::PyGILState_GetThisThreadState();
+            if state.is_null() {
+                return;
+            }
+            ffi::PyEval_RestoreThread(state);
+            ffi::PyGILState_Release(ffi::PyGILState_STATE::PyGILState_UNLOCKED);
+        }
+    }
+}
+
+/// Runs `f` holding the GIL, from any thread in any state: a callback of
+/// the core (an event listener, a reply, a log record, a free function),
+/// which may run where PyO3 believes the GIL held while the core let go of
+/// it. `None` once Python may not be entered any more.
+pub(crate) fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
+    if !lifecycle::attachable() {
+        return None;
+    }
+    // SAFETY: the interpreter runs; Ensure takes the GIL on this thread
+    // unless it holds it, and PyO3's attach then keeps its own count.
+    let state = unsafe { ffi::PyGILState_Ensure() };
+    let result = Python::attach(f);
+    // SAFETY: undoes the Ensure above.
+    unsafe { ffi::PyGILState_Release(state) };
+    Some(result)
+}
+
+/// Drops a Python reference from any thread: with the GIL, or never once
+/// the interpreter is finalizing (the object goes with it).
+pub(crate) fn release<T>(object: Py<T>) {
+    let mut object = Some(object);
+    with_python(|py| drop(object.take().map(|o| o.into_bound(py))));
+    std::mem::forget(object);
+}
+
+/// Runs a call into the core from a thread that holds the GIL, which the
+/// core may then let go of around its waits and its calls of listeners of
+/// no runtime.
+pub(crate) fn attached<R>(_py: Python<'_>, f: impl FnOnce() -> R) -> R {
+    let outer = HOLDS.replace(true);
+    let result = f();
+    HOLDS.set(outer);
+    result
+}
+
+/// `py.detach(f)`: runs `f` without the GIL.
+pub(crate) fn detached<R: Send>(py: Python<'_>, f: impl FnOnce() -> R + Send) -> R {
+    let outer = HOLDS.replace(false);
+    let result = py.detach(f);
+    HOLDS.set(outer);
+    result
+}
+
+/// Spins, detached, until no worker is inside the interpreter, for at most
 /// [`LEAVE_WAIT`]. A sender whose reply came from a Python listener calls
 /// it before taking the GIL back: the replying worker usually lets go of
 /// the GIL within microseconds, and CPython puts a thread that asks for a
 /// held GIL to sleep, whose wake-up costs tens of microseconds.
 pub(crate) fn until_workers_leave() {
     let start = Instant::now();
-    while IN_BATCH.load(Relaxed) > 0 && start.elapsed() < LEAVE_WAIT {
+    while INSIDE.load(Relaxed) > 0 && start.elapsed() < LEAVE_WAIT {
         hint::spin_loop();
     }
 }
@@ -81,7 +231,7 @@ pub(crate) fn wait_in_slices<T: Send>(
                 .min(SIGNAL_SLICE),
             None => SIGNAL_SLICE,
         };
-        if let Some(done) = py.detach(|| attempt(slice)) {
+        if let Some(done) = detached(py, || attempt(slice)) {
             return Ok(Some(done));
         }
         py.check_signals()?;
@@ -89,4 +239,9 @@ pub(crate) fn wait_in_slices<T: Send>(
             return Ok(None);
         }
     }
+}
+
+/// A duration in whole milliseconds, rounded up, for the C API.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
 }

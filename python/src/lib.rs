@@ -1,22 +1,27 @@
 //! `msgbus._msgbus`: the PyO3 extension behind the `msgbus` Python package.
 //!
-//! It binds the Rust core directly. The rules it follows, because Python
-//! listeners run on the bus's worker threads:
+//! It holds no bus of its own: it drives the libmsgbus.so.0 of the process
+//! through its C ABI ([`core`]), so Python shares buses with C and C++
+//! code. The rules it follows, because Python listeners run on the core's
+//! threads:
+//! - Python listeners are registered in the Python runtime: the core
+//!   holds the GIL while it calls them, a worker keeps it across a run of
+//!   them, and nothing else of the core runs holding it ([`gil`]);
 //! - every call that can wait (for a reply, for workers, for room in a
 //!   queue, for a listener's running calls) lets go of the GIL, and long
 //!   waits wake in short slices so Ctrl-C raises `KeyboardInterrupt`;
-//! - a worker takes the GIL once for a run of queued messages
-//!   ([`gil::PythonHooks`]), never while it waits for work;
 //! - no internal lock is held while Python code runs;
 //! - before the interpreter finalizes, an `atexit` hook drains and stops
-//!   every bus, and nothing attaches to the interpreter after that;
+//!   the buses Python made, and nothing enters the interpreter after that;
 //! - a bus inherited through `os.fork()` refuses to be used in the child.
 
 mod bus;
 mod config;
+mod core;
 mod errors;
 mod events;
 mod gil;
+mod handles;
 mod lifecycle;
 mod listener;
 mod logging;
@@ -29,6 +34,14 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Imported here, by the importing thread, before a worker can: the
+    // thread that first imports `threading` becomes its main thread, whose
+    // thread state `threading._shutdown` waits for at exit, and a worker's
+    // lasts until the worker ends.
+    m.py().import("threading")?;
+    core::load()?;
+    gil::register_runtime()?;
+    logging::install()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<bus::PyMessageBus>()?;
     m.add_class::<message::PyMessage>()?;
@@ -37,9 +50,10 @@ fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::EventListenerHandle>()?;
     m.add_class::<statistics::PyDestinationStatistics>()?;
     m.add_class::<request::PendingRequest>()?;
+    m.add_class::<value::Pointer>()?;
     m.add_function(wrap_pyfunction!(lifecycle::default_bus, m)?)?;
+    m.add_function(wrap_pyfunction!(core::_core_info, m)?)?;
     errors::add_to(m)?;
-    logging::install();
     lifecycle::install(m)?;
     Ok(())
 }

@@ -1,33 +1,37 @@
 //! The life of the buses around the interpreter's: the default bus, the
 //! `atexit` shutdown before finalization, and `os.fork()`.
 //!
-//! At exit every bus still alive is shut down gracefully (each queued
-//! message is delivered) while the main thread waits detached; after that
-//! nothing attaches to the interpreter again, so no worker can touch it
-//! while it finalizes. A forked child has none of its parent's worker
-//! threads: each bus remembers the process generation it was made in, and
-//! one inherited through `fork()` refuses every call and is never shut
-//! down or dropped in the child (that would wait for threads that do not
-//! exist there).
+//! At exit every bus this interpreter made, and the default bus if it used
+//! it, is shut down gracefully (each queued message is delivered) while
+//! the main thread waits detached; after that nothing enters the
+//! interpreter again, so no worker can touch it while it finalizes, and
+//! Python listeners still registered on buses of C code decline their
+//! calls (counted as failed). A forked child has none of its parent's
+//! worker threads: each bus handle remembers the process generation it was
+//! made in, and one inherited through `fork()` refuses every call and is
+//! never shut down or freed in the child (that would wait for threads
+//! that do not exist there).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 
-use msgbus_core::{MessageBus, WeakMessageBus};
+use msgbus_abi::*;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::bus::PyMessageBus;
+use crate::core::api;
 use crate::errors::BusClosedError;
-use crate::gil;
+use crate::gil::{self, detached, millis};
+use crate::handles::Owned;
 
 /// Bumped in a child process after `fork()`.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// Set once the `atexit` shutdown has run.
 static EXITED: AtomicBool = AtomicBool::new(false);
-/// Every bus made in this process, by a number of its own, to shut down
-/// at exit. Locked only briefly, by attached threads, never around Python.
-static LIVE: Mutex<Vec<(u64, Generation, WeakMessageBus)>> = Mutex::new(Vec::new());
+/// The bus handles to shut down at exit, by a number of their own. Locked
+/// only briefly, never around Python code or a call that can wait.
+static LIVE: Mutex<Vec<(u64, Generation, usize)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// The default bus and its generation.
 static DEFAULT: Mutex<Option<(Generation, Py<PyMessageBus>)>> = Mutex::new(None);
@@ -59,27 +63,27 @@ impl Generation {
     }
 }
 
-/// Whether a thread may still attach to the interpreter: false once the
+/// Whether a thread may still enter the interpreter: false once the
 /// `atexit` shutdown is over.
 pub(crate) fn attachable() -> bool {
     !EXITED.load(SeqCst)
 }
 
-/// Registers a new bus for the exit shutdown; returns its number.
-pub(crate) fn track(bus: &MessageBus) -> u64 {
+/// Registers a bus handle for the exit shutdown; returns its number.
+pub(crate) fn track(bus: *mut msgbus_bus) -> u64 {
     let id = NEXT_ID.fetch_add(1, SeqCst);
-    LIVE.lock()
-        .push((id, Generation::current(), bus.downgrade()));
+    LIVE.lock().push((id, Generation::current(), bus as usize));
     id
 }
 
-/// Forgets a bus that is being dropped.
+/// Forgets a bus handle that is being freed.
 pub(crate) fn untrack(id: u64) {
     LIVE.lock().retain(|(live, _, _)| *live != id);
 }
 
 /// `msgbus.default_bus()`: the process-wide bus (Liferay's
-/// `MessageBusUtil`), made on first use, and anew in a forked child.
+/// `MessageBusUtil`), the same one `msgbus_default_bus()` gives C code;
+/// made on first use, and anew in a forked child.
 #[pyfunction]
 pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
     let generation = Generation::current();
@@ -92,7 +96,7 @@ pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
         return Ok(bus);
     }
     // Made outside the lock: creating a Python object may run Python code.
-    let fresh = Py::new(py, PyMessageBus::create())?;
+    let fresh = Py::new(py, PyMessageBus::default_bus()?)?;
     let mut slot = DEFAULT.lock();
     if let Some(bus) = current(&slot) {
         return Ok(bus);
@@ -103,26 +107,43 @@ pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
     Ok(fresh)
 }
 
-/// The `atexit` hook: shuts every bus of this process down gracefully,
-/// waiting detached (Ctrl-C forces the shutdown); then stops attaching.
+/// The `atexit` hook: shuts every tracked bus of this process down
+/// gracefully, waiting detached (Ctrl-C forces the shutdown); then stops
+/// entering the interpreter.
 #[pyfunction]
 fn _shutdown_all(py: Python<'_>) -> PyResult<()> {
     let generation = Generation::current();
-    let buses: Vec<MessageBus> = LIVE
+    let buses: Vec<Owned<msgbus_bus>> = LIVE
         .lock()
         .iter()
         .filter(|(_, made, _)| *made == generation)
-        .filter_map(|(_, _, bus)| bus.upgrade())
+        .filter_map(|&(_, _, bus)| {
+            let mut handle = std::ptr::null_mut();
+            // SAFETY: a tracked handle is live until untracked, which
+            // takes this lock first.
+            let cloned = unsafe { (api().bus_clone)(bus as *const msgbus_bus, &mut handle) };
+            // SAFETY: owned on success.
+            (cloned == MSGBUS_RESULT_OK)
+                .then(|| unsafe { Owned::from_raw(handle) })
+                .flatten()
+        })
         .collect();
     let mut outcome = Ok(());
     for bus in &buses {
-        let drained = gil::wait_in_slices(py, None, |slice| bus.shutdown(false, Some(slice)).ok());
+        let handle = bus.as_ptr() as usize;
+        let shutdown = move |force: bool, timeout_ms: u64| {
+            // SAFETY: a live handle.
+            unsafe { (api().bus_shutdown)(handle as *const msgbus_bus, force, timeout_ms) }
+        };
+        let drained = gil::wait_in_slices(py, None, |slice| {
+            (shutdown(false, millis(slice)) == MSGBUS_RESULT_OK).then_some(())
+        });
         if let Err(interrupted) = drained {
-            py.detach(|| bus.shutdown(true, None)).ok();
+            detached(py, || shutdown(true, MSGBUS_WAIT_FOREVER));
             outcome = outcome.and(Err(interrupted));
         }
     }
-    py.detach(|| drop(buses));
+    detached(py, || drop(buses));
     EXITED.store(true, SeqCst);
     outcome
 }

@@ -1,13 +1,19 @@
-//! Python listeners: calling them from the bus's threads, what becomes of
-//! their exceptions, and the handle that unregisters them.
+//! Python listeners: the C listener that calls them on the core's
+//! threads, what becomes of their exceptions, and the handle that
+//! unregisters them.
 
 use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, CString, c_void};
 
-use msgbus_core::{Error, ListenerError, ListenerId, Message, WeakMessageBus};
+use msgbus_abi::*;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::types::PyWeakrefReference;
 
-use crate::errors::{self, OrRaise};
+use crate::bus::PyMessageBus;
+use crate::core::api;
+use crate::errors::check;
+use crate::gil::{attached, detached, release};
 use crate::lifecycle::{self, Generation};
 use crate::logging;
 use crate::message::PyMessage;
@@ -23,13 +29,43 @@ thread_local! {
     static NAMED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// What a registered Python listener holds: the callable and its name.
+pub(crate) struct Listener {
+    callable: Py<PyAny>,
+    name: String,
+}
+
+impl Listener {
+    /// The user data to register `callable` with ([`call`] and [`free`]).
+    pub(crate) fn user_data(callable: &Bound<'_, PyAny>) -> *mut c_void {
+        let listener = Listener {
+            callable: callable.clone().unbind(),
+            name: describe(callable),
+        };
+        Box::into_raw(Box::new(listener)).cast()
+    }
+}
+
+/// Frees a [`Listener`] once the core is done with it.
+pub(crate) unsafe extern "C" fn free(user_data: *mut c_void) {
+    // SAFETY: made by `Listener::new`, freed once.
+    let listener = unsafe { Box::from_raw(user_data.cast::<Listener>()) };
+    release(listener.callable);
+}
+
 /// Gives Python's view of a bus worker thread (a `threading._DummyThread`)
 /// the worker's name, `acme/n8k5_able-1`, so that `logging`'s
 /// `%(threadName)s` and `threading.current_thread()` show it.
 fn name_worker_thread(py: Python<'_>) {
-    let Some(name) = std::thread::current().name().map(str::to_owned) else {
+    // SAFETY: the core's thread-local name, or NULL.
+    let name = unsafe { (api().thread_name)() };
+    if name.is_null() {
         return;
-    };
+    }
+    // SAFETY: NUL-terminated, valid while the thread lives.
+    let name = unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned();
     let renamed = py.import("threading").and_then(|threading| {
         let thread = threading.call_method0("current_thread")?;
         if thread.is_instance(&threading.getattr("_DummyThread")?)? {
@@ -42,50 +78,62 @@ fn name_worker_thread(py: Python<'_>) {
     }
 }
 
-/// The core listener that calls `callable` with a `Message`.
-pub(crate) fn python_listener(
-    callable: Py<PyAny>,
-    name: String,
-) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
-    move |message| {
-        let called = lifecycle::attachable()
-            .then(|| Python::try_attach(|py| call(py, &callable, &name, message)))
-            .flatten();
-        called.unwrap_or_else(|| {
-            Err(ListenerError::new(
-                "not called: the Python interpreter is shutting down",
-            ))
-        })
+/// The C listener of every Python listener: registered in the Python
+/// runtime, so the core holds the GIL while it runs.
+pub(crate) unsafe extern "C" fn call(
+    user_data: *mut c_void,
+    message: *const msgbus_message,
+) -> msgbus_result {
+    if !lifecycle::attachable() {
+        return fail("not called: the Python interpreter is shutting down", false);
     }
-}
-
-fn call(
-    py: Python<'_>,
-    callable: &Py<PyAny>,
-    name: &str,
-    message: &Message,
-) -> Result<(), ListenerError> {
+    // SAFETY: the core entered the Python runtime for this call (it does
+    // for every listener registered in it while Python is attachable).
+    let py = unsafe { Python::assume_attached() };
+    // SAFETY: the user data of this registration, alive for the call.
+    let listener = unsafe { &*user_data.cast::<Listener>() };
     if !NAMED.get() {
         NAMED.set(true);
         name_worker_thread(py);
     }
-    let delivered = Bound::new(py, PyMessage::delivered(message.clone()))
-        .map_err(|err| failed(py, err, name, message))?;
-    callable
-        .bind(py)
-        .call1((&delivered,))
-        .map_err(|err| failed(py, err, name, message))?;
-    if let Some(response) = delivered.borrow().response_set() {
-        message.set_response(response);
+    match run(py, listener, message) {
+        Ok(()) => MSGBUS_RESULT_OK,
+        Err(err) => failed(py, err, &listener.name, message),
     }
-    Ok(())
+}
+
+fn run(py: Python<'_>, listener: &Listener, message: *const msgbus_message) -> PyResult<()> {
+    let delivered = Bound::new(py, PyMessage::delivered(message))?;
+    let called = listener.callable.bind(py).call1((&delivered,));
+    // SAFETY: a live object.
+    let kept = unsafe { pyo3::ffi::Py_REFCNT(delivered.as_ptr()) } > 1;
+    delivered.borrow_mut().end_of_call(message, kept);
+    called.map(drop)
+}
+
+/// Describes the failure to the core (which counts it; the exception is
+/// logged here) and returns the code that reports it.
+fn fail(summary: &str, logged: bool) -> msgbus_result {
+    let summary = CString::new(summary.replace('\0', "\\0")).unwrap_or_default();
+    // SAFETY: a NUL-terminated detail, inside the listener's call.
+    unsafe { (api().listener_set_failure)(summary.as_ptr(), logged) };
+    MSGBUS_RESULT_LISTENER_FAILED
 }
 
 /// Reports a listener's exception: an `Exception` goes to the `msgbus`
 /// logger with its traceback; during an inline call it is also kept for
 /// the caller, which re-raises a `KeyboardInterrupt` or `SystemExit`.
-fn failed(py: Python<'_>, err: PyErr, name: &str, message: &Message) -> ListenerError {
-    let destination = message.destination_name().map_or("", |d| d.as_str());
+fn failed(py: Python<'_>, err: PyErr, name: &str, message: *const msgbus_message) -> msgbus_result {
+    // SAFETY: a live message; its destination name is borrowed from it.
+    let destination = unsafe { (api().message_destination_name)(message) };
+    let destination = if destination.is_null() {
+        String::new()
+    } else {
+        // SAFETY: NUL-terminated UTF-8 from the core.
+        unsafe { CStr::from_ptr(destination) }
+            .to_string_lossy()
+            .into_owned()
+    };
     let summary = format!("listener {name} on {destination} raised {err}");
     let ordinary = err.is_instance_of::<PyException>(py);
     if ordinary {
@@ -99,31 +147,32 @@ fn failed(py: Python<'_>, err: PyErr, name: &str, message: &Message) -> Listener
         // A SystemExit on a worker thread: nobody to raise it to.
         logging::exception(py, &summary, &err);
     }
-    ListenerError::new(summary).reported()
+    fail(&summary, true)
 }
 
-/// Runs a bus call that may run listeners in this thread, and turns its
-/// result into Python's: a `KeyboardInterrupt` or `SystemExit` raised by
-/// such a listener propagates, and a listener's failure under
+/// Runs a call into the core that may run listeners in this thread, and
+/// turns its result into Python's: a `KeyboardInterrupt` or `SystemExit`
+/// raised by such a listener propagates, and a listener's failure under
 /// `send_direct` becomes a `ListenerError` whose `__cause__` is the
 /// listener's exception.
-pub(crate) fn inline_calls<T>(
+pub(crate) fn inline_calls(
     py: Python<'_>,
-    f: impl FnOnce() -> msgbus_core::Result<T>,
-) -> PyResult<T> {
+    f: impl FnOnce() -> PyResult<msgbus_result>,
+) -> PyResult<()> {
     INLINE_DEPTH.set(INLINE_DEPTH.get() + 1);
     let outer = RAISED.take();
-    let result = f();
+    let result = attached(py, f);
     let raised = RAISED.replace(outer);
     INLINE_DEPTH.set(INLINE_DEPTH.get() - 1);
-    match (result, raised) {
-        (_, Some(raised)) if !raised.is_instance_of::<PyException>(py) => Err(raised),
-        (Err(Error::Listener(failure)), Some(cause)) => {
-            let err = errors::to_py(Error::Listener(failure));
+    let code = result?;
+    match raised {
+        Some(raised) if !raised.is_instance_of::<PyException>(py) => Err(raised),
+        Some(cause) if code == MSGBUS_RESULT_LISTENER_FAILED => {
+            let err = check(code).expect_err("a failure");
             err.set_cause(py, Some(cause));
             Err(err)
         }
-        (result, _) => result.or_raise(),
+        _ => check(code),
     }
 }
 
@@ -136,12 +185,20 @@ pub(crate) fn describe(callable: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "<listener>".into())
 }
 
+/// The `MessageBus` a handle refers to, if it is still alive.
+pub(crate) fn upgrade<'py>(
+    py: Python<'py>,
+    bus: &Py<PyWeakrefReference>,
+) -> Option<Bound<'py, PyMessageBus>> {
+    bus.bind(py).upgrade_as::<PyMessageBus>().ok().flatten()
+}
+
 /// What `register_listener` returns; `unregister()` removes the listener.
 #[pyclass(frozen, module = "msgbus")]
 pub struct ListenerHandle {
-    bus: WeakMessageBus,
+    bus: Py<PyWeakrefReference>,
     generation: Generation,
-    id: ListenerId,
+    id: u64,
     /// The destination name the listener is registered on.
     #[pyo3(get)]
     destination: String,
@@ -149,9 +206,9 @@ pub struct ListenerHandle {
 
 impl ListenerHandle {
     pub(crate) fn new(
-        bus: WeakMessageBus,
+        bus: Py<PyWeakrefReference>,
         generation: Generation,
-        id: ListenerId,
+        id: u64,
         destination: &str,
     ) -> Self {
         ListenerHandle {
@@ -170,24 +227,28 @@ impl ListenerHandle {
     /// registered any more (unregistered before, or its bus is gone).
     fn unregister(&self, py: Python<'_>) -> PyResult<bool> {
         self.generation.check()?;
-        Ok(py.detach(|| {
-            self.bus
-                .upgrade()
-                .is_some_and(|bus| bus.unregister_listener(self.id).is_ok())
-        }))
+        let Some(bus) = upgrade(py, &self.bus) else {
+            return Ok(false);
+        };
+        let handle = bus.get().handle() as usize;
+        let id = self.id;
+        // SAFETY: a live bus (the MessageBus is alive while we hold it).
+        let code = detached(py, move || unsafe {
+            (api().bus_unregister_listener)(handle as *const msgbus_bus, id)
+        });
+        Ok(code == MSGBUS_RESULT_OK)
     }
 
     /// A number that identifies the listener within its bus.
     #[getter]
     fn id(&self) -> u64 {
-        self.id.as_u64()
+        self.id
     }
 
     fn __repr__(&self) -> String {
         format!(
             "ListenerHandle(id={}, destination={:?})",
-            self.id.as_u64(),
-            self.destination
+            self.id, self.destination
         )
     }
 }

@@ -1,11 +1,17 @@
 //! The core's log records and listeners' exceptions go to the Python
 //! logger `msgbus`.
 
+use std::ffi::{CStr, c_char, c_void};
+use std::ptr;
+
+use msgbus_abi::*;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-use crate::lifecycle;
+use crate::core::api;
+use crate::errors::check;
+use crate::gil::with_python;
 
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -34,51 +40,39 @@ pub(crate) fn exception(py: Python<'_>, summary: &str, err: &PyErr) {
     }
 }
 
-/// Forwards `log` records to the `msgbus` logger. Records logged once
-/// nothing may attach to the interpreter any more go to stderr.
-struct Bridge;
-
-impl log::Log for Bridge {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
+/// The core's log handler: records go to the `msgbus` logger; those
+/// logged once nothing may enter the interpreter any more go to stderr.
+unsafe extern "C" fn forward(
+    _: *mut c_void,
+    level: msgbus_log_level,
+    _target: *const c_char,
+    message: *const c_char,
+) {
+    let level = match level {
+        MSGBUS_LOG_LEVEL_ERROR => 40,
+        MSGBUS_LOG_LEVEL_WARN => 30,
+        MSGBUS_LOG_LEVEL_INFO => 20,
+        MSGBUS_LOG_LEVEL_DEBUG => 10,
+        _ => 5,
+    };
+    // SAFETY: the core's NUL-terminated message, borrowed for the call.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    let logged = with_python(|py| {
+        if let Err(failure) = logger(py).and_then(|l| l.call_method1("log", (level, "%s", &*text)))
+        {
+            failure.write_unraisable(py, None);
         }
-        let level = match record.level() {
-            log::Level::Error => 40,
-            log::Level::Warn => 30,
-            log::Level::Info => 20,
-            log::Level::Debug => 10,
-            log::Level::Trace => 5,
-        };
-        let text = record.args().to_string();
-        let logged = lifecycle::attachable()
-            .then(|| {
-                Python::try_attach(|py| {
-                    if let Err(failure) =
-                        logger(py).and_then(|l| l.call_method1("log", (level, "%s", &text)))
-                    {
-                        failure.write_unraisable(py, None);
-                    }
-                })
-            })
-            .flatten();
-        if logged.is_none() {
-            eprintln!("msgbus: {}: {text}", record.level());
-        }
+    });
+    if logged.is_none() {
+        eprintln!("msgbus: {text}");
     }
-
-    fn flush(&self) {}
 }
 
-static BRIDGE: Bridge = Bridge;
-
-/// Routes the core's records at INFO and above to Python's `logging`.
-pub(crate) fn install() {
-    if log::set_logger(&BRIDGE).is_ok() {
-        log::set_max_level(log::LevelFilter::Info);
-    }
+/// Routes the core's records at INFO and above to Python's `logging`, for
+/// the whole process (this replaces a handler C code set before).
+pub(crate) fn install() -> PyResult<()> {
+    // SAFETY: a static handler that needs no user data.
+    check(unsafe {
+        (api().set_log_handler)(MSGBUS_LOG_LEVEL_INFO, Some(forward), ptr::null_mut(), None)
+    })
 }

@@ -1,47 +1,185 @@
-//! `msgbus.Message`: the fields of a message as attributes, and its values
-//! as a mapping (`message["key"]`, `put`/`get`/`remove`/`contains`).
+//! `msgbus.Message`: a payload, named values, and the reply fields
+//! (Liferay's `Message`), held by the core.
 //!
-//! Sending copies nothing but reference counts: the bus takes a snapshot,
-//! so later changes to the sender's `Message` stay its own. A listener
-//! receives its own `Message` for each call; setting its `response` is how
-//! it answers a direct synchronous send.
+//! Sending copies nothing but reference counts: the core takes a copy, so
+//! later changes to the sender's `Message` stay its own. A listener
+//! receives a `Message` that reads the delivered message in place; if the
+//! listener changes it, or keeps it beyond its call, it becomes a copy of
+//! its own first. Setting its `response` is how a listener answers a
+//! direct synchronous send.
 
-use msgbus_core::Message;
+use std::ffi::{CStr, c_char, c_void};
+use std::ptr;
+
+use msgbus_abi::*;
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 
+use crate::core::api;
+use crate::errors::check;
+use crate::handles::{Owned, with_c_str};
 use crate::value::{to_py, to_value};
+
+/// Where a `Message`'s contents are.
+enum Held {
+    Own(Owned<msgbus_message>),
+    /// The message a listener is being called with, valid for the call.
+    Delivered(*const msgbus_message),
+}
 
 #[pyclass(name = "Message", module = "msgbus")]
 pub struct PyMessage {
-    pub(crate) inner: Message,
+    held: Held,
     /// Whether Python code set `response` on this object.
     response_set: bool,
 }
 
+// SAFETY: a `Delivered` pointer is only read under the GIL during the
+// listener's call, and replaced by a copy before the call returns if the
+// object outlives it (`PyMessage::end_of_call`).
+unsafe impl Send for PyMessage {}
+unsafe impl Sync for PyMessage {}
+
+/// A new empty message.
+fn new_message() -> Owned<msgbus_message> {
+    // SAFETY: msgbus_message_new cannot fail.
+    unsafe { Owned::from_raw((api().message_new)()) }.expect("the core made a message")
+}
+
 impl PyMessage {
-    /// The `Message` a listener receives.
-    pub(crate) fn delivered(message: Message) -> Self {
+    /// The `Message` a listener is called with.
+    pub(crate) fn delivered(message: *const msgbus_message) -> Self {
         PyMessage {
-            inner: message,
+            held: Held::Delivered(message),
             response_set: false,
         }
     }
 
-    /// The response a listener set on this object, if it set one.
-    pub(crate) fn response_set(&self) -> Option<msgbus_core::Value> {
-        self.response_set.then(|| self.inner.response())
+    /// The message's handle, for reading or for a call that copies it.
+    pub(crate) fn handle(&self) -> *const msgbus_message {
+        match &self.held {
+            Held::Own(owned) => owned.as_ptr(),
+            Held::Delivered(message) => *message,
+        }
+    }
+
+    /// The message's handle for a change: a delivered message becomes a
+    /// copy first.
+    fn as_mut_ptr(&mut self) -> *mut msgbus_message {
+        if let Held::Delivered(message) = self.held {
+            self.held = Held::Own(copy(message));
+        }
+        match &self.held {
+            Held::Own(owned) => owned.as_ptr(),
+            Held::Delivered(_) => unreachable!("made a copy"),
+        }
+    }
+
+    /// After its listener's call: a message still referred to elsewhere
+    /// becomes a copy, and a response set on a copy is set on the
+    /// delivered message.
+    pub(crate) fn end_of_call(&mut self, delivered: *const msgbus_message, kept: bool) {
+        if kept {
+            self.as_mut_ptr();
+        }
+        if self.response_set && !ptr::eq(self.handle(), delivered) {
+            let mut response = ptr::null_mut();
+            // SAFETY: both live; the response is copied into the delivered
+            // message, which a listener may answer through.
+            unsafe {
+                if (api().message_response)(self.handle(), &mut response) == MSGBUS_RESULT_OK {
+                    let response = Owned::from_raw(response);
+                    if let Some(response) = &response {
+                        (api().message_set_response)(delivered, response.as_ptr());
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(
+        &self,
+        read: unsafe extern "C" fn(*const msgbus_message) -> *const c_char,
+    ) -> Option<String> {
+        // SAFETY: a live message; the text is borrowed from it.
+        let text = unsafe { read(self.handle()) };
+        // SAFETY: NUL-terminated UTF-8 from the core.
+        (!text.is_null()).then(|| {
+            unsafe { CStr::from_ptr(text) }
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+
+    fn put_value(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = to_value(value)?;
+        let message = self.as_mut_ptr();
+        // SAFETY: live message and value; the key is NUL-terminated.
+        with_c_str(key, "key", |key| {
+            check(unsafe { (api().message_put)(message, key, value.as_ptr()) })
+        })?
+    }
+
+    fn value_of<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let mut value = ptr::null();
+        // SAFETY: a live message; the value is borrowed from it.
+        let code = with_c_str(key, "key", |key| unsafe {
+            (api().message_get)(self.handle(), key, &mut value)
+        })?;
+        Ok((code == MSGBUS_RESULT_OK).then(|| to_py(py, value)))
+    }
+
+    /// The keys and values, in insertion order.
+    fn items<'py>(&self, py: Python<'py>) -> Vec<(String, Bound<'py, PyAny>)> {
+        struct Visit<'a, 'py>(Python<'py>, &'a mut Vec<(String, Bound<'py, PyAny>)>);
+        unsafe extern "C" fn visit(
+            user_data: *mut c_void,
+            key: *const c_char,
+            value: *const msgbus_value,
+        ) {
+            // SAFETY: the `Visit` below, on this thread, for the call.
+            let Visit(py, items) = unsafe { &mut *user_data.cast::<Visit<'_, '_>>() };
+            // SAFETY: key and value are borrowed for the call.
+            let key = unsafe { CStr::from_ptr(key) }
+                .to_string_lossy()
+                .into_owned();
+            items.push((key, to_py(*py, value)));
+        }
+        let mut items = Vec::new();
+        let mut visitor = Visit(py, &mut items);
+        // SAFETY: a live message; the visitor runs on this thread only.
+        unsafe {
+            (api().message_for_each_value)(
+                self.handle(),
+                Some(visit),
+                (&mut visitor as *mut Visit<'_, '_>).cast(),
+            )
+        };
+        items
     }
 }
 
-/// A message from what `send` and friends accept: a `Message`, or any
-/// object, which becomes the payload of a new message.
-pub(crate) fn message_from(obj: &Bound<'_, PyAny>) -> Message {
-    match obj.cast::<PyMessage>() {
-        Ok(message) => message.borrow().inner.clone(),
-        Err(_) => Message::with_payload(to_value(obj)),
+/// A new message equal to `message`.
+fn copy(message: *const msgbus_message) -> Owned<msgbus_message> {
+    // SAFETY: a live message; the clone shares its values.
+    unsafe { Owned::from_raw((api().message_clone)(message)) }.expect("the core copied the message")
+}
+
+/// What `send` and friends accept: a `Message`, or any object, which
+/// becomes the payload of a new message. Calls `f` with its handle.
+pub(crate) fn with_message<R>(
+    obj: &Bound<'_, PyAny>,
+    f: impl FnOnce(*const msgbus_message) -> PyResult<R>,
+) -> PyResult<R> {
+    if let Ok(message) = obj.cast::<PyMessage>() {
+        return f(message.borrow().handle());
     }
+    let message = new_message();
+    let payload = to_value(obj)?;
+    // SAFETY: live message and value.
+    check(unsafe { (api().message_set_payload)(message.as_ptr(), payload.as_ptr()) })?;
+    f(message.as_ptr())
 }
 
 fn missing(key: &str) -> PyErr {
@@ -58,82 +196,116 @@ impl PyMessage {
         response_destination_name: Option<&str>,
         response_id: Option<&str>,
     ) -> PyResult<Self> {
-        let mut inner = Message::new();
+        let mut message = PyMessage {
+            held: Held::Own(new_message()),
+            response_set: false,
+        };
         if let Some(payload) = payload {
-            inner.set_payload(to_value(payload));
+            message.set_payload(payload)?;
         }
         if let Some(values) = values {
             for item in values.items()?.iter() {
                 let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
-                inner.put(&key, to_value(&value));
+                message.put_value(&key, &value)?;
             }
         }
-        inner.set_response_destination_name(response_destination_name);
-        inner.set_response_id(response_id);
-        Ok(PyMessage::delivered(inner))
+        message.set_response_destination_name(response_destination_name)?;
+        message.set_response_id(response_id)?;
+        Ok(message)
     }
 
     /// The destination the message was sent to (set by the bus).
     #[getter]
-    fn destination_name(&self) -> Option<&str> {
-        self.inner.destination_name().map(|t| t.as_str())
+    fn destination_name(&self) -> Option<String> {
+        self.text(api().message_destination_name)
     }
 
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        to_py(py, self.inner.payload())
+        // SAFETY: a live message; the payload is borrowed from it.
+        to_py(py, unsafe { (api().message_payload)(self.handle()) })
     }
 
     #[setter]
-    fn set_payload(&mut self, payload: &Bound<'_, PyAny>) {
-        self.inner.set_payload(to_value(payload));
+    fn set_payload(&mut self, payload: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = to_value(payload)?;
+        let message = self.as_mut_ptr();
+        // SAFETY: live message and value.
+        check(unsafe { (api().message_set_payload)(message, value.as_ptr()) })
     }
 
     #[getter]
-    fn response_destination_name(&self) -> Option<&str> {
-        self.inner.response_destination_name().map(|t| t.as_str())
+    fn response_destination_name(&self) -> Option<String> {
+        self.text(api().message_response_destination_name)
     }
 
     #[setter]
-    fn set_response_destination_name(&mut self, name: Option<&str>) {
-        self.inner.set_response_destination_name(name);
+    fn set_response_destination_name(&mut self, name: Option<&str>) -> PyResult<()> {
+        let message = self.as_mut_ptr();
+        let set = api().message_set_response_destination_name;
+        match name {
+            // SAFETY: a live message; NULL clears the field.
+            None => check(unsafe { set(message, ptr::null()) }),
+            Some(name) => with_c_str(name, "response_destination_name", |name| {
+                // SAFETY: a live message and a NUL-terminated name.
+                check(unsafe { set(message, name) })
+            })?,
+        }
     }
 
     #[getter]
-    fn response_id(&self) -> Option<&str> {
-        self.inner.response_id().map(|t| t.as_str())
+    fn response_id(&self) -> Option<String> {
+        self.text(api().message_response_id)
     }
 
     #[setter]
-    fn set_response_id(&mut self, id: Option<&str>) {
-        self.inner.set_response_id(id);
+    fn set_response_id(&mut self, id: Option<&str>) -> PyResult<()> {
+        let message = self.as_mut_ptr();
+        let set = api().message_set_response_id;
+        match id {
+            // SAFETY: a live message; NULL clears the field.
+            None => check(unsafe { set(message, ptr::null()) }),
+            Some(id) => with_c_str(id, "response_id", |id| {
+                // SAFETY: a live message and a NUL-terminated id.
+                check(unsafe { set(message, id) })
+            })?,
+        }
     }
 
     /// What a listener answers to a direct synchronous send.
     #[getter]
-    fn response<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        to_py(py, &self.inner.response())
+    fn response<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut response = ptr::null_mut();
+        // SAFETY: a live message; the response is handed over.
+        check(unsafe { (api().message_response)(self.handle(), &mut response) })?;
+        // SAFETY: owned on success.
+        let response = unsafe { Owned::from_raw(response) }.expect("a response on success");
+        Ok(to_py(py, response.as_ptr()))
     }
 
     #[setter]
-    fn set_response(&mut self, response: &Bound<'_, PyAny>) {
-        self.inner.set_response(to_value(response));
+    fn set_response(&mut self, response: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = to_value(response)?;
+        // The one change a listener makes to the delivered message itself.
+        // SAFETY: live message and value.
+        check(unsafe { (api().message_set_response)(self.handle(), value.as_ptr()) })?;
         self.response_set = true;
+        Ok(())
     }
 
     /// A new dict of the message's values.
     #[getter]
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for (key, value) in self.inner.values() {
-            dict.set_item(key.as_str(), to_py(py, value))?;
+        for (key, value) in self.items(py) {
+            dict.set_item(key, value)?;
         }
         Ok(dict)
     }
 
     /// Sets a value; `None` removes the key (as in Liferay).
-    fn put(&mut self, key: &str, value: &Bound<'_, PyAny>) {
-        self.inner.put(key, to_value(value));
+    fn put(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.put_value(key, value)
     }
 
     #[pyo3(signature = (key, default = None))]
@@ -142,70 +314,87 @@ impl PyMessage {
         py: Python<'py>,
         key: &str,
         default: Option<Bound<'py, PyAny>>,
-    ) -> Bound<'py, PyAny> {
-        match self.inner.get(key) {
-            Some(value) => to_py(py, value),
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match self.value_of(py, key)? {
+            Some(value) => value,
             None => default.unwrap_or_else(|| py.None().into_bound(py)),
-        }
+        })
     }
 
     /// Removes a key; returns its value, or `None` if it had none.
-    fn remove<'py>(&mut self, py: Python<'py>, key: &str) -> Bound<'py, PyAny> {
-        match self.inner.remove(key) {
-            Some(value) => to_py(py, &value),
-            None => py.None().into_bound(py),
-        }
+    fn remove<'py>(&mut self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let Some(value) = self.value_of(py, key)? else {
+            return Ok(py.None().into_bound(py));
+        };
+        let message = self.as_mut_ptr();
+        // SAFETY: a live message and a NUL-terminated key.
+        with_c_str(key, "key", |key| unsafe {
+            (api().message_remove)(message, key)
+        })?;
+        Ok(value)
     }
 
-    fn contains(&self, key: &str) -> bool {
-        self.inner.contains(key)
+    fn contains(&self, key: &str) -> PyResult<bool> {
+        let mut contains = false;
+        // SAFETY: a live message and a NUL-terminated key.
+        let code = with_c_str(key, "key", |key| unsafe {
+            (api().message_contains)(self.handle(), key, &mut contains)
+        })?;
+        check(code)?;
+        Ok(contains)
     }
 
     fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        self.inner
-            .get(key)
-            .map(|value| to_py(py, value))
-            .ok_or_else(|| missing(key))
+        self.value_of(py, key)?.ok_or_else(|| missing(key))
     }
 
-    fn __setitem__(&mut self, key: &str, value: &Bound<'_, PyAny>) {
-        self.put(key, value);
+    fn __setitem__(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.put_value(key, value)
     }
 
     fn __delitem__(&mut self, key: &str) -> PyResult<()> {
-        self.inner.remove(key).map(drop).ok_or_else(|| missing(key))
+        if !self.contains(key)? {
+            return Err(missing(key));
+        }
+        let message = self.as_mut_ptr();
+        // SAFETY: a live message and a NUL-terminated key.
+        let code = with_c_str(key, "key", |key| unsafe {
+            (api().message_remove)(message, key)
+        })?;
+        check(code)
     }
 
-    fn __contains__(&self, key: &str) -> bool {
-        self.inner.contains(key)
+    fn __contains__(&self, key: &str) -> PyResult<bool> {
+        self.contains(key)
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.values().count()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.items(py).len()
     }
 
     /// Iterates over the keys of the values.
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        let keys: Vec<&str> = self.inner.values().map(|(key, _)| key.as_str()).collect();
+        let keys: Vec<String> = self.items(py).into_iter().map(|(key, _)| key).collect();
         PyList::new(py, keys)?.try_iter()
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let payload = to_py(py, self.inner.payload()).repr()?;
+        let payload = self.payload(py).repr()?;
         let mut repr = format!("Message(payload={payload}");
-        if self.inner.values().next().is_some() {
-            repr.push_str(&format!(", values={}", self.values(py)?.repr()?));
+        let values = self.values(py)?;
+        if !values.is_empty() {
+            repr.push_str(&format!(", values={}", values.repr()?));
         }
         for (field, text) in [
-            ("destination_name", self.inner.destination_name()),
+            ("destination_name", self.destination_name()),
             (
                 "response_destination_name",
-                self.inner.response_destination_name(),
+                self.response_destination_name(),
             ),
-            ("response_id", self.inner.response_id()),
+            ("response_id", self.response_id()),
         ] {
             if let Some(text) = text {
-                let text = PyString::new(py, text).repr()?;
+                let text = PyString::new(py, &text).repr()?;
                 repr.push_str(&format!(", {field}={text}"));
             }
         }

@@ -1,6 +1,6 @@
 //! `msgbus.DestinationStatistics`: a snapshot of one destination's counters.
 
-use msgbus_core::DestinationStatistics;
+use msgbus_abi::msgbus_destination_statistics;
 use pyo3::prelude::*;
 
 /// Liferay's `DestinationStatistics`, plus the counters msgbus adds. Once a
@@ -9,11 +9,11 @@ use pyo3::prelude::*;
 #[pyclass(frozen, eq, get_all, name = "DestinationStatistics", module = "msgbus")]
 #[derive(PartialEq)]
 pub struct PyDestinationStatistics {
-    active_thread_count: usize,
-    current_thread_count: usize,
-    largest_thread_count: usize,
-    max_thread_pool_size: usize,
-    min_thread_pool_size: usize,
+    active_thread_count: u64,
+    current_thread_count: u64,
+    largest_thread_count: u64,
+    max_thread_pool_size: u64,
+    min_thread_pool_size: u64,
     pending_message_count: u64,
     sent_message_count: u64,
     delivered_message_count: u64,
@@ -21,11 +21,11 @@ pub struct PyDestinationStatistics {
     failed_message_count: u64,
     dropped_no_listener_count: u64,
     discarded_message_count: u64,
-    listener_count: usize,
+    listener_count: u64,
 }
 
-impl From<DestinationStatistics> for PyDestinationStatistics {
-    fn from(s: DestinationStatistics) -> Self {
+impl From<msgbus_destination_statistics> for PyDestinationStatistics {
+    fn from(s: msgbus_destination_statistics) -> Self {
         PyDestinationStatistics {
             active_thread_count: s.active_thread_count,
             current_thread_count: s.current_thread_count,

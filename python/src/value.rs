@@ -1,55 +1,189 @@
-//! Python objects ↔ the bus's values.
+//! Python objects ↔ the core's values.
 //!
 //! Objects of exactly the types `None`, `bool`, `int` (within 64 bits),
 //! `float`, `str` and `bytes` become the shared value types, which a
 //! listener in any language can read. Every other object, subclasses of
-//! those types included, travels by reference as an opaque object: a
-//! Python listener receives the very object that was sent.
+//! those types included, travels by reference as a pointer value: a
+//! Python listener receives the very object that was sent, a C listener
+//! sees `MSGBUS_VALUE_TYPE_POINTER`, and the object is released, with the
+//! GIL, when the last value referring to it goes. A C pointer value
+//! reaches Python as a `Pointer`, never dereferenced.
 
-use msgbus_core::{Object, Value};
+use std::ffi::{c_char, c_void};
+use std::ptr;
+
+use msgbus_abi::*;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 
-/// The value that carries `obj`.
-pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> Value {
+use crate::core::api;
+use crate::errors::check;
+use crate::gil::with_python;
+use crate::handles::Owned;
+
+/// The free function of every pointer value holding a Python object: read
+/// from this one static both when such a value is made and when one is
+/// recognised, so the two addresses are the same by construction.
+static RELEASE_OBJECT: unsafe extern "C" fn(*mut c_void) = release_object;
+
+/// Releases a Python object a pointer value held.
+unsafe extern "C" fn release_object(object: *mut c_void) {
+    // Once the interpreter is finalizing, the object goes with it.
+    with_python(|_| {
+        // SAFETY: the reference `to_value` gave the value.
+        unsafe { pyo3::ffi::Py_DECREF(object.cast()) }
+    });
+}
+
+/// A new value from a successful constructor's out-parameter.
+fn made(
+    call: impl FnOnce(*mut *mut msgbus_value) -> msgbus_result,
+) -> PyResult<Owned<msgbus_value>> {
+    let mut value = ptr::null_mut();
+    check(call(&mut value))?;
+    // SAFETY: the constructor succeeded and handed the value over.
+    Ok(unsafe { Owned::from_raw(value) }.expect("a value on success"))
+}
+
+/// A value of the constructors that cannot fail.
+fn infallible(value: *mut msgbus_value) -> Owned<msgbus_value> {
+    // SAFETY: owned, new.
+    unsafe { Owned::from_raw(value) }.expect("the core made the value")
+}
+
+/// The value that carries `obj`, owned by the caller.
+pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Owned<msgbus_value>> {
+    let api = api();
+    // SAFETY (every call below): the core's constructors, given valid
+    // pointers and lengths.
     if obj.is_none() {
-        return Value::Null;
+        return Ok(infallible(unsafe { (api.value_new_null)() }));
     }
     if let Ok(b) = obj.cast_exact::<PyBool>() {
-        return Value::Bool(b.is_true());
+        return Ok(infallible(unsafe { (api.value_new_bool)(b.is_true()) }));
     }
     if let Ok(s) = obj.cast_exact::<PyString>() {
         if let Ok(text) = s.to_cow() {
-            return Value::from(&*text);
+            let (data, len) = (text.as_ptr().cast::<c_char>(), text.len());
+            return made(|out| unsafe { (api.value_new_string)(data, len, out) });
         }
     } else if let Ok(i) = obj.cast_exact::<PyInt>() {
         if let Ok(i) = i.extract::<i64>() {
-            return Value::Int(i);
+            return Ok(infallible(unsafe { (api.value_new_int)(i) }));
         }
     } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
-        return Value::Double(f.value());
+        return Ok(infallible(unsafe { (api.value_new_double)(f.value()) }));
     } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
-        return Value::from(b.as_bytes());
+        let bytes = b.as_bytes();
+        return made(|out| unsafe { (api.value_new_bytes)(bytes.as_ptr(), bytes.len(), out) });
+    } else if let Ok(pointer) = obj.cast_exact::<Pointer>() {
+        // SAFETY: a live value; cloning shares what it points to.
+        return Ok(infallible(unsafe {
+            (api.value_clone)(pointer.get().value.as_ptr())
+        }));
     }
     // Anything else, strings that are not valid UTF-8 (lone surrogates)
     // and integers beyond 64 bits included, goes by reference: nothing is
     // lost.
-    Value::Object(Object::new(obj.clone().unbind()))
+    let object = obj.clone().into_ptr();
+    made(|out| unsafe { (api.value_new_pointer)(object.cast(), Some(RELEASE_OBJECT), out) })
+        .inspect_err(|_| {
+            // SAFETY: refused, so the reference is still ours.
+            unsafe { pyo3::ffi::Py_DECREF(object) }
+        })
 }
 
-/// The Python object for `value`.
-pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> Bound<'py, PyAny> {
-    match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Int(i) => PyInt::new(py, *i).into_any(),
-        Value::Double(d) => PyFloat::new(py, *d).into_any(),
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Bytes(b) => PyBytes::new(py, b).into_any(),
-        Value::Object(o) => match o.downcast_ref::<Py<PyAny>>() {
-            Some(obj) => obj.bind(py).clone(),
-            // Only Python code puts objects on this bus.
-            None => py.None().into_bound(py),
-        },
+/// The Python object for the value at `value`, borrowed for the call.
+pub(crate) fn to_py<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'py, PyAny> {
+    let api = api();
+    // SAFETY (every call below): `value` is live; out-parameters are
+    // written only when the value has the type read.
+    unsafe {
+        match (api.value_type)(value) {
+            MSGBUS_VALUE_TYPE_BOOL => {
+                let mut b = false;
+                (api.value_as_bool)(value, &mut b);
+                PyBool::new(py, b).to_owned().into_any()
+            }
+            MSGBUS_VALUE_TYPE_INT => {
+                let mut i = 0;
+                (api.value_as_int)(value, &mut i);
+                PyInt::new(py, i).into_any()
+            }
+            MSGBUS_VALUE_TYPE_DOUBLE => {
+                let mut d = 0.0;
+                (api.value_as_double)(value, &mut d);
+                PyFloat::new(py, d).into_any()
+            }
+            MSGBUS_VALUE_TYPE_STRING => {
+                let (mut text, mut len) = (ptr::null(), 0);
+                (api.value_as_string)(value, &mut text, &mut len);
+                let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
+                PyString::new(py, std::str::from_utf8_unchecked(bytes)).into_any()
+            }
+            MSGBUS_VALUE_TYPE_BYTES => {
+                let (mut data, mut len) = (ptr::null(), 0);
+                (api.value_as_bytes)(value, &mut data, &mut len);
+                PyBytes::new(py, std::slice::from_raw_parts(data, len)).into_any()
+            }
+            MSGBUS_VALUE_TYPE_POINTER | MSGBUS_VALUE_TYPE_OBJECT => object(py, value),
+            _ => py.None().into_bound(py),
+        }
+    }
+}
+
+/// A Python object that travelled by reference, or a `Pointer` to what C
+/// (or Rust) code sent.
+fn object<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'py, PyAny> {
+    let (mut pointer, mut free) = (ptr::null_mut(), None);
+    // SAFETY: a live value; out-parameters written for pointer values.
+    unsafe { (api().value_as_pointer_with_free)(value, &mut pointer, &mut free) };
+    if free.is_some_and(|free| std::ptr::fn_addr_eq(free, RELEASE_OBJECT)) {
+        // SAFETY: a pointer this module made holds a reference to the object.
+        return unsafe { Bound::from_borrowed_ptr(py, pointer.cast()) };
+    }
+    // SAFETY: a live value; the clone keeps what it points to alive.
+    let value = infallible(unsafe { (api().value_clone)(value) });
+    Bound::new(py, Pointer { value })
+        .map(Bound::into_any)
+        .unwrap_or_else(|_| py.None().into_bound(py))
+}
+
+/// An object another language put on the bus: a C pointer (with the
+/// function that frees it, when it was given one), or an object of
+/// another runtime. Python cannot use what it points to; sending it on
+/// hands the very same pointer to the next listener.
+#[pyclass(frozen, name = "Pointer", module = "msgbus")]
+pub struct Pointer {
+    value: Owned<msgbus_value>,
+}
+
+#[pymethods]
+impl Pointer {
+    /// The address the pointer holds, or `None` for an object of another
+    /// runtime, which has none to give.
+    #[getter]
+    fn address(&self) -> Option<usize> {
+        let mut pointer = ptr::null_mut();
+        // SAFETY: a live value; `pointer` is written for pointer values.
+        let code = unsafe { (api().value_as_pointer)(self.value.as_ptr(), &mut pointer) };
+        (code == MSGBUS_RESULT_OK).then_some(pointer as usize)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Pointer>()
+            .is_ok_and(|other| other.get().address() == self.address())
+    }
+
+    fn __hash__(&self) -> usize {
+        self.address().unwrap_or(0)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.address() {
+            Some(address) => format!("msgbus.Pointer(address={address:#x})"),
+            None => "msgbus.Pointer(address=None)".into(),
+        }
     }
 }
