@@ -285,6 +285,23 @@ typedef void (*msgbus_value_visitor)(void *user_data,
 typedef uint32_t msgbus_value_kind;
 
 /**
+ * A value of a shared type described in place, for the calls that copy
+ * one into a message without making a msgbus_value first
+ * (msgbus_message_set_payload_view, msgbus_message_put_view).
+ * `value_type` says which fields are read: `boolean` for BOOL, `integer`
+ * for INT, `number` for DOUBLE, `data` and `len` for STRING (UTF-8) and
+ * BYTES (`data` may be NULL when `len` is 0), none for NULL.
+ */
+typedef struct msgbus_value_view {
+  msgbus_value_kind value_type;
+  bool boolean;
+  int64_t integer;
+  double number;
+  const uint8_t *data;
+  size_t len;
+} msgbus_value_view;
+
+/**
  * The functions of libmsgbus, from msgbus_api_get: field `x` is the
  * function msgbus_x. A binding that loads libmsgbus at run time (dlopen)
  * calls it through this table; it checks `abi_version` against the
@@ -454,6 +471,11 @@ typedef struct msgbus_api {
                                               void **out_pointer,
                                               msgbus_free_fn *out_free);
   msgbus_result (*listener_set_failure)(const char *detail, bool logged);
+  msgbus_result (*message_set_payload_view)(struct msgbus_message *message,
+                                            const struct msgbus_value_view *view);
+  msgbus_result (*message_put_view)(struct msgbus_message *message,
+                                    const char *key,
+                                    const struct msgbus_value_view *view);
 } msgbus_api;
 
 /**
@@ -1064,6 +1086,28 @@ msgbus_result msgbus_message_payload_string(const struct msgbus_message *message
 msgbus_result msgbus_message_put(struct msgbus_message *message,
                                  const char *key,
                                  const struct msgbus_value *value);
+
+/**
+ * msgbus_message_set_payload for a value described in place: no
+ * msgbus_value is made.
+ *
+ * # Safety
+ * `message` NULL or live; `view` NULL or readable, its `data` pointing to
+ * `len` readable bytes.
+ */
+msgbus_result msgbus_message_set_payload_view(struct msgbus_message *message,
+                                              const struct msgbus_value_view *view);
+
+/**
+ * msgbus_message_put for a value described in place: no msgbus_value is
+ * made; a null view removes the key.
+ *
+ * # Safety
+ * As msgbus_message_set_payload_view; `key` NULL or NUL-terminated.
+ */
+msgbus_result msgbus_message_put_view(struct msgbus_message *message,
+                                      const char *key,
+                                      const struct msgbus_value_view *view);
 
 /**
  * The value under `key`, borrowed from the message until it is changed or

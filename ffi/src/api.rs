@@ -86,4 +86,6 @@ pub(crate) static API: msgbus_api = msgbus_api {
     value_as_pointer: msgbus_value_as_pointer,
     value_as_pointer_with_free: msgbus_value_as_pointer_with_free,
     listener_set_failure: msgbus_listener_set_failure,
+    message_set_payload_view: msgbus_message_set_payload_view,
+    message_put_view: msgbus_message_put_view,
 };

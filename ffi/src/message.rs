@@ -8,6 +8,7 @@ use msgbus_core::{Message, Text};
 use msgbus_abi::*;
 
 use crate::boundary::*;
+use crate::value::viewed;
 
 impl Castable for msgbus_message {
     type Rust = Message;
@@ -145,6 +146,50 @@ pub unsafe extern "C" fn msgbus_message_put(
             )
         };
         message.put(key, value.clone());
+        Ok(())
+    })
+}
+
+/// msgbus_message_set_payload for a value described in place: no
+/// msgbus_value is made.
+///
+/// # Safety
+/// `message` NULL or live; `view` NULL or readable, its `data` pointing to
+/// `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_message_set_payload_view(
+    message: *mut msgbus_message,
+    view: *const msgbus_value_view,
+) -> msgbus_result {
+    guard(|| {
+        // SAFETY: per the contract.
+        let (message, value) = unsafe { (borrow_mut(message, "message")?, viewed(view)?) };
+        message.set_payload(value);
+        Ok(())
+    })
+}
+
+/// msgbus_message_put for a value described in place: no msgbus_value is
+/// made; a null view removes the key.
+///
+/// # Safety
+/// As msgbus_message_set_payload_view; `key` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_message_put_view(
+    message: *mut msgbus_message,
+    key: *const c_char,
+    view: *const msgbus_value_view,
+) -> msgbus_result {
+    guard(|| {
+        // SAFETY: per the contract.
+        let (message, key, value) = unsafe {
+            (
+                borrow_mut(message, "message")?,
+                text(key, "key")?,
+                viewed(view)?,
+            )
+        };
+        message.put(key, value);
         Ok(())
     })
 }

@@ -74,13 +74,7 @@ pub unsafe extern "C" fn msgbus_value_new_string(
     guard(|| {
         let out_value = out(out_value, "out_value")?;
         // SAFETY: per the contract.
-        let bytes = unsafe { byte_slice(text.cast(), len, "text") }?;
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            Failure::new(
-                MSGBUS_RESULT_INVALID_ARGUMENT,
-                format!("text is not UTF-8: {e}"),
-            )
-        })?;
+        let text = unsafe { utf8(text.cast(), len, "text") }?;
         // SAFETY: checked by `out`.
         unsafe { put(out_value, to_owned_handle(Value::String(text.into()))) };
         Ok(())
@@ -348,6 +342,49 @@ pub unsafe extern "C" fn msgbus_value_as_pointer_with_free(
             Some(pointer.ptr)
         })
     }
+}
+
+/// The value the argument `view` describes (see msgbus_value_view).
+///
+/// # Safety
+/// `view` NULL or readable; its `data` points to `len` readable bytes.
+pub(crate) unsafe fn viewed(view: *const msgbus_value_view) -> Outcome<Value> {
+    // SAFETY: per the contract.
+    let view = unsafe { view.as_ref() }.ok_or_else(|| null("view"))?;
+    let name = "view.data";
+    Ok(match view.value_type {
+        MSGBUS_VALUE_TYPE_NULL => Value::Null,
+        MSGBUS_VALUE_TYPE_BOOL => Value::Bool(view.boolean),
+        MSGBUS_VALUE_TYPE_INT => Value::Int(view.integer),
+        MSGBUS_VALUE_TYPE_DOUBLE => Value::Double(view.number),
+        // SAFETY: per the contract.
+        MSGBUS_VALUE_TYPE_STRING => Value::from(unsafe { utf8(view.data, view.len, name) }?),
+        // SAFETY: per the contract.
+        MSGBUS_VALUE_TYPE_BYTES => Value::from(unsafe { byte_slice(view.data, view.len, name) }?),
+        other => {
+            return Err(Failure::new(
+                MSGBUS_RESULT_INVALID_ARGUMENT,
+                format!(
+                    "view has type {other}: a view holds null, bool, int, double, string or bytes"
+                ),
+            ));
+        }
+    })
+}
+
+/// The `len` bytes at `data` as UTF-8 text.
+///
+/// # Safety
+/// As [`byte_slice`].
+unsafe fn utf8<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a str> {
+    // SAFETY: per the contract.
+    let bytes = unsafe { byte_slice(data, len, name) }?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        Failure::new(
+            MSGBUS_RESULT_INVALID_ARGUMENT,
+            format!("{name} is not UTF-8: {e}"),
+        )
+    })
 }
 
 /// The `len` bytes at `data`; NULL is allowed only when `len` is 0.

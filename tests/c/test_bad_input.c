@@ -204,6 +204,24 @@ static void messages(void) {
   ROW(msgbus_message_put, "NULL key", NULLP, "key is NULL", msgbus_message_put(m, NULL, v));
   ROW(msgbus_message_put, "NULL value", NULLP, "value is NULL", msgbus_message_put(m, "k", NULL));
   ROW(msgbus_message_put, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_put(m, BAD_UTF8, v));
+  msgbus_value_view int_view = {.value_type = MSGBUS_VALUE_TYPE_INT, .integer = 1};
+  msgbus_value_view bad_text = {.value_type = MSGBUS_VALUE_TYPE_STRING, .data = (const uint8_t *)BAD_UTF8, .len = 3};
+  msgbus_value_view no_data = {.value_type = MSGBUS_VALUE_TYPE_BYTES, .data = NULL, .len = 1};
+  msgbus_value_view pointer_view = {.value_type = MSGBUS_VALUE_TYPE_POINTER};
+  ROW(msgbus_message_set_payload_view, "NULL message", NULLP, "message is NULL", msgbus_message_set_payload_view(NULL, &int_view));
+  ROW(msgbus_message_set_payload_view, "NULL view", NULLP, "view is NULL", msgbus_message_set_payload_view(m, NULL));
+  ROW(msgbus_message_set_payload_view, "invalid UTF-8 text", INVALID, NOT_UTF8("view.data"),
+      msgbus_message_set_payload_view(m, &bad_text));
+  ROW(msgbus_message_set_payload_view, "NULL data, length 1", NULLP, "view.data is NULL", msgbus_message_set_payload_view(m, &no_data));
+  ROW(msgbus_message_set_payload_view, "a pointer type", INVALID,
+      "view has type 6: a view holds null, bool, int, double, string or bytes", msgbus_message_set_payload_view(m, &pointer_view));
+  ROW(msgbus_message_put_view, "NULL message", NULLP, "message is NULL", msgbus_message_put_view(NULL, "k", &int_view));
+  ROW(msgbus_message_put_view, "NULL key", NULLP, "key is NULL", msgbus_message_put_view(m, NULL, &int_view));
+  ROW(msgbus_message_put_view, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_put_view(m, BAD_UTF8, &int_view));
+  ROW(msgbus_message_put_view, "NULL view", NULLP, "view is NULL", msgbus_message_put_view(m, "k", NULL));
+  ROW(msgbus_message_put_view, "an unknown type 99", INVALID,
+      "view has type 99: a view holds null, bool, int, double, string or bytes",
+      msgbus_message_put_view(m, "k", &(msgbus_value_view){.value_type = 99}));
   ROW(msgbus_message_get, "NULL message", NULLP, "message is NULL", msgbus_message_get(NULL, "k", &got));
   ROW(msgbus_message_get, "NULL key", NULLP, "key is NULL", msgbus_message_get(m, NULL, &got));
   ROW(msgbus_message_get, "NULL out_value", NULLP, "out_value is NULL", msgbus_message_get(m, "k", NULL));

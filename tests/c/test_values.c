@@ -168,7 +168,49 @@ static void message_fields(void) {
   msgbus_message_free(m);
 }
 
+/* A value described in place lands in the message as the value made from
+ * the same contents would. */
+static void views(void) {
+  msgbus_message *m = msgbus_message_new();
+  const msgbus_value *got = NULL;
+  const char *text = NULL;
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  int64_t i = 0;
+  bool b = false, has = true;
+  double d = 0;
+  msgbus_value_view text_view = {.value_type = MSGBUS_VALUE_TYPE_STRING, .data = (const uint8_t *)"a\0b", .len = 3};
+  CHECK_OK(msgbus_message_set_payload_view(m, &text_view));
+  CHECK_OK(msgbus_value_as_string(msgbus_message_payload(m), &text, &len));
+  CHECK(len == 3 && memcmp(text, "a\0b", 4) == 0);
+  msgbus_value_view bytes_view = {.value_type = MSGBUS_VALUE_TYPE_BYTES, .data = (const uint8_t *)"xyz", .len = 3};
+  CHECK_OK(msgbus_message_put_view(m, "bytes", &bytes_view));
+  CHECK_OK(msgbus_message_get(m, "bytes", &got));
+  CHECK_OK(msgbus_value_as_bytes(got, &data, &len));
+  CHECK(len == 3 && memcmp(data, "xyz", 3) == 0);
+  CHECK_OK(msgbus_message_put_view(m, "int", &(msgbus_value_view){.value_type = MSGBUS_VALUE_TYPE_INT, .integer = INT64_MIN}));
+  CHECK_OK(msgbus_message_get(m, "int", &got));
+  CHECK_OK(msgbus_value_as_int(got, &i));
+  CHECK(i == INT64_MIN);
+  CHECK_OK(msgbus_message_put_view(m, "bool", &(msgbus_value_view){.value_type = MSGBUS_VALUE_TYPE_BOOL, .boolean = true}));
+  CHECK_OK(msgbus_message_get(m, "bool", &got));
+  CHECK_OK(msgbus_value_as_bool(got, &b));
+  CHECK(b);
+  CHECK_OK(msgbus_message_put_view(m, "double", &(msgbus_value_view){.value_type = MSGBUS_VALUE_TYPE_DOUBLE, .number = -0.5}));
+  CHECK_OK(msgbus_message_get(m, "double", &got));
+  CHECK_OK(msgbus_value_as_double(got, &d));
+  CHECK(d == -0.5);
+  CHECK_OK(msgbus_message_put_view(m, "int", &(msgbus_value_view){.value_type = MSGBUS_VALUE_TYPE_NULL}));
+  CHECK_OK(msgbus_message_contains(m, "int", &has));
+  CHECK(!has); /* a null view removes the key */
+  CHECK_OK(msgbus_message_set_payload_view(m, &(msgbus_value_view){.value_type = MSGBUS_VALUE_TYPE_BYTES, .data = NULL, .len = 0}));
+  CHECK_OK(msgbus_value_as_bytes(msgbus_message_payload(m), &data, &len));
+  CHECK(len == 0 && data != NULL);
+  msgbus_message_free(m);
+}
+
 int main(void) {
+  views();
   scalars();
   strings_and_bytes();
   pointers();

@@ -278,4 +278,13 @@ pub struct msgbus_api {
     ) -> msgbus_result,
     pub listener_set_failure:
         unsafe extern "C" fn(detail: *const c_char, logged: bool) -> msgbus_result,
+    pub message_set_payload_view: unsafe extern "C" fn(
+        message: *mut msgbus_message,
+        view: *const msgbus_value_view,
+    ) -> msgbus_result,
+    pub message_put_view: unsafe extern "C" fn(
+        message: *mut msgbus_message,
+        key: *const c_char,
+        view: *const msgbus_value_view,
+    ) -> msgbus_result,
 }

@@ -22,3 +22,20 @@ pub const MSGBUS_VALUE_TYPE_POINTER: msgbus_value_kind = 6;
 /// An opaque object of another language (for instance a Rust value); C
 /// cannot read it.
 pub const MSGBUS_VALUE_TYPE_OBJECT: msgbus_value_kind = 7;
+
+/// A value of a shared type described in place, for the calls that copy
+/// one into a message without making a msgbus_value first
+/// (msgbus_message_set_payload_view, msgbus_message_put_view).
+/// `value_type` says which fields are read: `boolean` for BOOL, `integer`
+/// for INT, `number` for DOUBLE, `data` and `len` for STRING (UTF-8) and
+/// BYTES (`data` may be NULL when `len` is 0), none for NULL.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msgbus_value_view {
+    pub value_type: msgbus_value_kind,
+    pub boolean: bool,
+    pub integer: i64,
+    pub number: f64,
+    pub data: *const u8,
+    pub len: usize,
+}
