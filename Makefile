@@ -263,7 +263,7 @@ test-python-package: $(VENV)/.tools
 	rm -rf target/wheels
 	$(VENV)/bin/maturin build --release -q -m python/Cargo.toml -o target/wheels
 	$(PYTHON) -c "import sys, zipfile; [wheel] = sys.argv[1:]; names = zipfile.ZipFile(wheel).namelist(); \
-	  assert '-cp39-abi3-' in wheel, wheel; assert {'msgbus/py.typed', 'msgbus/_msgbus.pyi'} <= set(names), names" \
+	  assert '-cp310-abi3-' in wheel, wheel; assert {'msgbus/py.typed', 'msgbus/_msgbus.pyi'} <= set(names), names" \
 	  target/wheels/*.whl
 	@echo "abi3 wheel built with its stubs (test-readme installs ./python in a fresh venv)"
 

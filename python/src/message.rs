@@ -19,7 +19,7 @@ use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 use crate::core::api;
 use crate::errors::check;
 use crate::handles::{Owned, with_c_str};
-use crate::value::{to_py, to_value};
+use crate::value::{store, to_py, to_value};
 
 /// Where a `Message`'s contents are.
 enum Held {
@@ -176,10 +176,18 @@ pub(crate) fn with_message<R>(
         return f(message.borrow().handle());
     }
     let message = new_message();
-    let payload = to_value(obj)?;
-    // SAFETY: live message and value.
-    check(unsafe { (api().message_set_payload)(message.as_ptr(), payload.as_ptr()) })?;
+    set_payload(message.as_ptr(), obj)?;
     f(message.as_ptr())
+}
+
+/// Sets the payload of the live message at `message` to `payload`.
+fn set_payload(message: *mut msgbus_message, payload: &Bound<'_, PyAny>) -> PyResult<()> {
+    store(
+        payload,
+        // SAFETY: a live message, a valid view or a live value.
+        |view| unsafe { (api().message_set_payload_view)(message, view) },
+        |value| unsafe { (api().message_set_payload)(message, value) },
+    )
 }
 
 fn missing(key: &str) -> PyErr {
@@ -204,13 +212,24 @@ impl PyMessage {
             message.set_payload(payload)?;
         }
         if let Some(values) = values {
-            for item in values.items()?.iter() {
-                let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
-                message.put_value(&key, &value)?;
+            if let Ok(dict) = values.cast::<PyDict>() {
+                for (key, value) in dict.iter() {
+                    message.put_value(key.cast::<PyString>()?.to_str()?, &value)?;
+                }
+            } else {
+                for item in values.items()?.iter() {
+                    let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
+                    message.put_value(&key, &value)?;
+                }
             }
         }
-        message.set_response_destination_name(response_destination_name)?;
-        message.set_response_id(response_id)?;
+        // A new message has neither.
+        if response_destination_name.is_some() {
+            message.set_response_destination_name(response_destination_name)?;
+        }
+        if response_id.is_some() {
+            message.set_response_id(response_id)?;
+        }
         Ok(message)
     }
 
@@ -228,10 +247,7 @@ impl PyMessage {
 
     #[setter]
     fn set_payload(&mut self, payload: &Bound<'_, PyAny>) -> PyResult<()> {
-        let value = to_value(payload)?;
-        let message = self.as_mut_ptr();
-        // SAFETY: live message and value.
-        check(unsafe { (api().message_set_payload)(message, value.as_ptr()) })
+        set_payload(self.as_mut_ptr(), payload)
     }
 
     #[getter]

@@ -51,46 +51,124 @@ fn infallible(value: *mut msgbus_value) -> Owned<msgbus_value> {
     unsafe { Owned::from_raw(value) }.expect("the core made the value")
 }
 
-/// The value that carries `obj`, owned by the caller.
-pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Owned<msgbus_value>> {
+/// What a Python object becomes on the bus.
+enum Carried {
+    /// A value of a shared type, described in place (borrowing the
+    /// object's contents).
+    View(msgbus_value_view),
+    /// A pointer value (the object by reference, or a `Pointer` sent on).
+    Value(Owned<msgbus_value>),
+}
+
+fn view(value_type: msgbus_value_kind) -> msgbus_value_view {
+    msgbus_value_view {
+        value_type,
+        boolean: false,
+        integer: 0,
+        number: 0.0,
+        data: ptr::null(),
+        len: 0,
+    }
+}
+
+/// How `obj` travels.
+fn carry(obj: &Bound<'_, PyAny>) -> PyResult<Carried> {
     let api = api();
-    // SAFETY (every call below): the core's constructors, given valid
-    // pointers and lengths.
     if obj.is_none() {
-        return Ok(infallible(unsafe { (api.value_new_null)() }));
+        return Ok(Carried::View(view(MSGBUS_VALUE_TYPE_NULL)));
     }
     if let Ok(b) = obj.cast_exact::<PyBool>() {
-        return Ok(infallible(unsafe { (api.value_new_bool)(b.is_true()) }));
+        let boolean = b.is_true();
+        return Ok(Carried::View(msgbus_value_view {
+            boolean,
+            ..view(MSGBUS_VALUE_TYPE_BOOL)
+        }));
     }
     if let Ok(s) = obj.cast_exact::<PyString>() {
-        if let Ok(text) = s.to_cow() {
-            let (data, len) = (text.as_ptr().cast::<c_char>(), text.len());
-            return made(|out| unsafe { (api.value_new_string)(data, len, out) });
+        // The str's own UTF-8, which lives as long as `obj`.
+        if let Ok(text) = s.to_str() {
+            let (data, len) = (text.as_ptr(), text.len());
+            let string = msgbus_value_view {
+                data,
+                len,
+                ..view(MSGBUS_VALUE_TYPE_STRING)
+            };
+            return Ok(Carried::View(string));
         }
     } else if let Ok(i) = obj.cast_exact::<PyInt>() {
-        if let Ok(i) = i.extract::<i64>() {
-            return Ok(infallible(unsafe { (api.value_new_int)(i) }));
+        if let Ok(integer) = i.extract::<i64>() {
+            return Ok(Carried::View(msgbus_value_view {
+                integer,
+                ..view(MSGBUS_VALUE_TYPE_INT)
+            }));
         }
     } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
-        return Ok(infallible(unsafe { (api.value_new_double)(f.value()) }));
+        let number = f.value();
+        return Ok(Carried::View(msgbus_value_view {
+            number,
+            ..view(MSGBUS_VALUE_TYPE_DOUBLE)
+        }));
     } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
         let bytes = b.as_bytes();
-        return made(|out| unsafe { (api.value_new_bytes)(bytes.as_ptr(), bytes.len(), out) });
+        let (data, len) = (bytes.as_ptr(), bytes.len());
+        return Ok(Carried::View(msgbus_value_view {
+            data,
+            len,
+            ..view(MSGBUS_VALUE_TYPE_BYTES)
+        }));
     } else if let Ok(pointer) = obj.cast_exact::<Pointer>() {
         // SAFETY: a live value; cloning shares what it points to.
-        return Ok(infallible(unsafe {
+        return Ok(Carried::Value(infallible(unsafe {
             (api.value_clone)(pointer.get().value.as_ptr())
-        }));
+        })));
     }
     // Anything else, strings that are not valid UTF-8 (lone surrogates)
     // and integers beyond 64 bits included, goes by reference: nothing is
     // lost.
     let object = obj.clone().into_ptr();
+    // SAFETY: the object's reference goes to the value, which releases it.
     made(|out| unsafe { (api.value_new_pointer)(object.cast(), Some(RELEASE_OBJECT), out) })
         .inspect_err(|_| {
             // SAFETY: refused, so the reference is still ours.
             unsafe { pyo3::ffi::Py_DECREF(object) }
         })
+        .map(Carried::Value)
+}
+
+/// Puts `obj` into a message with `set` (for a view) or `set_value` (for a
+/// value), making no value where a view serves.
+pub(crate) fn store(
+    obj: &Bound<'_, PyAny>,
+    set: impl FnOnce(&msgbus_value_view) -> msgbus_result,
+    set_value: impl FnOnce(*const msgbus_value) -> msgbus_result,
+) -> PyResult<()> {
+    check(match carry(obj)? {
+        Carried::View(view) => set(&view),
+        Carried::Value(value) => set_value(value.as_ptr()),
+    })
+}
+
+/// The value that carries `obj`, owned by the caller.
+pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Owned<msgbus_value>> {
+    let api = api();
+    let view = match carry(obj)? {
+        Carried::Value(value) => return Ok(value),
+        Carried::View(view) => view,
+    };
+    // SAFETY (every call below): the core's constructors, given the view's
+    // valid pointers and lengths.
+    Ok(match view.value_type {
+        MSGBUS_VALUE_TYPE_BOOL => infallible(unsafe { (api.value_new_bool)(view.boolean) }),
+        MSGBUS_VALUE_TYPE_INT => infallible(unsafe { (api.value_new_int)(view.integer) }),
+        MSGBUS_VALUE_TYPE_DOUBLE => infallible(unsafe { (api.value_new_double)(view.number) }),
+        MSGBUS_VALUE_TYPE_STRING => made(|out| unsafe {
+            (api.value_new_string)(view.data.cast::<c_char>(), view.len, out)
+        })?,
+        MSGBUS_VALUE_TYPE_BYTES => {
+            made(|out| unsafe { (api.value_new_bytes)(view.data, view.len, out) })?
+        }
+        _ => infallible(unsafe { (api.value_new_null)() }),
+    })
 }
 
 /// The Python object for the value at `value`, borrowed for the call.
