@@ -15,6 +15,8 @@ VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
 BENCH_TOOLS := matplotlib==3.11.2
+PACKAGE_VENV := target/venv-package
+PACKAGE_TOOLS := auditwheel==6.4.2
 BENCH_REPS ?= 5
 BENCH := target/bench
 EXAMPLES := target/examples
@@ -253,19 +255,19 @@ python: $(VENV)/.tools
 ## The Python tests (pytest, with a timeout per test, and one for the run:
 ## a deadlock that holds the GIL stops pytest-timeout too), the stubs checked
 ## against the module (stubtest) and against the tests' use of it (mypy).
-test-python: python
+test-python: python ffi c-deps
 	cd tests/python && timeout -k 10 600 $(PYTHON) -m pytest -q
 	$(PYTHON) -m mypy.stubtest msgbus._msgbus
 	$(PYTHON) -m mypy tests/python examples/python
 
-## `maturin build` makes an abi3 wheel with its stubs.
+## `maturin build` makes an abi3 wheel with its stubs, the library and the
+## headers; tests/package/check.py checks it installed in a fresh venv.
 test-python-package: $(VENV)/.tools
-	rm -rf target/wheels
+	rm -rf target/wheels $(PACKAGE_VENV)
 	$(VENV)/bin/maturin build --release -q -m python/Cargo.toml -o target/wheels
-	$(PYTHON) -c "import sys, zipfile; [wheel] = sys.argv[1:]; names = zipfile.ZipFile(wheel).namelist(); \
-	  assert '-cp310-abi3-' in wheel, wheel; assert {'msgbus/py.typed', 'msgbus/_msgbus.pyi'} <= set(names), names" \
-	  target/wheels/*.whl
-	@echo "abi3 wheel built with its stubs (test-readme installs ./python in a fresh venv)"
+	python3 -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/pip install -q target/wheels/*.whl $(PACKAGE_TOOLS)
+	cd target && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/check.py $(CURDIR)/target/wheels/*.whl
 
 clean:
 	$(CARGO) clean

@@ -7,7 +7,8 @@
 // Registration objects (Listener, EventListener) unregister on destruction
 // and must not outlive their Bus; release() keeps the listener for the
 // bus's lifetime. Failures throw msgbus::Error (TimeoutError for timeouts);
-// no C++ exception ever crosses into the library.
+// no C++ exception ever crosses into the library: a listener's becomes its
+// failure, with what() as the detail.
 #ifndef MSGBUS_HPP
 #define MSGBUS_HPP
 
@@ -62,6 +63,11 @@ template <typename T, void (*Free)(T *)>
 using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
 }  // namespace detail
+
+/// The file the process's libmsgbus was loaded from (the program itself
+/// when it links libmsgbus.a): components that report the same path share
+/// buses, Python's included.
+inline std::string_view core_path() { return msgbus_core_path(); }
 
 /// The calling thread's name as the bus gave it ("acme/n8k5_able-1" on a
 /// worker, whole, unlike the OS's 15 bytes); empty on other threads.
@@ -340,9 +346,12 @@ msgbus_result call_listener(void *user_data, const msgbus_message *message) noex
   try {
     (*static_cast<F *>(user_data))(MessageRef(message));
     return MSGBUS_RESULT_OK;
+  } catch (const std::exception &e) {
+    msgbus_listener_set_failure(e.what(), false);
   } catch (...) {
-    return MSGBUS_RESULT_LISTENER_FAILED;
+    msgbus_listener_set_failure("the listener threw a C++ exception", false);
   }
+  return MSGBUS_RESULT_LISTENER_FAILED;
 }
 
 template <typename F>
@@ -367,8 +376,42 @@ uint64_t register_callable(F &&f, Register registration) {
 
 }  // namespace detail
 
-/// A message bus. Move-only; destroying the last handle of a bus made by
-/// Bus() shuts it down gracefully. Bus::default_bus() is the process-wide bus.
+/// A default-synchronous request in flight (Bus::request): wait for its
+/// reply, or have it handed to a callback. Destroying it stops waiting.
+class Request {
+ public:
+  explicit Request(msgbus_request *request) : request_(request) {}
+  /// The reply's payload; TimeoutError if none came within `timeout` (the
+  /// request goes on waiting, and may be waited on again).
+  Value wait(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_request_wait(request_.get(), static_cast<uint64_t>(timeout.count()), &out));
+    return Value(out);
+  }
+  /// Calls f(ValueRef payload) once with the reply, on the thread that
+  /// delivers it (or now, if it is here); for event loops. A throw is
+  /// swallowed: nobody waits for it.
+  template <typename F>
+  void on_reply(F &&f) const {
+    using Callable = std::decay_t<F>;
+    auto owned = std::make_unique<Callable>(std::forward<F>(f));
+    auto call = [](void *user_data, const msgbus_value *payload) noexcept {
+      try {
+        (*static_cast<Callable *>(user_data))(ValueRef(payload));
+      } catch (...) {
+      }
+    };
+    detail::check(msgbus_request_on_reply(request_.get(), call, owned.get(), &detail::delete_callable<Callable>));
+    owned.release();  // now the library's
+  }
+  const msgbus_request *capi() const { return request_.get(); }
+
+ private:
+  detail::Owned<msgbus_request, msgbus_request_free> request_;
+};
+
+/// A message bus. Move-only; destroying the last handle of a bus shuts it
+/// down gracefully. Bus::default_bus() is the process-wide bus.
 class Bus {
  public:
   Bus() {
@@ -378,6 +421,15 @@ class Bus {
   }
   /// The process-wide bus; destroying this handle does nothing.
   static Bus default_bus() { return Bus(msgbus_default_bus()); }
+  /// A new handle to the bus at `bus` (a msgbus_bus * from C code, or
+  /// Python's MessageBus.address), which keeps it alive.
+  static Bus from_capi(const msgbus_bus *bus) {
+    msgbus_bus *out = nullptr;
+    detail::check(msgbus_bus_clone(bus, &out));
+    return Bus(out);
+  }
+  /// Another handle to this bus; the last one shuts it down.
+  Bus clone() const { return from_capi(capi()); }
 
   void add_destination(const std::string &name, DestinationType type) {
     detail::check(msgbus_bus_add_destination(capi(), name.c_str(), static_cast<msgbus_destination_type>(type)));
@@ -441,6 +493,13 @@ class Bus {
     detail::check(msgbus_bus_send_synchronous(capi(), destination.c_str(), message.capi(),
                                               static_cast<uint64_t>(timeout.count()), &out));
     return Value(out);
+  }
+  /// send_synchronous without the wait: the request, to wait on or to
+  /// hand its reply to a callback.
+  Request request(const std::string &destination, const Message &message) {
+    msgbus_request *out = nullptr;
+    detail::check(msgbus_bus_request(capi(), destination.c_str(), message.capi(), &out));
+    return Request(out);
   }
   /// Direct synchronous send: the response the last listener set.
   Value send_direct(const std::string &destination, const Message &message) {

@@ -37,8 +37,10 @@ pub struct PyMessageBus {
     /// Taken only in `drop`.
     hold: Option<Hold>,
     generation: Generation,
-    /// Its number in the exit shutdown's list.
-    id: u64,
+    /// Its number in the exit shutdown's list, for a bus this interpreter
+    /// made or the default bus; `None` for a bus adopted from C code,
+    /// which its maker shuts down.
+    id: Option<u64>,
 }
 
 // SAFETY: the core's bus handles may be used from any thread at once.
@@ -46,14 +48,16 @@ unsafe impl Send for PyMessageBus {}
 unsafe impl Sync for PyMessageBus {}
 
 /// Frees a handle, detached: the last one shuts its bus down and waits
-/// for workers, which may need the GIL.
+/// for workers, which may need the GIL. Once Python may not be entered
+/// any more, workers decline Python listeners and need no GIL.
 fn release(bus: Owned<msgbus_bus>) {
     let mut bus = Some(bus);
     gil::with_python(|py| detached(py, || drop(bus.take())));
 }
 
 impl PyMessageBus {
-    fn with(hold: Hold) -> Self {
+    /// A handle; `exit` says whether the exit shutdown drains its bus.
+    fn with(hold: Hold, exit: bool) -> Self {
         let handle = match &hold {
             Hold::Own(owned) => owned.as_ptr(),
             Hold::Default(default) => *default,
@@ -61,7 +65,7 @@ impl PyMessageBus {
         PyMessageBus {
             hold: Some(hold),
             generation: Generation::current(),
-            id: lifecycle::track(handle),
+            id: exit.then(|| lifecycle::track(handle)),
         }
     }
 
@@ -74,7 +78,7 @@ impl PyMessageBus {
                 "the core has no default bus",
             ));
         }
-        Ok(PyMessageBus::with(Hold::Default(default)))
+        Ok(PyMessageBus::with(Hold::Default(default), true))
     }
 
     /// The core's handle.
@@ -179,13 +183,15 @@ impl PyMessageBus {
 
 impl Drop for PyMessageBus {
     fn drop(&mut self) {
-        lifecycle::untrack(self.id);
+        if let Some(id) = self.id {
+            lifecycle::untrack(id);
+        }
         let Some(Hold::Own(bus)) = self.hold.take() else {
             return;
         };
-        if !self.generation.is_current() || !lifecycle::attachable() {
+        if !self.generation.is_current() {
             // Inherited: its workers are in the parent, so shutting down
-            // would wait for ever. Finalizing: the exit shutdown is done.
+            // would wait for ever.
             bus.leak();
             return;
         }
@@ -202,7 +208,7 @@ impl PyMessageBus {
         check(unsafe { (api().bus_new)(&mut bus) })?;
         // SAFETY: owned on success.
         let bus = unsafe { Owned::from_raw(bus) }.expect("a bus on success");
-        Ok(PyMessageBus::with(Hold::Own(bus)))
+        Ok(PyMessageBus::with(Hold::Own(bus), true))
     }
 
     /// The address of this handle's `msgbus_bus *`, to hand the bus to C
@@ -216,7 +222,8 @@ impl PyMessageBus {
     /// A new handle to the bus at `address`: a `msgbus_bus *` of this
     /// process (from C code, or another handle's `address`). The new handle
     /// keeps the bus alive until it is closed; the bus is the same one,
-    /// shared with whoever made it.
+    /// shared with whoever made it, who shuts it down (Python's exit does
+    /// not).
     #[staticmethod]
     fn from_address(address: usize) -> PyResult<Self> {
         if address == 0 {
@@ -230,7 +237,7 @@ impl PyMessageBus {
         check(unsafe { (api().bus_clone)(address as *const msgbus_bus, &mut bus) })?;
         // SAFETY: owned on success.
         let bus = unsafe { Owned::from_raw(bus) }.expect("a bus on success");
-        Ok(PyMessageBus::with(Hold::Own(bus)))
+        Ok(PyMessageBus::with(Hold::Own(bus), false))
     }
 
     /// Adds a destination of `destination_type` ("serial", "parallel",

@@ -3,7 +3,8 @@
 //!
 //! At exit every bus this interpreter made, and the default bus if it used
 //! it, is shut down gracefully (each queued message is delivered) while
-//! the main thread waits detached; after that nothing enters the
+//! the main thread waits detached; a bus adopted from C code
+//! (`from_address`) is left to its maker. After that nothing enters the
 //! interpreter again, so no worker can touch it while it finalizes, and
 //! Python listeners still registered on buses of C code decline their
 //! calls (counted as failed). A forked child has none of its parent's

@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -236,7 +238,40 @@ void move_semantics() {
 
 }  // namespace
 
+void handles_requests_and_failure_details() {
+  Bus bus;
+  CHECK(!msgbus::core_path().empty());
+  Bus second = bus.clone();
+  second.add_destination("acme/ask", DestinationType::Serial);
+  CHECK(bus.has_destination("acme/ask"));
+  Bus third = Bus::from_capi(bus.capi());
+  auto doubler = third.register_listener("acme/ask", [&third](MessageRef m) {
+    third.reply(m, Value(2 * m.payload().as_int()));
+  });
+  msgbus::Request request = bus.request("acme/ask", Message(Value(int64_t{21})));
+  CHECK(request.wait().as_int() == 42);
+  Latch answered(1);
+  int64_t got = 0;
+  msgbus::Request later = bus.request("acme/ask", Message(Value(int64_t{5})));
+  later.on_reply([&](msgbus::ValueRef payload) {
+    got = payload.as_int();
+    answered.count_down();
+  });
+  CHECK(answered.wait() && got == 10);
+
+  bus.add_destination("acme/refuses", DestinationType::Synchronous);
+  auto refuses = bus.register_listener("acme/refuses", [](MessageRef) { throw std::runtime_error("the oven is cold"); });
+  try {
+    bus.send_direct("acme/refuses", Message());
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_LISTENER_FAILED);
+    CHECK(std::string(e.what()).find("the oven is cold") != std::string::npos);
+  }
+}
+
 int main() {
+  handles_requests_and_failure_details();
   seed_scenario();
   destination_types_and_statistics();
   synchronous_both_ways();

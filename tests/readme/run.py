@@ -1,11 +1,12 @@
 """Runs the README's quick starts as a reader would, so they cannot rot.
 
-The shell blocks of the C, C++ and Python quick starts run in one bash
-session, in a scratch directory that plays the reader's project: it holds
-the snippets the README names (`app.c`: followed by a block becomes the file
-app.c), `python` links to the repository's package, `make` runs the
-repository's Makefile, HOME is scratch, and a fresh virtual environment is
-first on PATH. Each program must print the seed's reply. The Rust quick
+The shell blocks of the C, C++ and Python quick starts, then those of the
+"One bus across languages" examples, run in one bash session, in a
+scratch directory that plays the reader's project: it holds the snippets
+the README names (`app.c`: followed by a block becomes the file app.c),
+`python` links to the repository's package, `make` runs the repository's
+Makefile, HOME is scratch, and a fresh virtual environment is first on
+PATH. Each program must print the seed's reply. The Rust quick
 start is a doctest of the core crate (core/src/lib.rs includes README.md).
 Inline commands are checked too: every `cargo …` span runs, and every
 `make …` span names a target of the Makefile.
@@ -22,15 +23,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 REPLY = "N8K5CharlieMessageListener"
-SHELL_SECTIONS = ("### C\n", "### C++\n", "### Python\n")
+SHELL_SECTIONS = (
+    ("## Quick start\n", "### C\n"),
+    ("## Quick start\n", "### C++\n"),
+    ("## Quick start\n", "### Python\n"),
+    ("## One bus across languages\n", "### Python calls C\n"),
+    ("## One bus across languages\n", "### C embeds Python\n"),
+)
 
 
-def quick_start_sections(readme: str) -> dict[str, str]:
-    """The text of each `### ` section under `## Quick start`."""
-    start = readme.index("## Quick start\n")
+def sections_of(readme: str, chapter: str) -> dict[str, str]:
+    """The text of each `### ` section under the `## ` heading `chapter`."""
+    start = readme.index(chapter)
     end = readme.index("\n## ", start + 1)
     parts = re.split(r"^(### .*\n)", readme[start:end], flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return {(chapter, heading): text for heading, text in zip(parts[1::2], parts[2::2])}
 
 
 def shell_blocks(section: str) -> list[str]:
@@ -41,18 +48,18 @@ def named_files(section: str) -> dict[str, str]:
     return dict(re.findall(r"^`([\w.]+)`:\n\n```\w+\n(.*?)^```$", section, flags=re.M | re.S))
 
 
-def run_quick_starts(sections: dict[str, str]) -> None:
+def run_quick_starts(sections: dict[tuple[str, str], str]) -> None:
     with tempfile.TemporaryDirectory(prefix="msgbus-readme-") as scratch:
         project = Path(scratch)
         (project / "home").mkdir()
         (project / "python").symlink_to(REPO / "python")
         script = [f'make() {{ command make --no-print-directory -C "{REPO}" "$@"; }}']
-        for heading in SHELL_SECTIONS:
-            section = sections[heading]
+        for key in SHELL_SECTIONS:
+            section = sections[key]
             for name, text in named_files(section).items():
                 (project / name).write_text(text)
             blocks = shell_blocks(section)
-            assert blocks, f"no sh block under {heading.strip()}"
+            assert blocks, f"no sh block under {key[1].strip()}"
             script += blocks
         subprocess.run([sys.executable, "-m", "venv", str(project / "venv")], check=True)
         env = dict(os.environ, HOME=str(project / "home"))
@@ -68,7 +75,7 @@ def run_quick_starts(sections: dict[str, str]) -> None:
         replies = done.stdout.splitlines().count(REPLY)
         if done.returncode != 0 or replies != len(SHELL_SECTIONS):
             sys.exit(f"{done.stdout}\nquick starts: exit {done.returncode}, {replies} of {len(SHELL_SECTIONS)} replies")
-        print(f"README: the C, C++ and Python quick starts each printed {REPLY}")
+        print(f"README: the C, C++ and Python quick starts and both one-bus examples each printed {REPLY}")
 
 
 def check_inline_commands(readme: str) -> None:
@@ -86,8 +93,8 @@ def check_inline_commands(readme: str) -> None:
 
 def main() -> None:
     readme = (REPO / "README.md").read_text()
-    sections = quick_start_sections(readme)
-    assert "```rust" in sections["### Rust\n"], "the Rust quick start is a doctest of core"
+    sections = sections_of(readme, "## Quick start\n") | sections_of(readme, "## One bus across languages\n")
+    assert "```rust" in sections[("## Quick start\n", "### Rust\n")], "the Rust quick start is a doctest of core"
     run_quick_starts(sections)
     check_inline_commands(readme)
 
