@@ -354,12 +354,9 @@ impl PyMessageBus {
     /// Sends a `Message`, or any object as the payload of a new one.
     /// Returns once it is queued (delivered, for a synchronous destination).
     fn send(&self, py: Python<'_>, destination: &str, message: &Bound<'_, PyAny>) -> PyResult<()> {
-        let bus = self.bus()?;
-        with_message(message, |message| {
-            with_c_str(destination, "destination name", |name| {
-                // SAFETY: live bus and message, a NUL-terminated name.
-                inline_calls(py, || Ok(unsafe { (api().bus_send)(bus, name, message) }))
-            })?
+        // SAFETY: live bus and message, a NUL-terminated name.
+        self.deliver(py, destination, message, |bus, name, message| unsafe {
+            (api().bus_send)(bus, name, message)
         })
     }
 
@@ -427,15 +424,10 @@ impl PyMessageBus {
         destination: &str,
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bus = self.bus()?;
         let mut response = ptr::null_mut();
-        with_message(message, |message| {
-            with_c_str(destination, "destination name", |name| {
-                // SAFETY: live bus and message, a NUL-terminated name.
-                inline_calls(py, || {
-                    Ok(unsafe { (api().bus_send_direct)(bus, name, message, &mut response) })
-                })
-            })?
+        // SAFETY: live bus and message, a NUL-terminated name.
+        self.deliver(py, destination, message, |bus, name, message| unsafe {
+            (api().bus_send_direct)(bus, name, message, &mut response)
         })?;
         // SAFETY: owned on success.
         let response = unsafe { Owned::from_raw(response) }.expect("a response on success");
@@ -565,17 +557,30 @@ impl PyMessageBus {
         destination: &str,
         message: &Bound<'_, PyAny>,
     ) -> PyResult<Owned<msgbus_request>> {
-        let bus = self.bus()?;
         let mut request = ptr::null_mut();
-        with_message(message, |message| {
-            with_c_str(destination, "destination name", |name| {
-                // SAFETY: live bus and message, a NUL-terminated name.
-                inline_calls(py, || {
-                    Ok(unsafe { (api().bus_request)(bus, name, message, &mut request) })
-                })
-            })?
+        // SAFETY: live bus and message, a NUL-terminated name.
+        self.deliver(py, destination, message, |bus, name, message| unsafe {
+            (api().bus_request)(bus, name, message, &mut request)
         })?;
         // SAFETY: owned on success.
         Ok(unsafe { Owned::from_raw(request) }.expect("a request on success"))
+    }
+
+    /// Runs `send` (a send, a request, a direct send) with the bus, the
+    /// destination's name and the message to send, which may run listeners
+    /// in this thread.
+    fn deliver(
+        &self,
+        py: Python<'_>,
+        destination: &str,
+        message: &Bound<'_, PyAny>,
+        send: impl FnOnce(*const msgbus_bus, *const c_char, *const msgbus_message) -> msgbus_result,
+    ) -> PyResult<()> {
+        let bus = self.bus()?;
+        with_message(message, |message| {
+            with_c_str(destination, "destination name", |name| {
+                inline_calls(py, || Ok(send(bus, name, message)))
+            })?
+        })
     }
 }

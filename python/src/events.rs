@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyWeakrefReference;
 
 use crate::core::api;
-use crate::gil::{detached, release, with_python};
+use crate::gil::{release, with_python};
 use crate::lifecycle::Generation;
-use crate::listener::upgrade;
+use crate::listener::remove_from;
 use crate::logging;
 
 /// Something that changed in the bus's registry. `kind` is one of
@@ -110,16 +110,10 @@ impl EventListenerHandle {
     /// Removes the event listener, waiting for its running calls (unless
     /// called from inside it). False if it was removed before.
     fn remove(&self, py: Python<'_>) -> PyResult<bool> {
-        self.generation.check()?;
-        let Some(bus) = upgrade(py, &self.bus) else {
-            return Ok(false);
-        };
-        let handle = bus.get().handle() as usize;
         let id = self.id;
-        // SAFETY: a live bus (the MessageBus is alive while we hold it).
-        let code = detached(py, move || unsafe {
-            (api().bus_remove_event_listener)(handle as *const msgbus_bus, id)
-        });
-        Ok(code == MSGBUS_RESULT_OK)
+        // SAFETY: a live bus (its MessageBus is held meanwhile).
+        remove_from(py, &self.bus, self.generation, move |bus| unsafe {
+            (api().bus_remove_event_listener)(bus, id)
+        })
     }
 }

@@ -185,12 +185,22 @@ pub(crate) fn describe(callable: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "<listener>".into())
 }
 
-/// The `MessageBus` a handle refers to, if it is still alive.
-pub(crate) fn upgrade<'py>(
-    py: Python<'py>,
+/// What a handle's `unregister()` or `remove()` does: runs `remove` with
+/// the bus of the `MessageBus` the handle came from, detached (it waits
+/// for running calls); false when that bus is gone or `remove` fails.
+pub(crate) fn remove_from(
+    py: Python<'_>,
     bus: &Py<PyWeakrefReference>,
-) -> Option<Bound<'py, PyMessageBus>> {
-    bus.bind(py).upgrade_as::<PyMessageBus>().ok().flatten()
+    generation: Generation,
+    remove: impl FnOnce(*const msgbus_bus) -> msgbus_result + Send,
+) -> PyResult<bool> {
+    generation.check()?;
+    let Some(bus) = bus.bind(py).upgrade_as::<PyMessageBus>().ok().flatten() else {
+        return Ok(false);
+    };
+    let handle = bus.get().handle() as usize;
+    let code = detached(py, move || remove(handle as *const msgbus_bus));
+    Ok(code == MSGBUS_RESULT_OK)
 }
 
 /// What `register_listener` returns; `unregister()` removes the listener.
@@ -226,17 +236,11 @@ impl ListenerHandle {
     /// (unless called from inside it). Returns False if it was not
     /// registered any more (unregistered before, or its bus is gone).
     fn unregister(&self, py: Python<'_>) -> PyResult<bool> {
-        self.generation.check()?;
-        let Some(bus) = upgrade(py, &self.bus) else {
-            return Ok(false);
-        };
-        let handle = bus.get().handle() as usize;
         let id = self.id;
-        // SAFETY: a live bus (the MessageBus is alive while we hold it).
-        let code = detached(py, move || unsafe {
-            (api().bus_unregister_listener)(handle as *const msgbus_bus, id)
-        });
-        Ok(code == MSGBUS_RESULT_OK)
+        // SAFETY: a live bus (its MessageBus is held meanwhile).
+        remove_from(py, &self.bus, self.generation, move |bus| unsafe {
+            (api().bus_unregister_listener)(bus, id)
+        })
     }
 
     /// A number that identifies the listener within its bus.

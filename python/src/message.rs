@@ -112,6 +112,22 @@ impl PyMessage {
         })
     }
 
+    /// Sets (or with `None` clears) a text field with `set`.
+    fn set_text(
+        &mut self,
+        set: unsafe extern "C" fn(*mut msgbus_message, *const c_char) -> msgbus_result,
+        text: Option<&str>,
+        what: &str,
+    ) -> PyResult<()> {
+        let message = self.as_mut_ptr();
+        match text {
+            // SAFETY: a live message; NULL clears the field.
+            None => check(unsafe { set(message, ptr::null()) }),
+            // SAFETY: a live message and NUL-terminated text.
+            Some(text) => with_c_str(text, what, |text| check(unsafe { set(message, text) }))?,
+        }
+    }
+
     fn put_value(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = to_value(value)?;
         let message = self.as_mut_ptr();
@@ -257,16 +273,8 @@ impl PyMessage {
 
     #[setter]
     fn set_response_destination_name(&mut self, name: Option<&str>) -> PyResult<()> {
-        let message = self.as_mut_ptr();
         let set = api().message_set_response_destination_name;
-        match name {
-            // SAFETY: a live message; NULL clears the field.
-            None => check(unsafe { set(message, ptr::null()) }),
-            Some(name) => with_c_str(name, "response_destination_name", |name| {
-                // SAFETY: a live message and a NUL-terminated name.
-                check(unsafe { set(message, name) })
-            })?,
-        }
+        self.set_text(set, name, "response_destination_name")
     }
 
     #[getter]
@@ -276,16 +284,7 @@ impl PyMessage {
 
     #[setter]
     fn set_response_id(&mut self, id: Option<&str>) -> PyResult<()> {
-        let message = self.as_mut_ptr();
-        let set = api().message_set_response_id;
-        match id {
-            // SAFETY: a live message; NULL clears the field.
-            None => check(unsafe { set(message, ptr::null()) }),
-            Some(id) => with_c_str(id, "response_id", |id| {
-                // SAFETY: a live message and a NUL-terminated id.
-                check(unsafe { set(message, id) })
-            })?,
-        }
+        self.set_text(api().message_set_response_id, id, "response_id")
     }
 
     /// What a listener answers to a direct synchronous send.
