@@ -2,6 +2,8 @@
  * add, replace and remove destinations (any type, small queues, every
  * rejection policy), register and unregister listeners (plain, failing,
  * replying), send, send synchronously with tiny timeouts, send directly,
+ * make requests (waited on, handed to a callback, or dropped before their
+ * reply), send through a second handle with a payload described in place,
  * shut down (graceful or forced, with or without waiting) — three bytes per
  * call. After the program the bus is shut down and the accounting law is
  * checked for every destination name: nothing pending, every message sent
@@ -42,6 +44,11 @@ static msgbus_result listen(void *user_data, const msgbus_message *message) {
 }
 
 static void release(void *user_data) { free(user_data); }
+
+static void on_reply(void *user_data, const msgbus_value *payload) {
+  (void)payload;
+  ++*(int *)user_data;
+}
 
 static void fail(const char *what, const char *name, unsigned long long a, unsigned long long b) {
   fprintf(stderr, "accounting law broken on %s: %s (%llu vs %llu)\n", name, what, a, b);
@@ -101,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   unsigned long long told[NAMES] = {0};
 
   for (size_t at = 0; at + 3 <= size; at += 3) {
-    uint8_t op = input[at] % 10, target = input[at + 1] % NAMES, arg = input[at + 2];
+    uint8_t op = input[at] % 12, target = input[at + 1] % NAMES, arg = input[at + 2];
     const char *name = NAME[target];
     msgbus_value *response = NULL;
     msgbus_destination_config *config = NULL;
@@ -143,6 +150,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     case 8:
       told[target] += accepted(msgbus_bus_send_direct(bus, name, message, &response), false);
       break;
+    case 9: {
+      /* A request waited on, handed to a callback (whose data the library
+       * frees, perhaps on a worker after the request is freed), or dropped. */
+      msgbus_request *request = NULL;
+      msgbus_result r = msgbus_bus_request(bus, name, message, &request);
+      told[target] += accepted(r, false);
+      if (r == MSGBUS_RESULT_OK && arg % 3 == 0) {
+        r = msgbus_request_wait(request, arg % 2, &response);
+        if (r != MSGBUS_RESULT_OK && r != MSGBUS_RESULT_TIMEOUT) abort();
+      } else if (r == MSGBUS_RESULT_OK && arg % 3 == 1) {
+        int *calls = calloc(1, sizeof *calls);
+        if (msgbus_request_on_reply(request, on_reply, calls, free) != MSGBUS_RESULT_OK) abort();
+      }
+      msgbus_request_free(request);
+      break;
+    }
+    case 10: {
+      /* The same bus through a second handle; a view for its payload. */
+      msgbus_bus *second = NULL;
+      msgbus_message *viewed = msgbus_message_new();
+      msgbus_value_view v = {.value_type = MSGBUS_VALUE_TYPE_INT, .integer = arg};
+      if (msgbus_bus_clone(bus, &second) != MSGBUS_RESULT_OK) abort();
+      if (msgbus_message_set_payload_view(viewed, &v) != MSGBUS_RESULT_OK) abort();
+      told[target] += accepted(msgbus_bus_send(second, name, viewed), false);
+      msgbus_message_free(viewed);
+      msgbus_bus_free(second);
+      break;
+    }
     default:
       (void)msgbus_bus_shutdown(bus, arg & 1, (arg & 2) ? MSGBUS_WAIT_FOREVER : 0);
       break;
