@@ -87,6 +87,51 @@ fn forced_shutdown_discards_the_queue_counts_it_and_waits_for_running_calls() {
     );
 }
 
+/// Counts its drops: a payload whose message was freed.
+struct Freed(Arc<AtomicUsize>);
+
+impl Drop for Freed {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn a_forced_shutdown_discards_the_queue_at_once_while_a_call_is_stuck() {
+    for kind in [DestinationType::Serial, DestinationType::Parallel] {
+        let bus = MessageBus::new();
+        let config = DestinationConfig::new(kind).workers(1, 1);
+        bus.add_destination_with_config("acme/stuck", config)
+            .unwrap();
+        let (valve, entered) = (Valve::closed(), Latch::new(1));
+        bus.register_listener("acme/stuck", held(&valve, &entered))
+            .unwrap();
+        let freed = Arc::new(AtomicUsize::new(0));
+        for _ in 0..4 {
+            let payload = msgbus::Object::new(Freed(freed.clone()));
+            bus.send("acme/stuck", Message::with_payload(payload))
+                .unwrap();
+        }
+        assert!(entered.wait());
+        let short = Duration::from_millis(100);
+        assert_eq!(bus.shutdown(true, Some(short)), Err(Error::Timeout(short)));
+        let stats = bus.destination_statistics("acme/stuck").unwrap();
+        assert_eq!(
+            (stats.pending_message_count, stats.discarded_message_count),
+            (0, 3),
+            "{kind:?}: discarded while the call runs"
+        );
+        assert_eq!(freed.load(SeqCst), 3, "{kind:?}: their payloads freed");
+        valve.open();
+        bus.shutdown(true, Some(PATIENCE)).unwrap();
+        let stats = bus.destination_statistics("acme/stuck").unwrap();
+        assert_eq!(
+            (stats.delivered_message_count, stats.discarded_message_count),
+            (1, 3)
+        );
+    }
+}
+
 #[test]
 fn shutdown_times_out_while_a_listener_is_stuck_and_can_finish_later() {
     let bus = MessageBus::new();

@@ -51,28 +51,38 @@ impl Destination {
     /// Runs one queued task (never `Stop`), or counts it as discarded;
     /// `listeners` caches this destination's listeners.
     pub(super) fn run(&self, task: Task, discard: bool, listeners: &mut SnapshotCache) {
+        if discard {
+            return self.discard(task);
+        }
         match task {
             Task::Message(mut message) => {
-                let outcome = if discard {
-                    Outcome(Outcome::DISCARDED)
-                } else {
-                    message.set_destination_name(self.name.clone());
-                    self.deliver_all(&message, listeners.load())
-                };
+                message.set_destination_name(self.name.clone());
+                let outcome = self.deliver_all(&message, listeners.load());
                 self.counters.finished(outcome);
             }
             Task::Call(call) => {
-                let flags = if discard {
-                    Outcome::DISCARDED
-                } else {
-                    call_flags(&self.name, call.listener(), call.message())
-                };
-                if let Some((outcome, record)) = call.end(flags) {
-                    self.spares().put(record);
-                    self.counters.finished(outcome);
-                }
+                let flags = call_flags(&self.name, call.listener(), call.message());
+                self.end_call(call, flags);
             }
             Task::Stop => unreachable!("workers stop on Task::Stop before running it"),
+        }
+    }
+
+    /// Counts a queued task (never `Stop`) as discarded and drops it.
+    pub(super) fn discard(&self, task: Task) {
+        match task {
+            Task::Message(_) => self.counters.finished(Outcome(Outcome::DISCARDED)),
+            Task::Call(call) => self.end_call(call, Outcome::DISCARDED),
+            Task::Stop => unreachable!("a Stop is not a message"),
+        }
+    }
+
+    /// Ends a listener call with `flags`; the last call of a message
+    /// counts the message and returns its record.
+    fn end_call(&self, call: Share, flags: u8) {
+        if let Some((outcome, record)) = call.end(flags) {
+            self.spares().put(record);
+            self.counters.finished(outcome);
         }
     }
 }

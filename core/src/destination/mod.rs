@@ -232,10 +232,11 @@ impl Destination {
         stats
     }
 
-    /// Stops accepting messages. Workers deliver what is queued (or, with
-    /// `force`, count it as discarded) and then stop; this does not wait for
-    /// them (see [`Destination::wait_stopped`]). Synchronous destinations
-    /// have nothing to close.
+    /// Stops accepting messages. Workers deliver what is queued and then
+    /// stop; with `force`, what is queued is counted as discarded and
+    /// dropped here and now, whatever the workers are busy with. This does
+    /// not wait for the workers (see [`Destination::wait_stopped`]).
+    /// Synchronous destinations have nothing to close.
     pub(crate) fn close(&self, force: bool) {
         let Some(queued) = &self.queued else { return };
         if force {
@@ -246,6 +247,29 @@ impl Destination {
             queued.pool.stop(&queued.queue);
         }
         queued.queue.wake_blocked();
+        if force {
+            self.discard_queued(queued);
+        }
+    }
+
+    /// Takes every task queued and counts it as discarded, putting back
+    /// the `Stop`s it takes: a worker stuck in a listener's call must not
+    /// keep the queue (and what its messages hold) until it returns.
+    /// Tasks a sender still inside the gate adds later are discarded by the
+    /// workers, which see the flag.
+    fn discard_queued(&self, queued: &Queued) {
+        let mut stops = 0;
+        while let Some(task) = queued.queue.try_take() {
+            queued.queue.taken(&task);
+            match task {
+                Task::Stop => stops += 1,
+                task => {
+                    queued.pool.claim();
+                    self.discard(task);
+                }
+            }
+        }
+        queued.queue.push_stops(stops);
     }
 
     /// Waits until the workers have exited, or until `deadline`.

@@ -166,7 +166,7 @@ impl Pool {
     }
 
     /// Queued tasks minus idle workers drops by one (elastic pools only).
-    fn claim(&self) {
+    pub(super) fn claim(&self) {
         if self.elastic {
             self.balance.fetch_sub(1, SeqCst);
         }
