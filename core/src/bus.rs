@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
 use crate::config::{DestinationConfig, DestinationType};
-use crate::destination::{Destination, current_worker_bus};
+use crate::destination::{Destination, Refused, current_worker_bus};
 use crate::error::{Error, ListenerError, Result, check_name};
 use crate::events::{BusEvent, EventHub, EventListenerId};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
@@ -349,8 +349,26 @@ impl MessageBus {
     /// parallel destinations) or delivered (synchronous ones). A message to
     /// a destination without listeners is dropped and counted.
     pub fn send(&self, destination: &str, message: impl Into<Message>) -> Result<()> {
-        let destinations = self.inner.destinations.load();
-        lookup(&destinations, destination)?.send(message.into())
+        self.send_to(destination, message.into())
+    }
+
+    /// Sends to the destination holding `name`. One that closed as the
+    /// message came (replaced, or removed) gives it back, and the message
+    /// goes to the destination that holds the name now, or meets
+    /// `NoSuchDestination`: only a bus that is shut down refuses it as
+    /// closed.
+    fn send_to(&self, name: &str, mut message: Message) -> Result<()> {
+        loop {
+            let destinations = self.inner.destinations.load();
+            match lookup(&destinations, name)?.send(message) {
+                Ok(()) => return Ok(()),
+                Err(Refused::Full) => return Err(Error::QueueFull(name.into())),
+                Err(Refused::Closed(_)) if self.inner.shut_down.load(SeqCst) => {
+                    return Err(Error::Closed(name.into()));
+                }
+                Err(Refused::Closed(back)) => message = *back,
+            }
+        }
     }
 
     /// Default synchronous send: sends `message` with a fresh response id
@@ -389,7 +407,7 @@ impl MessageBus {
         };
         let pending = self.inner.replies.expect();
         message.set_request(response_destination, pending.shared_id(), pending.slot());
-        target.send(message)?;
+        self.send_to(destination, message)?;
         Ok(pending)
     }
 
@@ -433,7 +451,7 @@ impl MessageBus {
         let destination = lookup(&destinations, to)?;
         match destination.route_reply(request, payload.into()) {
             Ok(()) => Ok(()),
-            Err(payload) => destination.send(Message::response_to(request, payload)),
+            Err(payload) => self.send_to(to, Message::response_to(request, payload)),
         }
     }
 

@@ -76,6 +76,11 @@ impl Counters {
         self.sender.sent.fetch_add(1, Relaxed);
     }
 
+    /// Takes back a `sent` whose message the destination gave back.
+    pub(crate) fn unsent(&self) {
+        self.sender.sent.fetch_sub(1, Relaxed);
+    }
+
     pub(crate) fn rejected(&self) {
         self.sender.rejected.fetch_add(1, Relaxed);
     }

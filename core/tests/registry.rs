@@ -325,3 +325,64 @@ impl Drop for DropCounter {
         self.0.fetch_add(1, SeqCst);
     }
 }
+
+/// Senders racing `replace_destination`, or remove + add, of the name they
+/// send to: a live bus never refuses them with `Closed`. A replace keeps the
+/// name throughout, so every send is accepted; across a remove a send is
+/// accepted or meets `NoSuchDestination`.
+#[test]
+fn sends_racing_replace_and_remove_are_never_refused_as_closed() {
+    for (kind, remove) in [
+        (DestinationType::Serial, false),
+        (DestinationType::Parallel, false),
+        (DestinationType::Serial, true),
+    ] {
+        let bus = MessageBus::new();
+        bus.add_destination("acme/churn", kind).unwrap();
+        bus.register_listener("acme/churn", |_| Ok(())).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let senders: Vec<_> = (0..3)
+            .map(|_| {
+                let (bus, stop) = (bus.clone(), stop.clone());
+                thread::spawn(move || {
+                    let (mut accepted, mut missing, mut other) = (0u64, 0u64, Vec::new());
+                    while !stop.load(SeqCst) {
+                        match bus.send("acme/churn", "x") {
+                            Ok(()) => accepted += 1,
+                            Err(Error::NoSuchDestination(_)) => missing += 1,
+                            Err(e) => other.push(e),
+                        }
+                    }
+                    (accepted, missing, other)
+                })
+            })
+            .collect();
+        for _ in 0..3000 {
+            if remove {
+                bus.remove_destination("acme/churn").unwrap();
+                bus.add_destination("acme/churn", kind).unwrap();
+            } else {
+                bus.replace_destination("acme/churn", DestinationConfig::new(kind))
+                    .unwrap();
+            }
+        }
+        stop.store(true, SeqCst);
+        let mut accepted = 0;
+        for sender in senders {
+            let (ok, missing, other) = sender.join().unwrap();
+            assert!(other.is_empty(), "{kind:?} remove={remove}: {other:?}");
+            assert!(remove || missing == 0, "a replace keeps the name");
+            accepted += ok;
+        }
+        bus.shutdown(false, None).unwrap();
+        let stats = bus.destination_statistics("acme/churn").unwrap();
+        assert_eq!(
+            stats.sent_message_count, accepted,
+            "{kind:?}: every accepted send counted once"
+        );
+        assert_eq!(
+            stats.delivered_message_count + stats.dropped_no_listener_count,
+            accepted
+        );
+    }
+}

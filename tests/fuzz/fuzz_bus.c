@@ -55,6 +55,10 @@ static void fail(const char *what, const char *name, unsigned long long a, unsig
   abort();
 }
 
+/* Set once the program shuts the bus down: before that, no send may be
+ * refused as closed (a replace or a remove never does). */
+static bool shut_down;
+
 /* Whether a send's result means the bus took the message. Any result other
  * than the refusals the calls document is a bug. */
 static bool accepted(msgbus_result r, bool waits) {
@@ -66,9 +70,11 @@ static bool accepted(msgbus_result r, bool waits) {
     break;
   case MSGBUS_RESULT_LISTENER_FAILED:
     return true;
+  case MSGBUS_RESULT_CLOSED:
+    if (!shut_down) break;
+    return false;
   case MSGBUS_RESULT_NO_SUCH_DESTINATION:
   case MSGBUS_RESULT_QUEUE_FULL:
-  case MSGBUS_RESULT_CLOSED:
   case MSGBUS_RESULT_NO_LISTENERS:
     return false;
   default:
@@ -101,6 +107,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   msgbus_bus *bus = NULL;
   if (msgbus_bus_new(&bus) != MSGBUS_RESULT_OK) abort();
+  shut_down = false;
   msgbus_message *message = msgbus_message_new();
   (void)msgbus_message_set_payload_string(message, "fuzz");
   uint64_t ids[MAX_LISTENERS];
@@ -179,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
       break;
     }
     default:
+      shut_down = true;
       (void)msgbus_bus_shutdown(bus, arg & 1, (arg & 2) ? MSGBUS_WAIT_FOREVER : 0);
       break;
     }

@@ -25,6 +25,17 @@ use crate::value::Value;
 
 pub(crate) use self::pool::current_worker_bus;
 
+/// Why a destination did not take a message.
+pub(crate) enum Refused {
+    /// It is closed (replaced, removed, or its bus shut down): the message
+    /// comes back untouched and uncounted, for the bus to offer it to
+    /// whatever destination holds the name now. (Boxed: the rare case
+    /// should not widen every send's result.)
+    Closed(Box<Message>),
+    /// Its queue is full and its policy rejected the message (counted).
+    Full,
+}
+
 pub(crate) struct Destination {
     name: Text,
     config: DestinationConfig,
@@ -83,14 +94,14 @@ impl Destination {
 
     /// Asynchronous send: queues the message, or delivers it here when the
     /// destination is synchronous.
-    pub(crate) fn send(self: &Arc<Self>, message: Message) -> Result<()> {
+    pub(crate) fn send(self: &Arc<Self>, message: Message) -> Result<(), Refused> {
         let Some(queued) = &self.queued else {
             self.counters.sent();
             self.deliver_here(message);
             return Ok(());
         };
         let Some(_sending) = Sending::enter(queued) else {
-            return Err(Error::Closed(self.name.to_string()));
+            return Err(Refused::Closed(Box::new(message)));
         };
         self.counters.sent();
         match self.config.destination_type {
@@ -101,32 +112,44 @@ impl Destination {
 
     /// The worker sets the message's destination name: the sender's time
     /// is the scarcer.
-    fn send_serial(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<()> {
+    fn send_serial(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<(), Refused> {
         if self.listeners.is_empty() {
             self.drop_no_listener();
-        } else if self.admit(queued, 1)? {
-            queued.queue.push(Task::Message(message));
-            queued.pool.after_push(self, 1);
-        } else {
-            self.deliver_here(message);
+            return Ok(());
+        }
+        match self.admit(queued, 1) {
+            Ok(true) => {
+                queued.queue.push(Task::Message(message));
+                queued.pool.after_push(self, 1);
+            }
+            Ok(false) => self.deliver_here(message),
+            Err(closed) => return Err(self.give_back(closed, message)),
         }
         Ok(())
     }
 
     /// One task per listener of the moment, all sharing the message.
-    fn send_parallel(self: &Arc<Self>, queued: &Queued, mut message: Message) -> Result<()> {
+    fn send_parallel(
+        self: &Arc<Self>,
+        queued: &Queued,
+        mut message: Message,
+    ) -> Result<(), Refused> {
         let listeners = self.listeners.load_full();
         let tasks = listeners.len();
         if tasks == 0 {
             self.drop_no_listener();
-        } else if self.admit(queued, tasks)? {
-            message.set_destination_name(self.name.clone());
-            self.spares().share(message, listeners, |share| {
-                queued.queue.push(Task::Call(share))
-            });
-            queued.pool.after_push(self, tasks);
-        } else {
-            self.deliver_here(message);
+            return Ok(());
+        }
+        match self.admit(queued, tasks) {
+            Ok(true) => {
+                message.set_destination_name(self.name.clone());
+                self.spares().share(message, listeners, |share| {
+                    queued.queue.push(Task::Call(share))
+                });
+                queued.pool.after_push(self, tasks);
+            }
+            Ok(false) => self.deliver_here(message),
+            Err(closed) => return Err(self.give_back(closed, message)),
         }
         Ok(())
     }
@@ -139,23 +162,35 @@ impl Destination {
             .expect("only parallel destinations share messages")
     }
 
-    /// Whether to queue (`true`) or deliver in the sender's thread.
-    fn admit(&self, queued: &Queued, places: usize) -> Result<bool> {
+    /// Whether to queue (`true`) or deliver in the sender's thread. `Err`
+    /// says whether the destination closed while the sender waited for
+    /// room (`true`) or rejected the message (counted).
+    fn admit(&self, queued: &Queued, places: usize) -> Result<bool, bool> {
         match queued.queue.admit(places) {
             Admission::Queue => Ok(true),
             Admission::RunHere => Ok(false),
+            Admission::Reject if queued.queue.gate.is_closed() => Err(true),
             Admission::Reject => {
                 self.counters.rejected();
-                if queued.queue.gate.is_closed() {
-                    return Err(Error::Closed(self.name.to_string()));
-                }
                 log::warn!(
                     "discarding a message for {}: its queue of {} tasks is full",
                     self.name,
                     self.config.max_queue_size.unwrap_or(usize::MAX)
                 );
-                Err(Error::QueueFull(self.name.to_string()))
+                Err(false)
             }
+        }
+    }
+
+    /// The refusal for an admission that failed: a message whose sender
+    /// waited for room until the destination closed comes back uncounted,
+    /// as one refused at the door does.
+    fn give_back(&self, closed: bool, message: Message) -> Refused {
+        if closed {
+            self.counters.unsent();
+            Refused::Closed(Box::new(message))
+        } else {
+            Refused::Full
         }
     }
 
