@@ -59,6 +59,17 @@
 #define MSGBUS_DEFAULT_WORKERS_MAX_SIZE 5
 
 /**
+ * The stack of a worker thread unless configured: 8 MiB, what Linux gives
+ * a new thread (address space; pages are used as the stack grows).
+ */
+#define MSGBUS_DEFAULT_STACK_SIZE (8 << 20)
+
+/**
+ * The smallest worker stack accepted: 16 KiB.
+ */
+#define MSGBUS_MIN_STACK_SIZE (16 << 10)
+
+/**
  * A message bus. Every function may be called on it from any thread at
  * once. msgbus_bus_free drops this handle: the last handle shuts the bus
  * down gracefully (every queued message is delivered first).
@@ -476,6 +487,8 @@ typedef struct msgbus_api {
   msgbus_result (*message_put_view)(struct msgbus_message *message,
                                     const char *key,
                                     const struct msgbus_value_view *view);
+  msgbus_result (*destination_config_set_stack_size)(struct msgbus_destination_config *config,
+                                                     size_t stack_size);
 } msgbus_api;
 
 /**
@@ -941,6 +954,18 @@ msgbus_result msgbus_destination_config_set_workers(struct msgbus_destination_co
  */
 msgbus_result msgbus_destination_config_set_keep_alive(struct msgbus_destination_config *config,
                                                        uint64_t keep_alive_ms);
+
+/**
+ * Sets the stack size of each worker thread, in bytes (default
+ * MSGBUS_DEFAULT_STACK_SIZE, 8 MiB, what Linux gives a new thread);
+ * below MSGBUS_MIN_STACK_SIZE is refused. A destination whose worker the
+ * system cannot start has its queue delivered by the sending threads.
+ *
+ * # Safety
+ * `config` is NULL or live.
+ */
+msgbus_result msgbus_destination_config_set_stack_size(struct msgbus_destination_config *config,
+                                                       size_t stack_size);
 
 /**
  * Sets the rejection policy; `block_timeout_ms` is read only for

@@ -282,6 +282,11 @@ class DestinationConfig {
     detail::check(msgbus_destination_config_set_keep_alive(config_.get(), static_cast<uint64_t>(keep_alive.count())));
     return *this;
   }
+  /// Each worker thread's stack, in bytes (default 8 MiB).
+  DestinationConfig &stack_size(size_t bytes) {
+    detail::check(msgbus_destination_config_set_stack_size(config_.get(), bytes));
+    return *this;
+  }
   DestinationConfig &rejection_policy(RejectionPolicy policy,
                                       std::chrono::milliseconds block_timeout = std::chrono::milliseconds(0)) {
     detail::check(msgbus_destination_config_set_rejection_policy(

@@ -71,6 +71,13 @@ pub const DEFAULT_WORKERS_CORE_SIZE: usize = 2;
 pub const DEFAULT_WORKERS_MAX_SIZE: usize = 5;
 /// How long an idle worker above the core size lives.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(60);
+/// The stack of a worker thread: what Linux gives a new thread (and so a
+/// C program's or Python's threads) by default, where Rust's own default
+/// is 2 MiB, which deep Python listeners outgrow. Address space, not
+/// memory: pages are used as the stack grows.
+pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
+/// The smallest worker stack accepted (glibc's PTHREAD_STACK_MIN).
+pub const MIN_STACK_SIZE: usize = 16 << 10;
 
 /// The configuration of a destination. Built with chained setters:
 ///
@@ -96,11 +103,14 @@ pub struct DestinationConfig {
     /// How long a worker above the core size waits idle before it stops.
     pub keep_alive: Duration,
     pub rejection_policy: RejectionPolicy,
+    /// The stack size of each worker thread, in bytes.
+    pub stack_size: usize,
 }
 
 impl DestinationConfig {
     /// Liferay's defaults for `destination_type`: unbounded queue, 2 core
-    /// and 5 max workers, 60 s keep-alive, discard when full.
+    /// and 5 max workers, 60 s keep-alive, discard when full; and workers
+    /// with the platform's usual 8 MiB stacks.
     pub fn new(destination_type: DestinationType) -> Self {
         DestinationConfig {
             destination_type,
@@ -109,6 +119,7 @@ impl DestinationConfig {
             workers_max_size: DEFAULT_WORKERS_MAX_SIZE,
             keep_alive: DEFAULT_KEEP_ALIVE,
             rejection_policy: RejectionPolicy::Discard,
+            stack_size: DEFAULT_STACK_SIZE,
         }
     }
 
@@ -133,6 +144,11 @@ impl DestinationConfig {
         self
     }
 
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes;
+        self
+    }
+
     /// The worker sizes in force: serial destinations get exactly one.
     pub(crate) fn effective_workers(&self) -> (usize, usize) {
         match self.destination_type {
@@ -141,11 +157,19 @@ impl DestinationConfig {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Whether a bus accepts this configuration: `InvalidArgument` says
+    /// what it refuses.
+    pub fn validate(&self) -> Result<()> {
         if self.max_queue_size == Some(0) {
             return Err(Error::InvalidArgument(
                 "max_queue_size must be at least 1".into(),
             ));
+        }
+        if self.stack_size < MIN_STACK_SIZE {
+            return Err(Error::InvalidArgument(format!(
+                "stack_size {} is below the {MIN_STACK_SIZE} bytes a thread needs",
+                self.stack_size
+            )));
         }
         if self.destination_type != DestinationType::Parallel {
             return Ok(());
@@ -182,6 +206,7 @@ mod tests {
         assert_eq!((c.workers_core_size, c.workers_max_size), (2, 5));
         assert_eq!(c.keep_alive, Duration::from_secs(60));
         assert_eq!(c.rejection_policy, RejectionPolicy::Discard);
+        assert_eq!(c.stack_size, 8 << 20);
     }
 
     #[test]
@@ -197,6 +222,7 @@ mod tests {
             DestinationConfig::new(DestinationType::Parallel).workers(0, 5),
             DestinationConfig::new(DestinationType::Parallel).workers(6, 5),
             DestinationConfig::new(DestinationType::Serial).max_queue_size(0),
+            DestinationConfig::new(DestinationType::Serial).stack_size(4096),
         ] {
             assert!(
                 matches!(c.validate(), Err(Error::InvalidArgument(_))),

@@ -48,8 +48,8 @@ pub use bus::{
 };
 pub use bytes::Bytes;
 pub use config::{
-    DEFAULT_KEEP_ALIVE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE, DestinationConfig,
-    DestinationType, RejectionPolicy,
+    DEFAULT_KEEP_ALIVE, DEFAULT_STACK_SIZE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE,
+    DestinationConfig, DestinationType, MIN_STACK_SIZE, RejectionPolicy,
 };
 pub use default_bus::{default_bus, is_default_bus};
 pub use error::{Error, ListenerError, Result};

@@ -6,11 +6,12 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::thread;
 use std::time::Duration;
 
 use common::{Latch, PATIENCE, Valve};
-use msgbus::{DestinationType, Error, ListenerId, Message, MessageBus};
+use msgbus::{DestinationConfig, DestinationType, Error, ListenerId, Message, MessageBus, Value};
 use parking_lot::Mutex;
 
 const ROUNDS: i64 = 300;
@@ -165,4 +166,80 @@ fn a_listener_blocked_past_the_shutdown_timeout_does_not_hold_the_shutdown() {
             "{kind}: nothing queued was lost"
         );
     }
+}
+
+/// A destination whose worker the system refuses to start (here: a stack
+/// no address space can hold) loses nothing: the sending threads deliver
+/// the queue in its place, one at a time for a serial destination, in
+/// each sender's order, and every message is accounted for.
+#[test]
+fn a_worker_that_cannot_start_leaves_its_messages_to_the_senders() {
+    common::logs::install();
+    for kind in [DestinationType::Serial, DestinationType::Parallel] {
+        let bus = MessageBus::new();
+        let config = DestinationConfig::new(kind).stack_size(1 << 50);
+        bus.add_destination_with_config("acme/no_threads", config)
+            .unwrap();
+        let (inside, most_inside) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        {
+            let (inside, most_inside, seen) = (inside.clone(), most_inside.clone(), seen.clone());
+            bus.register_listener("acme/no_threads", move |m| {
+                let now = inside.fetch_add(1, SeqCst) + 1;
+                most_inside.fetch_max(now, SeqCst);
+                seen.lock().push(m.payload().as_int().unwrap());
+                inside.fetch_sub(1, SeqCst);
+                Ok(())
+            })
+            .unwrap();
+        }
+        let senders: Vec<_> = (0..3i64)
+            .map(|sender| {
+                let bus = bus.clone();
+                thread::spawn(move || {
+                    for i in 0..1000 {
+                        bus.send("acme/no_threads", Value::from(sender * 10_000 + i))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        bus.shutdown(false, Some(common::PATIENCE)).unwrap();
+        let stats = bus.destination_statistics("acme/no_threads").unwrap();
+        assert_eq!(
+            (
+                stats.sent_message_count,
+                stats.delivered_message_count,
+                stats.pending_message_count
+            ),
+            (3000, 3000, 0),
+            "{kind:?}"
+        );
+        let seen = seen.lock();
+        for sender in 0..3i64 {
+            let mine: Vec<i64> = seen
+                .iter()
+                .copied()
+                .filter(|n| n / 10_000 == sender)
+                .collect();
+            assert_eq!(
+                mine,
+                (0..1000).map(|i| sender * 10_000 + i).collect::<Vec<_>>(),
+                "{kind:?}"
+            );
+        }
+        if kind == DestinationType::Serial {
+            assert_eq!(most_inside.load(SeqCst), 1, "one call at a time");
+        }
+    }
+    assert!(
+        !common::logs::matching(
+            log::Level::Error,
+            "cannot start a worker for acme/no_threads"
+        )
+        .is_empty()
+    );
 }

@@ -88,4 +88,5 @@ pub(crate) static API: msgbus_api = msgbus_api {
     listener_set_failure: msgbus_listener_set_failure,
     message_set_payload_view: msgbus_message_set_payload_view,
     message_put_view: msgbus_message_put_view,
+    destination_config_set_stack_size: msgbus_destination_config_set_stack_size,
 };

@@ -14,7 +14,9 @@ impl Castable for msgbus_destination_config {
 
 const _: () = assert!(
     MSGBUS_DEFAULT_WORKERS_CORE_SIZE == msgbus_core::DEFAULT_WORKERS_CORE_SIZE
-        && MSGBUS_DEFAULT_WORKERS_MAX_SIZE == msgbus_core::DEFAULT_WORKERS_MAX_SIZE,
+        && MSGBUS_DEFAULT_WORKERS_MAX_SIZE == msgbus_core::DEFAULT_WORKERS_MAX_SIZE
+        && MSGBUS_DEFAULT_STACK_SIZE == msgbus_core::DEFAULT_STACK_SIZE
+        && MSGBUS_MIN_STACK_SIZE == msgbus_core::MIN_STACK_SIZE,
     "the header's defaults are the core's"
 );
 
@@ -133,6 +135,32 @@ pub unsafe extern "C" fn msgbus_destination_config_set_keep_alive(
     unsafe {
         update(config, |c| {
             c.keep_alive = Duration::from_millis(keep_alive_ms);
+            Ok(())
+        })
+    }
+}
+
+/// Sets the stack size of each worker thread, in bytes (default
+/// MSGBUS_DEFAULT_STACK_SIZE, 8 MiB, what Linux gives a new thread);
+/// below MSGBUS_MIN_STACK_SIZE is refused. A destination whose worker the
+/// system cannot start has its queue delivered by the sending threads.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_stack_size(
+    config: *mut msgbus_destination_config,
+    stack_size: usize,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            let stack_size = DestinationConfig {
+                stack_size,
+                ..c.clone()
+            };
+            stack_size.validate()?;
+            *c = stack_size;
             Ok(())
         })
     }

@@ -178,6 +178,7 @@ class MessageBus:
         keep_alive: float = ...,
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
+        stack_size: int = ...,
     ) -> None: ...
     def replace_destination(
         self,
@@ -190,6 +191,7 @@ class MessageBus:
         keep_alive: float = ...,
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
+        stack_size: int = ...,
     ) -> None: ...
     def remove_destination(self, name: str) -> None: ...
     def has_destination(self, name: str) -> bool: ...

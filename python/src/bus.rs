@@ -243,7 +243,8 @@ impl PyMessageBus {
     /// Adds a destination of `destination_type` ("serial", "parallel",
     /// "synchronous" or a `DestinationType`) with optional keyword tuning:
     /// `max_queue_size`, `workers_core_size`, `workers_max_size`,
-    /// `keep_alive` (s), `rejection_policy`, `block_timeout` (s).
+    /// `keep_alive` (s), `rejection_policy`, `block_timeout` (s), `stack_size`
+    /// (bytes).
     #[pyo3(signature = (name, destination_type, **tuning))]
     fn add_destination(
         &self,

@@ -44,9 +44,9 @@ fn destination_type(name: &str) -> PyResult<msgbus_destination_type> {
 /// The configuration named by `destination_type` ("serial", "parallel",
 /// "synchronous", or a `DestinationType`) and the keyword tuning
 /// `max_queue_size`, `workers_core_size`, `workers_max_size`, `keep_alive`
-/// (seconds), `rejection_policy` ("discard", "caller_runs", "block") and
-/// `block_timeout` (seconds; `None`: wait as long as it takes). Defaults
-/// are Liferay's.
+/// (seconds), `rejection_policy` ("discard", "caller_runs", "block"),
+/// `block_timeout` (seconds; `None`: wait as long as it takes) and
+/// `stack_size` (bytes). Defaults are Liferay's, and 8 MiB stacks.
 pub(crate) fn destination_config(
     destination_type_name: &str,
     tuning: Option<&Bound<'_, PyDict>>,
@@ -79,6 +79,11 @@ pub(crate) fn destination_config(
                 check(unsafe {
                     (api.destination_config_set_keep_alive)(config.as_ptr(), keep_alive)
                 })?;
+            }
+            "stack_size" => {
+                let bytes: usize = value.extract()?;
+                // SAFETY: a live configuration.
+                check(unsafe { (api.destination_config_set_stack_size)(config.as_ptr(), bytes) })?;
             }
             "rejection_policy" => policy = value.extract()?,
             "block_timeout" => block_timeout = optional_duration(&key, value.extract()?)?,

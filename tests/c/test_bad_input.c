@@ -275,6 +275,12 @@ static void configs(void) {
       msgbus_destination_config_set_workers(c, 6, 5));
   ROW(msgbus_destination_config_set_workers, "max SIZE_MAX", OK, NULL, msgbus_destination_config_set_workers(c, 1, SIZE_MAX));
   ROW(msgbus_destination_config_set_keep_alive, "NULL config", NULLP, "config is NULL", msgbus_destination_config_set_keep_alive(NULL, 1));
+  ROW(msgbus_destination_config_set_stack_size, "NULL config", NULLP, "config is NULL",
+      msgbus_destination_config_set_stack_size(NULL, MSGBUS_DEFAULT_STACK_SIZE));
+  ROW(msgbus_destination_config_set_stack_size, "4 KiB", INVALID,
+      "invalid argument: stack_size 4096 is below the 16384 bytes a thread needs", msgbus_destination_config_set_stack_size(c, 4096));
+  ROW(msgbus_destination_config_set_stack_size, "MSGBUS_MIN_STACK_SIZE", OK, NULL,
+      msgbus_destination_config_set_stack_size(c, MSGBUS_MIN_STACK_SIZE));
   ROW(msgbus_destination_config_set_keep_alive, "UINT64_MAX ms", OK, NULL, msgbus_destination_config_set_keep_alive(c, UINT64_MAX));
   ROW(msgbus_destination_config_set_rejection_policy, "NULL config", NULLP, "config is NULL",
       msgbus_destination_config_set_rejection_policy(NULL, MSGBUS_REJECTION_POLICY_BLOCK, 1));

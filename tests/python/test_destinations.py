@@ -144,3 +144,23 @@ def test_pool_grows_to_max_before_a_task_waits(bus):
     stats = bus.statistics("acme/grow")
     gate.set()
     assert (stats.current_thread_count, stats.active_thread_count) == (5, 5)
+
+
+def test_a_destination_whose_worker_cannot_start_is_delivered_by_its_senders(bus, caplog):
+    # No address space holds a 1 PiB stack: the system refuses the thread.
+    bus.add_destination("acme/no_threads", "serial", stack_size=1 << 50)
+    seen = []
+    bus.register_listener("acme/no_threads", lambda m: seen.append((m.payload, threading.current_thread())))
+    for i in range(100):
+        bus.send("acme/no_threads", i)
+    bus.shutdown()
+    assert [payload for payload, _ in seen] == list(range(100))
+    assert {thread for _, thread in seen} == {threading.current_thread()}
+    stats = bus.statistics("acme/no_threads")
+    assert (stats.sent_message_count, stats.delivered_message_count, stats.pending_message_count) == (100, 100, 0)
+    assert any("cannot start a worker for acme/no_threads" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stack_below_what_a_thread_needs_is_refused(bus):
+    with pytest.raises(msgbus.InvalidArgumentError, match="stack_size"):
+        bus.add_destination("acme/tiny", "serial", stack_size=4096)

@@ -116,3 +116,30 @@ def test_a_bus_inherited_through_fork_raises_in_the_child():
     lines = out.splitlines()
     assert lines[0].startswith("child: this bus was inherited through os.fork()")
     assert lines[1:] == ["child ok", "child status 0", "parent ok"]
+
+
+def test_a_listener_recurses_as_deep_as_a_python_thread():
+    """Workers get the platform's 8 MiB stacks, as Python's threads do
+    (with Rust's 2 MiB the listener's process crashed at this depth)."""
+    child = python(
+        """
+        import sys, threading
+        import msgbus
+
+        sys.setrecursionlimit(100_000)
+
+        def deep(n):  # each level goes through C (map, max)
+            return 0 if n == 0 else 1 + max(map(deep, [n - 1]))
+
+        depth = []
+        thread = threading.Thread(target=lambda: depth.append(deep(3000)))
+        thread.start()
+        thread.join()
+        bus = msgbus.MessageBus()
+        bus.add_destination("acme/deep", "serial")
+        bus.register_listener("acme/deep", lambda m: bus.reply(m, deep(m.payload)))
+        print(depth[0], bus.send_synchronous("acme/deep", 3000), flush=True)
+        """
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out) == (0, "3000 3000\n"), err

@@ -50,6 +50,7 @@ pub(crate) struct Pool {
     core: usize,
     max: usize,
     keep_alive: Duration,
+    stack_size: usize,
     elastic: bool,
     threads: AtomicUsize,
     /// Written by workers at every batch; senders read the fields around.
@@ -85,6 +86,7 @@ impl Pool {
             core,
             max,
             keep_alive: config.keep_alive,
+            stack_size: config.stack_size,
             elastic: max > core,
             threads: AtomicUsize::new(0),
             active: Apart(AtomicUsize::new(0)),
@@ -139,17 +141,22 @@ impl Pool {
         }
     }
 
-    /// Starts one worker for a thread already counted in `threads`.
+    /// Starts one worker for a thread already counted in `threads`. When
+    /// the system refuses a thread, this thread does that worker's job
+    /// while tasks are queued ([`drain_here`]) and `false` says no worker
+    /// started: a message accepted is never left with no thread to deliver
+    /// it.
     fn start_worker(&self, dest: &Arc<Destination>) -> bool {
         let Some(alive) = self.alive_tx.lock().clone() else {
             self.threads.fetch_sub(1, SeqCst);
             return false;
         };
         let index = self.started.fetch_add(1, Relaxed) + 1;
-        let worker_dest = dest.clone();
+        let (worker_dest, worker_alive) = (dest.clone(), alive.clone());
         let spawned = thread::Builder::new()
             .name(format!("{}-{index}", dest.name))
-            .spawn(move || work(worker_dest, alive));
+            .stack_size(self.stack_size)
+            .spawn(move || work(worker_dest, worker_alive));
         match spawned {
             Ok(handle) => {
                 let mut handles = self.handles.lock();
@@ -158,8 +165,11 @@ impl Pool {
                 true
             }
             Err(e) => {
-                self.threads.fetch_sub(1, SeqCst);
-                log::error!("cannot start a worker for {}: {e}", dest.name);
+                log::error!(
+                    "cannot start a worker for {}: {e}; the sending thread delivers its queue",
+                    dest.name
+                );
+                drain_here(dest, alive);
                 false
             }
         }
@@ -241,6 +251,41 @@ impl Pool {
             self.alive_rx.try_recv(),
             Err(crossbeam_channel::TryRecvError::Disconnected)
         )
+    }
+}
+
+/// The job of a worker the system refused to start, done in the thread
+/// that asked for it: runs the queued tasks until none is left, then gives
+/// the place it holds in `threads` back, and takes it again if a task came
+/// meanwhile that no worker will take (its sender saw the place taken).
+/// Holding `alive`, it makes a shutdown wait for it as for a worker.
+fn drain_here(dest: &Arc<Destination>, _alive: Sender<()>) {
+    let queued = dest
+        .queued
+        .as_ref()
+        .expect("workers serve queued destinations");
+    let (queue, pool) = (&queued.queue, &queued.pool);
+    let predecessor = pool.predecessor.lock().clone();
+    if let Some(predecessor) = predecessor {
+        predecessor.wait_stopped(None);
+    }
+    let mut listeners = dest.listeners.cache();
+    loop {
+        while let Some(task) = queue.try_take() {
+            queue.taken(&task);
+            if let Task::Stop = task {
+                pool.threads.fetch_sub(1, SeqCst);
+                return;
+            }
+            pool.claim();
+            pool.active.fetch_add(1, Relaxed);
+            dest.run(task, pool.discard.load(Relaxed), &mut listeners);
+            pool.active.fetch_sub(1, Relaxed);
+        }
+        pool.threads.fetch_sub(1, SeqCst);
+        if queue.pending() == 0 || !pool.try_add_thread(pool.core) {
+            return;
+        }
     }
 }
 

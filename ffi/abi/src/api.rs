@@ -287,4 +287,8 @@ pub struct msgbus_api {
         key: *const c_char,
         view: *const msgbus_value_view,
     ) -> msgbus_result,
+    pub destination_config_set_stack_size: unsafe extern "C" fn(
+        config: *mut msgbus_destination_config,
+        stack_size: usize,
+    ) -> msgbus_result,
 }

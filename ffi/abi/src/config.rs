@@ -31,3 +31,8 @@ pub const MSGBUS_REJECTION_POLICY_BLOCK: msgbus_rejection_policy = 2;
 pub const MSGBUS_DEFAULT_WORKERS_CORE_SIZE: usize = 2;
 /// The most workers a destination's pool starts unless configured (Liferay's).
 pub const MSGBUS_DEFAULT_WORKERS_MAX_SIZE: usize = 5;
+/// The stack of a worker thread unless configured: 8 MiB, what Linux gives
+/// a new thread (address space; pages are used as the stack grows).
+pub const MSGBUS_DEFAULT_STACK_SIZE: usize = 8 << 20;
+/// The smallest worker stack accepted: 16 KiB.
+pub const MSGBUS_MIN_STACK_SIZE: usize = 16 << 10;
