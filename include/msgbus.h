@@ -223,6 +223,13 @@ typedef struct msgbus_runtime_hooks {
    * Undoes the `suspend` that returned `token`.
    */
   void (*resume)(void *user_data, size_t token);
+  /**
+   * May be NULL. Whether this thread, which holds the lock and waits
+   * inside the bus (for room in a full queue, or for a listener's running
+   * calls to end), should stop waiting: asked every 50 ms of such a
+   * wait, which then ends with MSGBUS_RESULT_INTERRUPTED.
+   */
+  bool (*interrupted)(void *user_data);
 } msgbus_runtime_hooks;
 
 /**
@@ -610,6 +617,15 @@ typedef struct msgbus_api {
  * The library panicked; the call did nothing it can vouch for.
  */
 #define MSGBUS_RESULT_PANIC 13
+
+/**
+ * The calling thread's runtime interrupted its wait (see
+ * msgbus_runtime_hooks.interrupted): a send gave up waiting for room (the
+ * message was not sent), or an unregister stopped waiting for the
+ * listener's running calls (it is unregistered, and its user_data_free
+ * runs as the last of them returns).
+ */
+#define MSGBUS_RESULT_INTERRUPTED 14
 
 #define MSGBUS_VALUE_TYPE_NULL 0
 
@@ -1300,8 +1316,14 @@ const char *msgbus_result_str(msgbus_result result);
  *   running calls, a reply, workers), it calls `suspend`, and `resume`
  *   after.
  *
- * The hooks are copied; all four are required. A process registers at
- * most 8 runtimes (MSGBUS_RESULT_INVALID_ARGUMENT after that).
+ * A thread that holds the lock and waits inside the bus for room in a full
+ * queue or for a listener's running calls asks `interrupted` (when given)
+ * every 50 ms whether to give up; such a call then returns
+ * MSGBUS_RESULT_INTERRUPTED.
+ *
+ * The hooks are copied; all but `interrupted` are required. A process
+ * registers at most 8 runtimes (MSGBUS_RESULT_INVALID_ARGUMENT after
+ * that).
  *
  * # Safety
  * `hooks` NULL or readable; its functions callable with its `user_data`

@@ -328,12 +328,12 @@ impl MessageBus {
             }
             (name, listener)
         };
-        listener.retire();
+        let retired = listener.retire();
         self.inner.events.emit(BusEvent::ListenerUnregistered {
             destination: name.to_string(),
             listener: id,
         });
-        Ok(())
+        retired.map(drop)
     }
 
     /// Whether the destination exists and has at least one listener.
@@ -363,6 +363,7 @@ impl MessageBus {
             match lookup(&destinations, name)?.send(message) {
                 Ok(()) => return Ok(()),
                 Err(Refused::Full) => return Err(Error::QueueFull(name.into())),
+                Err(Refused::Interrupted) => return Err(Error::Interrupted),
                 Err(Refused::Closed(_)) if self.inner.shut_down.load(SeqCst) => {
                     return Err(Error::Closed(name.into()));
                 }

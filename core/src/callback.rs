@@ -5,6 +5,7 @@
 
 use std::cell::{RefCell, UnsafeCell};
 
+use crate::error::Result;
 use crate::gate::{Gate, LastOut};
 use crate::runtime;
 
@@ -63,19 +64,27 @@ impl<F: ?Sized> Callback<F> {
     /// Stops new calls. Unless called from inside one of this callback's
     /// own calls, waits for the running calls to finish and drops the
     /// callable before returning; from inside, the last running call drops
-    /// it as it returns. Returns false if it was retired already.
-    pub(crate) fn retire(&self) -> bool {
+    /// it as it returns. Returns false if it was retired already. A wait
+    /// the caller's runtime interrupts (`Err(Interrupted)`) leaves the
+    /// callable to the last running call, as from inside.
+    pub(crate) fn retire(&self) -> Result<bool> {
         let key = self.key();
         if RUNNING.with(|r| r.borrow().contains(&key)) {
-            return self.gate.close_deferred().is_some();
+            return Ok(self.gate.close_deferred().is_some());
         }
         if !self.gate.close() {
-            return false;
+            return Ok(false);
         }
-        runtime::suspended(|| self.gate.wait_empty(None));
+        let emptied = runtime::wait(None, |until| self.gate.wait_empty(until).then_some(()));
+        if emptied.is_err() {
+            if self.gate.defer().0 {
+                self.release();
+            }
+            return emptied.map(|_| true);
+        }
         // SAFETY: the gate is closed and empty: no call holds the callable.
         drop(unsafe { (*self.callable.get()).take() });
-        true
+        Ok(true)
     }
 }
 
@@ -126,10 +135,10 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let cb = Callback::new(probe(&drops));
         assert_eq!(cb.invoke(|f| f()), Some(7));
-        assert!(cb.retire());
+        assert_eq!(cb.retire(), Ok(true));
         assert_eq!(drops.load(SeqCst), 1);
         assert_eq!(cb.invoke(|f| f()), None);
-        assert!(!cb.retire());
+        assert_eq!(cb.retire(), Ok(false));
         drop(cb);
         assert_eq!(drops.load(SeqCst), 1);
     }
@@ -139,7 +148,7 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let cb = Callback::new(probe(&drops));
         cb.invoke(|_| {
-            assert!(cb.retire());
+            assert_eq!(cb.retire(), Ok(true));
             assert_eq!(drops.load(SeqCst), 0, "still running");
         });
         assert_eq!(drops.load(SeqCst), 1);

@@ -27,6 +27,12 @@ pub enum Error {
     Timeout(Duration),
     /// A listener failed during a direct-synchronous send.
     Listener(ListenerError),
+    /// The calling thread's language runtime interrupted its wait (Ctrl-C
+    /// in Python): it gave up waiting for room in a queue, or for a
+    /// listener's running calls; see [`RuntimeHooks::interrupted`].
+    ///
+    /// [`RuntimeHooks::interrupted`]: crate::RuntimeHooks::interrupted
+    Interrupted,
 }
 
 impl fmt::Display for Error {
@@ -41,6 +47,7 @@ impl fmt::Display for Error {
             Error::NoListeners(name) => write!(f, "no listeners on destination {name}"),
             Error::Timeout(after) => write!(f, "timed out after {after:?}"),
             Error::Listener(e) => write!(f, "listener failed: {e}"),
+            Error::Interrupted => f.write_str("interrupted while waiting"),
         }
     }
 }

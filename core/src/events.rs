@@ -117,8 +117,7 @@ impl EventHub {
             *listeners = Arc::new(next);
             removed
         };
-        removed.callback.retire();
-        Ok(())
+        removed.callback.retire().map(drop)
     }
 
     /// Calls the matching listeners in this thread, holding no lock (and no

@@ -90,6 +90,16 @@ impl Gate {
         Some(self.claim_last_out())
     }
 
+    /// Turns a close made with [`Gate::close`] into a deferred one, for a
+    /// closer that stops waiting: the last thread out is told so, and with
+    /// nobody inside the closer is, by `LastOut(true)`.
+    pub(crate) fn defer(&self) -> LastOut {
+        if self.state.fetch_or(DEFERRED, SeqCst) & COUNT != 0 {
+            return LastOut(false);
+        }
+        self.claim_last_out()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.state.load(SeqCst) & CLOSED != 0
     }

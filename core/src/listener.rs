@@ -113,8 +113,8 @@ impl Listener {
 
     /// Stops further calls and releases the callable once running calls
     /// are done (see [`Callback::retire`]).
-    pub(crate) fn retire(&self) {
-        self.callback.retire();
+    pub(crate) fn retire(&self) -> crate::error::Result<bool> {
+        self.callback.retire()
     }
 }
 
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn retired_listener_is_skipped() {
         let l = listener(1, |_| Ok(()));
-        l.retire();
+        l.retire().unwrap();
         assert!(matches!(l.call("d", &Message::new()), Call::Skipped));
     }
 

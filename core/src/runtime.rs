@@ -17,6 +17,13 @@
 //!   resumes them afterwards. So a C listener never runs holding the GIL,
 //!   and no thread waits inside the bus holding it.
 //!
+//! - A thread that holds a runtime's lock and waits inside the bus for
+//!   something a person may give up on (room in a full queue, a listener's
+//!   running calls to end) waits in slices of [`INTERRUPT_SLICE`], taking
+//!   the lock back between them to ask the runtime whether it is
+//!   interrupted (CPython: a signal handler raised, say Ctrl-C); if so the
+//!   wait ends with [`Error::Interrupted`].
+//!
 //! Runtimes are registered for the life of the process, at most
 //! [`Runtime::MAX`] of them; a process that registers none pays one atomic
 //! load for these rules.
@@ -25,6 +32,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -45,7 +53,18 @@ pub trait RuntimeHooks: Send + Sync + 'static {
 
     /// Undoes the [`suspend`](Self::suspend) that returned `token`.
     fn resume(&self, token: usize);
+
+    /// Whether this thread, which holds the lock and is waiting inside the
+    /// bus, should stop waiting; called between slices of such a wait. By
+    /// default it never should.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
+
+/// How often a waiting thread that holds a runtime's lock asks it whether
+/// it is interrupted.
+pub(crate) const INTERRUPT_SLICE: Duration = Duration::from_millis(50);
 
 /// A registered runtime; clones refer to the same one.
 #[derive(Clone)]
@@ -61,7 +80,7 @@ static REGISTERING: Mutex<()> = Mutex::new(());
 
 impl Runtime {
     /// How many runtimes a process may register.
-    pub const MAX: usize = 8;
+    pub const MAX: usize = Held::BITS as usize;
 
     /// Registers `hooks` for the life of the process: from now on the bus
     /// suspends them around its waits and its calls of listeners of no
@@ -159,9 +178,18 @@ pub(crate) fn call<R>(affinity: &Affinity, f: impl FnOnce() -> R) -> R {
 /// Runs `f` (a wait, or a call into code of no runtime) with every
 /// registered runtime suspended on this thread.
 pub(crate) fn suspended<R>(f: impl FnOnce() -> R) -> R {
+    suspending(|_| f())
+}
+
+/// The registered runtimes a thread held, as bits by registration order.
+type Held = u8;
+
+/// Runs `f` with every registered runtime suspended on this thread; `f`
+/// learns which the thread held.
+fn suspending<R>(f: impl FnOnce(Held) -> R) -> R {
     let registered = REGISTERED.load(Acquire);
     if registered == 0 {
-        return f();
+        return f(0);
     }
     let runtimes = &RUNTIMES[..registered];
     let mut tokens = [0; Runtime::MAX];
@@ -177,7 +205,50 @@ pub(crate) fn suspended<R>(f: impl FnOnce() -> R) -> R {
             }
         }
     });
-    f()
+    let held = tokens
+        .iter()
+        .enumerate()
+        .fold(0, |held, (i, &token)| held | (Held::from(token != 0) << i));
+    f(held)
+}
+
+/// Whether one of the runtimes `held` says the wait of this thread, which
+/// holds them again, is interrupted.
+fn interrupted(held: Held) -> bool {
+    RUNTIMES
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| held & (1 << i) != 0)
+        .filter_map(|(_, slot)| slot.get())
+        .any(|runtime| runtime.0.interrupted())
+}
+
+/// Waits until `attempt` gives an answer or `deadline` passes (`None`),
+/// with the runtimes suspended; `attempt(until)` waits until `until`
+/// (`None`: for as long as it takes) and answers, or gives `None` when
+/// `until` came first. A thread that holds a runtime waits in slices of
+/// [`INTERRUPT_SLICE`] and asks between them whether it is interrupted
+/// (see the module's documentation).
+pub(crate) fn wait<T>(
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut(Option<Instant>) -> Option<T>,
+) -> Result<Option<T>> {
+    loop {
+        let (answer, held) = suspending(|held| {
+            let until = match (held, deadline) {
+                (0, deadline) => deadline,
+                (_, None) => Some(Instant::now() + INTERRUPT_SLICE),
+                (_, Some(d)) => Some(d.min(Instant::now() + INTERRUPT_SLICE)),
+            };
+            (attempt(until), held)
+        });
+        if answer.is_some() || held == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(answer);
+        }
+        if interrupted(held) {
+            return Err(Error::Interrupted);
+        }
+    }
 }
 
 /// Runs its closure when dropped, so that a lock is given back however

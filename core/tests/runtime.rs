@@ -5,12 +5,13 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread::{self, ThreadId};
 
 use common::{Latch, Valve, held};
 use msgbus::{
-    DestinationConfig, DestinationType, MessageBus, RejectionPolicy, Runtime, RuntimeHooks, Value,
+    DestinationConfig, DestinationType, Error, MessageBus, RejectionPolicy, Runtime, RuntimeHooks,
+    Value,
 };
 use parking_lot::{Condvar, Mutex};
 
@@ -23,6 +24,8 @@ struct Gil {
     freed: Condvar,
     enters: AtomicUsize,
     suspends: AtomicUsize,
+    /// What `interrupted` answers (a pending Ctrl-C).
+    interrupt: AtomicBool,
 }
 
 impl Gil {
@@ -107,6 +110,11 @@ impl RuntimeHooks for Hooks {
         if token != 0 {
             self.0.take(token);
         }
+    }
+
+    fn interrupted(&self) -> bool {
+        assert!(self.0.held_here(), "asked with the lock held");
+        self.0.interrupt.load(SeqCst)
     }
 }
 
@@ -292,5 +300,102 @@ fn unregistering_from_a_thread_holding_the_lock_lets_the_running_call_finish() {
     assert_eq!(gil.give_back(), 1);
     opener.join().unwrap();
     assert!(gil.wait_free());
+    bus.shutdown(false, None).unwrap();
+}
+
+#[test]
+fn a_runtime_interrupts_a_sender_waiting_for_room_and_the_message_is_not_counted() {
+    let (gil, _runtime) = runtime();
+    let bus = MessageBus::new();
+    let config = DestinationConfig::new(DestinationType::Serial)
+        .max_queue_size(1)
+        .rejection_policy(RejectionPolicy::Block {
+            timeout: common::PATIENCE,
+        });
+    bus.add_destination_with_config("acme/full", config)
+        .unwrap();
+    let (valve, entered) = (Valve::closed(), Latch::new(1));
+    bus.register_listener("acme/full", held(&valve, &entered))
+        .unwrap();
+    bus.send("acme/full", Value::from(1)).unwrap();
+    assert!(entered.wait());
+    bus.send("acme/full", Value::from(2)).unwrap();
+    let interrupter = thread::spawn({
+        let gil = gil.clone();
+        move || {
+            assert!(gil.wait_suspends(1), "the sender waits");
+            gil.interrupt.store(true, SeqCst);
+        }
+    });
+    gil.take(1);
+    assert_eq!(
+        bus.send("acme/full", Value::from(3)),
+        Err(Error::Interrupted)
+    );
+    assert_eq!(
+        gil.give_back(),
+        1,
+        "the sender has the lock back as it had it"
+    );
+    interrupter.join().unwrap();
+    valve.open();
+    bus.shutdown(false, None).unwrap();
+    let stats = bus.destination_statistics("acme/full").unwrap();
+    assert_eq!(
+        (
+            stats.sent_message_count,
+            stats.delivered_message_count,
+            stats.rejected_message_count
+        ),
+        (2, 2, 0)
+    );
+}
+
+#[test]
+fn a_runtime_interrupts_an_unregister_and_the_last_call_releases_the_listener() {
+    let (gil, runtime) = runtime();
+    let bus = MessageBus::new();
+    bus.add_destination("acme/s", DestinationType::Serial)
+        .unwrap();
+    let (valve, entered, released) = (Valve::closed(), Latch::new(1), Latch::new(1));
+    struct OnRelease(Latch);
+    impl Drop for OnRelease {
+        fn drop(&mut self) {
+            self.0.count_down();
+        }
+    }
+    let (hooks, wait, guard) = (
+        Hooks(gil.clone()),
+        held(&valve, &entered),
+        OnRelease(released.clone()),
+    );
+    let id = bus
+        .register_listener_in("acme/s", &runtime, move |m| {
+            let _ = &guard;
+            let token = hooks.suspend();
+            let waited = wait(m);
+            hooks.resume(token);
+            waited
+        })
+        .unwrap();
+    bus.send("acme/s", Value::Null).unwrap();
+    assert!(entered.wait());
+    let interrupter = thread::spawn({
+        let gil = gil.clone();
+        move || {
+            let suspends = gil.suspends.load(SeqCst);
+            assert!(gil.wait_suspends(suspends + 1), "unregister waits");
+            gil.interrupt.store(true, SeqCst);
+        }
+    });
+    gil.take(1);
+    assert_eq!(bus.unregister_listener(id), Err(Error::Interrupted));
+    gil.interrupt.store(false, SeqCst);
+    assert_eq!(gil.give_back(), 1);
+    interrupter.join().unwrap();
+    assert!(!bus.has_listener("acme/s"), "unregistered all the same");
+    assert_eq!(released.count(), 1, "the running call still holds it");
+    valve.open();
+    assert!(released.wait(), "released as the call returns");
     bus.shutdown(false, None).unwrap();
 }

@@ -16,6 +16,7 @@ pub(crate) fn code_of(error: &Error) -> msgbus_result {
         Error::NoListeners(_) => MSGBUS_RESULT_NO_LISTENERS,
         Error::Timeout(_) => MSGBUS_RESULT_TIMEOUT,
         Error::Listener(_) => MSGBUS_RESULT_LISTENER_FAILED,
+        Error::Interrupted => MSGBUS_RESULT_INTERRUPTED,
     }
 }
 
@@ -41,6 +42,7 @@ fn describe(code: msgbus_result) -> &'static str {
         MSGBUS_RESULT_WRONG_TYPE => "wrong type\0",
         MSGBUS_RESULT_NOT_FOUND => "not found\0",
         MSGBUS_RESULT_PANIC => "panic\0",
+        MSGBUS_RESULT_INTERRUPTED => "interrupted\0",
         _ => "unknown result code\0",
     }
 }

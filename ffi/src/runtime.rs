@@ -22,6 +22,7 @@ struct CHooks {
     leave: unsafe extern "C" fn(*mut core::ffi::c_void, usize),
     suspend: unsafe extern "C" fn(*mut core::ffi::c_void) -> usize,
     resume: unsafe extern "C" fn(*mut core::ffi::c_void, usize),
+    interrupted: Option<unsafe extern "C" fn(*mut core::ffi::c_void) -> bool>,
 }
 
 // SAFETY: msgbus_runtime_register documents that the hooks are called on
@@ -49,6 +50,12 @@ impl RuntimeHooks for CHooks {
         // SAFETY: as above.
         unsafe { (self.resume)(self.user_data, token) }
     }
+
+    fn interrupted(&self) -> bool {
+        // SAFETY: as above.
+        self.interrupted
+            .is_some_and(|interrupted| unsafe { interrupted(self.user_data) })
+    }
 }
 
 /// Registers a language runtime with a global lock (CPython's GIL) for
@@ -63,8 +70,14 @@ impl RuntimeHooks for CHooks {
 ///   running calls, a reply, workers), it calls `suspend`, and `resume`
 ///   after.
 ///
-/// The hooks are copied; all four are required. A process registers at
-/// most 8 runtimes (MSGBUS_RESULT_INVALID_ARGUMENT after that).
+/// A thread that holds the lock and waits inside the bus for room in a full
+/// queue or for a listener's running calls asks `interrupted` (when given)
+/// every 50 ms whether to give up; such a call then returns
+/// MSGBUS_RESULT_INTERRUPTED.
+///
+/// The hooks are copied; all but `interrupted` are required. A process
+/// registers at most 8 runtimes (MSGBUS_RESULT_INVALID_ARGUMENT after
+/// that).
 ///
 /// # Safety
 /// `hooks` NULL or readable; its functions callable with its `user_data`
@@ -84,6 +97,7 @@ pub unsafe extern "C" fn msgbus_runtime_register(
             leave: required(hooks.leave, "hooks->leave")?,
             suspend: required(hooks.suspend, "hooks->suspend")?,
             resume: required(hooks.resume, "hooks->resume")?,
+            interrupted: hooks.interrupted,
         };
         let runtime: &'static Runtime = Box::leak(Box::new(Runtime::register(hooks)?));
         REGISTERED

@@ -10,7 +10,7 @@ use std::ffi::CStr;
 
 use msgbus_abi::*;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyException, PyKeyboardInterrupt, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -157,6 +157,11 @@ pub(crate) fn error(code: msgbus_result, message: String) -> PyErr {
         MSGBUS_RESULT_NO_LISTENERS => NoListenersError::new_err(message),
         MSGBUS_RESULT_TIMEOUT => synchronous_timeout(message),
         MSGBUS_RESULT_LISTENER_FAILED => ListenerError::new_err(message),
+        // The signal handler's exception (KeyboardInterrupt for Ctrl-C),
+        // which the runtime's `interrupted` hook left set.
+        MSGBUS_RESULT_INTERRUPTED => Python::attach(|py| {
+            PyErr::take(py).unwrap_or_else(|| PyKeyboardInterrupt::new_err(message))
+        }),
         // Handles make unregistering idempotent, and the extension passes
         // no NULL or wrongly typed argument: not expected.
         _ => MessageBusError::new_err(message),

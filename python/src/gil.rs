@@ -61,6 +61,7 @@ pub(crate) fn register_runtime() -> PyResult<()> {
         leave: Some(leave),
         suspend: Some(suspend),
         resume: Some(resume),
+        interrupted: Some(interrupted),
     };
     let mut runtime: *const msgbus_runtime = ptr::null();
     // SAFETY: the hooks are static functions; the out-parameter is writable.
@@ -122,6 +123,14 @@ unsafe extern "C" fn resume(_: *mut std::ffi::c_void, token: usize) {
         unsafe { ffi::PyEval_RestoreThread(token as *mut ffi::PyThreadState) };
         HOLDS.set(true);
     }
+}
+
+/// Runs the signal handlers of a wait inside the core (Ctrl-C raises
+/// `KeyboardInterrupt`), with the GIL held again; true leaves their
+/// exception set for the call that waited to raise.
+unsafe extern "C" fn interrupted(_: *mut std::ffi::c_void) -> bool {
+    // SAFETY: the core asks with the lock held, on the thread that waits.
+    unsafe { ffi::PyErr_CheckSignals() != 0 }
 }
 
 /// Runs `f` holding the GIL, from any thread in any state: a callback of

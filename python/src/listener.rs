@@ -13,7 +13,7 @@ use pyo3::types::PyWeakrefReference;
 use crate::bus::PyMessageBus;
 use crate::core::api;
 use crate::errors::check;
-use crate::gil::{attached, detached, release};
+use crate::gil::{attached, release};
 use crate::lifecycle::{self, Generation};
 use crate::logging;
 use crate::message::PyMessage;
@@ -186,20 +186,24 @@ pub(crate) fn describe(callable: &Bound<'_, PyAny>) -> String {
 }
 
 /// What a handle's `unregister()` or `remove()` does: runs `remove` with
-/// the bus of the `MessageBus` the handle came from, detached (it waits
-/// for running calls); false when that bus is gone or `remove` fails.
+/// the bus of the `MessageBus` the handle came from; false when that bus
+/// is gone or `remove` fails. The core lets go of the GIL while it waits
+/// for running calls, and Ctrl-C ends the wait (the listener is removed
+/// all the same, and released as its last running call returns).
 pub(crate) fn remove_from(
     py: Python<'_>,
     bus: &Py<PyWeakrefReference>,
     generation: Generation,
-    remove: impl FnOnce(*const msgbus_bus) -> msgbus_result + Send,
+    remove: impl FnOnce(*const msgbus_bus) -> msgbus_result,
 ) -> PyResult<bool> {
     generation.check()?;
     let Some(bus) = bus.bind(py).upgrade_as::<PyMessageBus>().ok().flatten() else {
         return Ok(false);
     };
-    let handle = bus.get().handle() as usize;
-    let code = detached(py, move || remove(handle as *const msgbus_bus));
+    let code = attached(py, || remove(bus.get().handle()));
+    if code == MSGBUS_RESULT_INTERRUPTED {
+        return check(code).map(|()| false);
+    }
     Ok(code == MSGBUS_RESULT_OK)
 }
 

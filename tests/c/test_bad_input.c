@@ -367,7 +367,7 @@ static void buses(void) {
       msgbus_bus_unregister_listener(bus, freed_id));
   CHECK(frees == 1);
   const msgbus_runtime *runtime = NULL;
-  msgbus_runtime_hooks hooks = {&frees, enter_fn, leave_fn, enter_fn, leave_fn};
+  msgbus_runtime_hooks hooks = {&frees, enter_fn, leave_fn, enter_fn, leave_fn, NULL};
   CHECK_OK(msgbus_runtime_register(&hooks, &runtime));
   ROW(msgbus_bus_register_listener_in_runtime, "NULL bus", NULLP, "bus is NULL",
       msgbus_bus_register_listener_in_runtime(NULL, "acme/x", runtime, listener, &frees, count_free, &id));
@@ -490,7 +490,7 @@ static void buses(void) {
 static void globals(void) {
   bool has = false;
   ROW(msgbus_result_str, "an unknown code", 0, NULL, strcmp(msgbus_result_str(9999), "unknown result code"));
-  for (msgbus_result r = 0; r <= MSGBUS_RESULT_PANIC; r++) {
+  for (msgbus_result r = 0; r <= MSGBUS_RESULT_INTERRUPTED; r++) {
     CHECK(strcmp(msgbus_result_str(r), "unknown result code") != 0);
   }
   ROW(msgbus_version, "nothing to refuse", 0, NULL, strcmp(msgbus_version(), "") == 0);
@@ -498,7 +498,8 @@ static void globals(void) {
   const msgbus_api *api = msgbus_api_get();
   ROW(msgbus_api_get, "nothing to refuse", 0, NULL, api->abi_version != MSGBUS_ABI_VERSION || api->size != sizeof *api);
   const msgbus_runtime *runtime = UNTOUCHED;
-  msgbus_runtime_hooks no_enter = {NULL, NULL, leave_fn, enter_fn, leave_fn}, no_resume = {NULL, enter_fn, leave_fn, enter_fn, NULL};
+  msgbus_runtime_hooks no_enter = {NULL, NULL, leave_fn, enter_fn, leave_fn, NULL},
+                       no_resume = {NULL, enter_fn, leave_fn, enter_fn, NULL, NULL};
   ROW(msgbus_runtime_register, "NULL hooks", NULLP, "hooks is NULL", msgbus_runtime_register(NULL, &runtime));
   ROW(msgbus_runtime_register, "NULL out_runtime", NULLP, "out_runtime is NULL", msgbus_runtime_register(&no_enter, NULL));
   ROW(msgbus_runtime_register, "NULL hooks->enter", NULLP, "hooks->enter is NULL", msgbus_runtime_register(&no_enter, &runtime));

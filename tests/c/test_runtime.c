@@ -72,6 +72,13 @@ static void resume(void *u, size_t token) {
   if (token != 0) take((int)token);
 }
 
+/* A pending "Ctrl-C", for the waits that ask. */
+static atomic_int interrupt;
+static bool interrupted(void *u) {
+  (void)u;
+  return interrupt;
+}
+
 /* Records whether each call held the lock; the first call of "hold"
  * messages waits for a valve. */
 typedef struct {
@@ -219,8 +226,40 @@ static void a_blocked_sender_lets_go(msgbus_bus *bus, const msgbus_runtime *runt
   msgbus_message_free(m);
 }
 
+/* A sender waiting for room gives up when its runtime is interrupted; the
+ * message is not counted. */
+static void an_interrupted_sender_gives_up(msgbus_bus *bus) {
+  record r;
+  record_init(&r, 2);
+  uint64_t id;
+  msgbus_destination_config *c = NULL;
+  CHECK_OK(msgbus_destination_config_new(MSGBUS_DESTINATION_TYPE_SERIAL, &c));
+  CHECK_OK(msgbus_destination_config_set_max_queue_size(c, 1));
+  CHECK_OK(msgbus_destination_config_set_rejection_policy(c, MSGBUS_REJECTION_POLICY_BLOCK, MSGBUS_WAIT_FOREVER));
+  CHECK_OK(msgbus_bus_add_destination_with_config(bus, "acme/gives_up", c));
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/gives_up", note, &r, NULL, &id));
+  msgbus_message *hold = message_with("hold"), *m = message_with("second");
+  CHECK_OK(msgbus_bus_send(bus, "acme/gives_up", hold));
+  CHECK(latch_wait(&r.entered));
+  CHECK_OK(msgbus_bus_send(bus, "acme/gives_up", m)); /* fills the queue */
+  interrupt = 1;
+  take(1);
+  CHECK_RESULT(msgbus_bus_send(bus, "acme/gives_up", m), MSGBUS_RESULT_INTERRUPTED);
+  CHECK(held_here() && give_back() == 1);
+  interrupt = 0;
+  latch_count_down(&r.valve);
+  CHECK(latch_wait(&r.done));
+  msgbus_destination_statistics stats;
+  CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
+  CHECK_OK(msgbus_bus_destination_statistics(bus, "acme/gives_up", &stats));
+  CHECK(stats.sent_message_count == 2 && stats.delivered_message_count == 2 && stats.rejected_message_count == 0);
+  msgbus_destination_config_free(c);
+  msgbus_message_free(hold);
+  msgbus_message_free(m);
+}
+
 int main(void) {
-  msgbus_runtime_hooks hooks = {NULL, enter, leave, suspend, resume};
+  msgbus_runtime_hooks hooks = {NULL, enter, leave, suspend, resume, interrupted};
   const msgbus_runtime *runtime = NULL;
   msgbus_bus *bus = NULL;
   CHECK_OK(msgbus_runtime_register(&hooks, &runtime));
@@ -229,6 +268,7 @@ int main(void) {
   a_worker_holds_the_lock_across_a_run(bus, runtime);
   listeners_of_no_runtime_run_outside(bus, runtime);
   a_blocked_sender_lets_go(bus, runtime);
+  an_interrupted_sender_gives_up(bus);
   CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
   msgbus_bus_free(bus);
   return finish();

@@ -143,3 +143,50 @@ def test_a_listener_recurses_as_deep_as_a_python_thread():
     )
     out, err = child.communicate(timeout=PATIENCE)
     assert (child.returncode, out) == (0, "3000 3000\n"), err
+
+
+STUCK = """
+    import threading
+    import msgbus
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/stuck", "serial", max_queue_size=1, rejection_policy="block", block_timeout=None)
+    release = threading.Event()
+    entered = threading.Event()
+
+    def stuck(message):
+        entered.set()
+        release.wait()
+
+    handle = bus.register_listener("acme/stuck", stuck)
+    bus.send("acme/stuck", "first")
+    entered.wait()
+    bus.send("acme/stuck", "fills the queue")
+"""
+
+
+@pytest.mark.parametrize(
+    "wait",
+    [
+        'print("waiting", flush=True); handle.unregister()',
+        'print("waiting", flush=True); bus.send("acme/stuck", "finds no room")',
+    ],
+    ids=["unregister", "blocked send"],
+)
+def test_ctrl_c_interrupts_a_wait_for_a_stuck_listener(wait):
+    """The listener stays stuck until the main thread, interrupted, lets it
+    go: without the interrupt the wait would last for ever."""
+    child = python(
+        STUCK
+        + f"""
+    try:
+        {wait}
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    release.set()
+    """
+    )
+    assert child.stdout.readline() == "waiting\n"
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out, err) == (0, "interrupted\n", "")

@@ -34,6 +34,18 @@ pub(crate) enum Refused {
     Closed(Box<Message>),
     /// Its queue is full and its policy rejected the message (counted).
     Full,
+    /// The sender's runtime interrupted its wait for room (not counted).
+    Interrupted,
+}
+
+/// Why a queue did not admit a message.
+enum NotAdmitted {
+    /// The destination closed while the sender waited for room.
+    Closed,
+    /// Full, and rejected by the policy (counted).
+    Full,
+    /// The sender's runtime interrupted its wait for room.
+    Interrupted,
 }
 
 pub(crate) struct Destination {
@@ -123,7 +135,7 @@ impl Destination {
                 queued.pool.after_push(self, 1);
             }
             Ok(false) => self.deliver_here(message),
-            Err(closed) => return Err(self.give_back(closed, message)),
+            Err(why) => return Err(self.give_back(why, message)),
         }
         Ok(())
     }
@@ -149,7 +161,7 @@ impl Destination {
                 queued.pool.after_push(self, tasks);
             }
             Ok(false) => self.deliver_here(message),
-            Err(closed) => return Err(self.give_back(closed, message)),
+            Err(why) => return Err(self.give_back(why, message)),
         }
         Ok(())
     }
@@ -162,14 +174,13 @@ impl Destination {
             .expect("only parallel destinations share messages")
     }
 
-    /// Whether to queue (`true`) or deliver in the sender's thread. `Err`
-    /// says whether the destination closed while the sender waited for
-    /// room (`true`) or rejected the message (counted).
-    fn admit(&self, queued: &Queued, places: usize) -> Result<bool, bool> {
+    /// Whether to queue (`true`) or deliver in the sender's thread.
+    fn admit(&self, queued: &Queued, places: usize) -> Result<bool, NotAdmitted> {
         match queued.queue.admit(places) {
             Admission::Queue => Ok(true),
             Admission::RunHere => Ok(false),
-            Admission::Reject if queued.queue.gate.is_closed() => Err(true),
+            Admission::Interrupted => Err(NotAdmitted::Interrupted),
+            Admission::Reject if queued.queue.gate.is_closed() => Err(NotAdmitted::Closed),
             Admission::Reject => {
                 self.counters.rejected();
                 log::warn!(
@@ -177,20 +188,26 @@ impl Destination {
                     self.name,
                     self.config.max_queue_size.unwrap_or(usize::MAX)
                 );
-                Err(false)
+                Err(NotAdmitted::Full)
             }
         }
     }
 
-    /// The refusal for an admission that failed: a message whose sender
+    /// The refusal for an admission that failed. A message whose sender
     /// waited for room until the destination closed comes back uncounted,
-    /// as one refused at the door does.
-    fn give_back(&self, closed: bool, message: Message) -> Refused {
-        if closed {
-            self.counters.unsent();
-            Refused::Closed(Box::new(message))
-        } else {
-            Refused::Full
+    /// as one refused at the door does; one whose sender gave up waiting
+    /// is not counted either.
+    fn give_back(&self, why: NotAdmitted, message: Message) -> Refused {
+        match why {
+            NotAdmitted::Full => Refused::Full,
+            NotAdmitted::Closed => {
+                self.counters.unsent();
+                Refused::Closed(Box::new(message))
+            }
+            NotAdmitted::Interrupted => {
+                self.counters.unsent();
+                Refused::Interrupted
+            }
         }
     }
 

@@ -11,6 +11,7 @@ use super::delivery::Task;
 use super::fanout::Share;
 use crate::apart::Apart;
 use crate::config::RejectionPolicy;
+use crate::error::Result;
 use crate::gate::Gate;
 use crate::runtime;
 use crate::spin::{QUEUE_SPIN, spin};
@@ -21,6 +22,8 @@ pub(super) enum Admission {
     /// Full, and the policy is `CallerRuns`: deliver in the sender's thread.
     RunHere,
     Reject,
+    /// The sender's runtime interrupted its wait for room (`Block`).
+    Interrupted,
 }
 
 pub(crate) struct Queue {
@@ -77,15 +80,14 @@ impl Queue {
         match self.policy {
             RejectionPolicy::Discard => Admission::Reject,
             RejectionPolicy::CallerRuns => Admission::RunHere,
-            RejectionPolicy::Block { timeout } => {
-                let admitted = places <= capacity
-                    && runtime::suspended(|| self.wait_for_room(places, capacity, timeout));
-                if admitted {
-                    Admission::Queue
-                } else {
-                    Admission::Reject
+            RejectionPolicy::Block { timeout } if places <= capacity => {
+                match self.wait_for_room(places, capacity, timeout) {
+                    Ok(true) => Admission::Queue,
+                    Ok(false) => Admission::Reject,
+                    Err(_) => Admission::Interrupted,
                 }
             }
+            RejectionPolicy::Block { .. } => Admission::Reject,
         }
     }
 
@@ -98,30 +100,37 @@ impl Queue {
     }
 
     /// Waits up to `timeout` (as long as it takes when `timeout` reaches
-    /// past what `Instant` holds) for room.
-    fn wait_for_room(&self, places: usize, capacity: usize, timeout: Duration) -> bool {
+    /// past what `Instant` holds) for room, with the sender's runtimes
+    /// suspended: whether the places were taken (not when the gate closed),
+    /// or `Err` when the sender's runtime interrupted the wait.
+    fn wait_for_room(&self, places: usize, capacity: usize, timeout: Duration) -> Result<bool> {
         let deadline = Instant::now().checked_add(timeout);
         self.blocked.fetch_add(1, SeqCst);
+        let admitted = runtime::wait(deadline, |until| self.room_until(places, capacity, until));
+        self.blocked.fetch_sub(1, SeqCst);
+        Ok(admitted?.unwrap_or_else(|| self.try_hold(places, capacity)))
+    }
+
+    /// Waits for room until `until`: whether it took the places (false when
+    /// the gate closed), or `None` when `until` came first.
+    fn room_until(&self, places: usize, capacity: usize, until: Option<Instant>) -> Option<bool> {
         let mut guard = self.room.lock();
-        let admitted = loop {
+        loop {
             if self.try_hold(places, capacity) {
-                break true;
+                return Some(true);
             }
             if self.gate.is_closed() {
-                break false;
+                return Some(false);
             }
-            match deadline {
-                Some(deadline) => {
-                    if self.room_freed.wait_until(&mut guard, deadline).timed_out() {
-                        break self.try_hold(places, capacity);
+            match until {
+                Some(until) => {
+                    if self.room_freed.wait_until(&mut guard, until).timed_out() {
+                        return None;
                     }
                 }
                 None => self.room_freed.wait(&mut guard),
             }
-        };
-        drop(guard);
-        self.blocked.fetch_sub(1, SeqCst);
-        admitted
+        }
     }
 
     pub(super) fn push(&self, task: Task) {

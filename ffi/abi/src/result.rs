@@ -33,3 +33,9 @@ pub const MSGBUS_RESULT_WRONG_TYPE: msgbus_result = 11;
 pub const MSGBUS_RESULT_NOT_FOUND: msgbus_result = 12;
 /// The library panicked; the call did nothing it can vouch for.
 pub const MSGBUS_RESULT_PANIC: msgbus_result = 13;
+/// The calling thread's runtime interrupted its wait (see
+/// msgbus_runtime_hooks.interrupted): a send gave up waiting for room (the
+/// message was not sent), or an unregister stopped waiting for the
+/// listener's running calls (it is unregistered, and its user_data_free
+/// runs as the last of them returns).
+pub const MSGBUS_RESULT_INTERRUPTED: msgbus_result = 14;

@@ -28,4 +28,9 @@ pub struct msgbus_runtime_hooks {
     pub suspend: Option<unsafe extern "C" fn(user_data: *mut c_void) -> usize>,
     /// Undoes the `suspend` that returned `token`.
     pub resume: Option<unsafe extern "C" fn(user_data: *mut c_void, token: usize)>,
+    /// May be NULL. Whether this thread, which holds the lock and waits
+    /// inside the bus (for room in a full queue, or for a listener's running
+    /// calls to end), should stop waiting: asked every 50 ms of such a
+    /// wait, which then ends with MSGBUS_RESULT_INTERRUPTED.
+    pub interrupted: Option<unsafe extern "C" fn(user_data: *mut c_void) -> bool>,
 }
