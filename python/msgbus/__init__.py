@@ -42,6 +42,7 @@ from ._msgbus import (
     __version__,
     _core_info,
     default_bus,
+    set_exit_timeout,
 )
 
 
@@ -93,4 +94,5 @@ __all__ = [
     "default_bus",
     "get_include",
     "get_library_dir",
+    "set_exit_timeout",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "_core_info",
     "_shutdown_all",
     "default_bus",
+    "set_exit_timeout",
 ]
 
 __version__: str
@@ -226,6 +227,10 @@ class MessageBus:
     ) -> bool: ...
 
 def default_bus() -> MessageBus: ...
+def set_exit_timeout(timeout: Optional[float]) -> Optional[float]:
+    """How long, in all, the exit shutdown waits for queued messages
+    (seconds, default 10; None: as long as it takes); returns the previous
+    value."""
 
 def _core_info() -> tuple[str, str, int]: ...
 

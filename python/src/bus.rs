@@ -181,6 +181,39 @@ impl PyMessageBus {
     }
 }
 
+/// The names of the bus's destinations.
+pub(crate) fn destination_names(bus: *const msgbus_bus) -> PyResult<Vec<String>> {
+    unsafe extern "C" fn visit(user_data: *mut c_void, name: *const c_char) {
+        // SAFETY: the vector below, on this thread; the name is borrowed.
+        let names = unsafe { &mut *user_data.cast::<Vec<String>>() };
+        names.push(
+            unsafe { CStr::from_ptr(name) }
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    let mut names: Vec<String> = Vec::new();
+    // SAFETY: a live bus; the visitor runs on this thread only.
+    check(unsafe {
+        (api().bus_destination_names)(bus, Some(visit), (&mut names as *mut Vec<String>).cast())
+    })?;
+    Ok(names)
+}
+
+/// The figures of the bus's destination `name`.
+pub(crate) fn destination_statistics(
+    bus: *const msgbus_bus,
+    name: &str,
+) -> PyResult<msgbus_destination_statistics> {
+    let mut statistics = msgbus_destination_statistics::default();
+    // SAFETY: a live bus, a NUL-terminated name, a writable out-parameter.
+    let code = with_c_str(name, "destination name", |name| unsafe {
+        (api().bus_destination_statistics)(bus, name, &mut statistics)
+    })?;
+    check(code)?;
+    Ok(statistics)
+}
+
 impl Drop for PyMessageBus {
     fn drop(&mut self) {
         if let Some(id) = self.id {
@@ -298,22 +331,7 @@ impl PyMessageBus {
 
     /// The names of the destinations, sorted.
     fn destination_names(&self) -> PyResult<Vec<String>> {
-        unsafe extern "C" fn visit(user_data: *mut c_void, name: *const c_char) {
-            // SAFETY: the vector below, on this thread; the name is borrowed.
-            let names = unsafe { &mut *user_data.cast::<Vec<String>>() };
-            names.push(
-                unsafe { CStr::from_ptr(name) }
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-        }
-        let bus = self.bus()?;
-        let mut names: Vec<String> = Vec::new();
-        // SAFETY: a live bus; the visitor runs on this thread only.
-        check(unsafe {
-            (api().bus_destination_names)(bus, Some(visit), (&mut names as *mut Vec<String>).cast())
-        })?;
-        Ok(names)
+        destination_names(self.bus()?)
     }
 
     /// Registers `listener(message)` on `destination`, after the listeners
@@ -456,14 +474,7 @@ impl PyMessageBus {
     }
 
     fn statistics(&self, destination: &str) -> PyResult<PyDestinationStatistics> {
-        let bus = self.bus()?;
-        let mut statistics = msgbus_destination_statistics::default();
-        // SAFETY: a live bus, a NUL-terminated name, a writable out-parameter.
-        let code = with_c_str(destination, "destination name", |name| unsafe {
-            (api().bus_destination_statistics)(bus, name, &mut statistics)
-        })?;
-        check(code)?;
-        Ok(statistics.into())
+        Ok(destination_statistics(self.bus()?, destination)?.into())
     }
 
     /// Calls `callback(event)` for every registration event of the bus, or

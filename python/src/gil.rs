@@ -22,6 +22,7 @@ use pyo3::prelude::*;
 
 use crate::core::api;
 use crate::errors::check;
+use crate::finalizing::{self, Guard};
 use crate::lifecycle;
 
 /// How long a detached wait runs before it looks for a pending signal, so
@@ -82,6 +83,7 @@ unsafe extern "C" fn enter(_: *mut std::ffi::c_void) -> usize {
     if HOLDS.get() {
         return HELD_ALREADY;
     }
+    finalizing::guard();
     // SAFETY: the interpreter runs (attachable). PyGILState_Ensure takes
     // the GIL unless this thread holds it, with a thread state it makes for
     // the run of calls if the thread has none. Keeping a worker's thread
@@ -105,7 +107,8 @@ unsafe extern "C" fn leave(_: *mut std::ffi::c_void, token: usize) {
         }
     };
     // SAFETY: undoes the PyGILState_Ensure that gave `token`.
-    unsafe { ffi::PyGILState_Release(state) }
+    unsafe { ffi::PyGILState_Release(state) };
+    finalizing::unguard();
 }
 
 unsafe extern "C" fn suspend(_: *mut std::ffi::c_void) -> usize {
@@ -119,6 +122,7 @@ unsafe extern "C" fn suspend(_: *mut std::ffi::c_void) -> usize {
 
 unsafe extern "C" fn resume(_: *mut std::ffi::c_void, token: usize) {
     if token != 0 {
+        let _guard = Guard::new();
         // SAFETY: the thread state `suspend` saved, on its thread.
         unsafe { ffi::PyEval_RestoreThread(token as *mut ffi::PyThreadState) };
         HOLDS.set(true);
@@ -141,6 +145,7 @@ pub(crate) fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
     if !lifecycle::attachable() {
         return None;
     }
+    let _guard = Guard::new();
     // SAFETY: the interpreter runs; Ensure takes the GIL on this thread
     // unless it holds it, and PyO3's attach then keeps its own count.
     let state = unsafe { ffi::PyGILState_Ensure() };
@@ -171,6 +176,7 @@ pub(crate) fn attached<R>(_py: Python<'_>, f: impl FnOnce() -> R) -> R {
 /// `py.detach(f)`: runs `f` without the GIL.
 pub(crate) fn detached<R: Send>(py: Python<'_>, f: impl FnOnce() -> R + Send) -> R {
     let outer = HOLDS.replace(false);
+    let _guard = Guard::new();
     let result = py.detach(f);
     HOLDS.set(outer);
     result

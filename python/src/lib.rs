@@ -20,6 +20,7 @@ mod config;
 mod core;
 mod errors;
 mod events;
+mod finalizing;
 mod gil;
 mod handles;
 mod lifecycle;

@@ -3,8 +3,10 @@
 //!
 //! At exit every bus this interpreter made, and the default bus if it used
 //! it, is shut down gracefully (each queued message is delivered) while
-//! the main thread waits detached; a bus adopted from C code
-//! (`from_address`) is left to its maker. After that nothing enters the
+//! the main thread waits detached, up to the exit timeout in all; then
+//! forced, and a bus whose listener calls still run is left to the end of
+//! the process. A bus adopted from C code (`from_address`) is left to its
+//! maker. After that nothing enters the
 //! interpreter again, so no worker can touch it while it finalizes, and
 //! Python listeners still registered on buses of C code decline their
 //! calls (counted as failed). A forked child has none of its parent's
@@ -14,17 +16,20 @@
 //! that do not exist there).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::time::{Duration, Instant};
 
 use msgbus_abi::*;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::bus::PyMessageBus;
+use crate::bus::{PyMessageBus, destination_names, destination_statistics};
+use crate::config::optional_duration;
 use crate::core::api;
 use crate::errors::BusClosedError;
 use crate::gil::{self, detached, millis};
 use crate::handles::Owned;
+use crate::logging;
 
 /// Bumped in a child process after `fork()`.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -36,6 +41,8 @@ static LIVE: Mutex<Vec<(u64, Generation, usize)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// The default bus and its generation.
 static DEFAULT: Mutex<Option<(Generation, Py<PyMessageBus>)>> = Mutex::new(None);
+/// `msgbus.set_exit_timeout`'s value.
+static EXIT_TIMEOUT: Mutex<Option<Duration>> = Mutex::new(Some(Duration::from_secs(10)));
 
 /// The process a bus (or a handle) was made in.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -108,9 +115,23 @@ pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
     Ok(fresh)
 }
 
+/// `msgbus.set_exit_timeout(timeout)`: how long, in all, the exit
+/// shutdown waits for queued messages to be delivered (`None`: as long as
+/// it takes); returns the previous value.
+#[pyfunction]
+fn set_exit_timeout(timeout: Option<f64>) -> PyResult<Option<f64>> {
+    let timeout = optional_duration("timeout", timeout)?;
+    let previous = std::mem::replace(&mut *EXIT_TIMEOUT.lock(), timeout);
+    Ok(previous.map(|t| t.as_secs_f64()))
+}
+
 /// The `atexit` hook: shuts every tracked bus of this process down
-/// gracefully, waiting detached (Ctrl-C forces the shutdown); then stops
-/// entering the interpreter.
+/// gracefully, waiting detached up to the exit timeout in all; then
+/// forces what is left (its queue is discarded) and waits no more. A bus
+/// whose listener calls are still running is logged and left to the end
+/// of the process: freeing it would wait for them. Ctrl-C during the wait
+/// forces every bus left at once. After this, nothing enters the
+/// interpreter anew.
 #[pyfunction]
 fn _shutdown_all(py: Python<'_>) -> PyResult<()> {
     let generation = Generation::current();
@@ -129,24 +150,81 @@ fn _shutdown_all(py: Python<'_>) -> PyResult<()> {
                 .flatten()
         })
         .collect();
-    let mut outcome = Ok(());
-    for bus in &buses {
+    let limit = *EXIT_TIMEOUT.lock();
+    let deadline = limit.map(|t| Instant::now() + t);
+    let mut interrupted = None;
+    let mut left = Vec::new();
+    for bus in buses {
         let handle = bus.as_ptr() as usize;
         let shutdown = move |force: bool, timeout_ms: u64| {
             // SAFETY: a live handle.
             unsafe { (api().bus_shutdown)(handle as *const msgbus_bus, force, timeout_ms) }
         };
-        let drained = gil::wait_in_slices(py, None, |slice| {
-            (shutdown(false, millis(slice)) == MSGBUS_RESULT_OK).then_some(())
-        });
-        if let Err(interrupted) = drained {
-            detached(py, || shutdown(true, MSGBUS_WAIT_FOREVER));
-            outcome = outcome.and(Err(interrupted));
+        if interrupted.is_none() {
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match gil::wait_in_slices(py, remaining, |slice| {
+                (shutdown(false, millis(slice)) == MSGBUS_RESULT_OK).then_some(())
+            }) {
+                Ok(Some(())) => {
+                    left.push(bus);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => interrupted = Some(err),
+            }
         }
+        let before = Activity::of(bus.as_ptr());
+        if detached(py, || shutdown(true, 0)) == MSGBUS_RESULT_OK {
+            left.push(bus);
+            continue;
+        }
+        let after = Activity::of(bus.as_ptr());
+        let cause = match limit {
+            Some(limit) if interrupted.is_none() => format!("after {limit:?}"),
+            _ => "on Ctrl-C".to_owned(),
+        };
+        logging::warning(
+            py,
+            &format!(
+                "exit: stopped waiting {cause} for listener calls still running on {}; \
+                 discarded {} queued messages; the process ends without those calls \
+                 (msgbus.set_exit_timeout sets the wait)",
+                after.running.join(", "),
+                after.discarded.saturating_sub(before.discarded),
+            ),
+        );
+        // Freeing it would wait for those calls; the process ends instead.
+        bus.leak();
     }
-    detached(py, || drop(buses));
+    detached(py, || drop(left));
     EXITED.store(true, SeqCst);
-    outcome
+    interrupted.map_or(Ok(()), Err)
+}
+
+/// Where a bus's listener calls run, and how many messages it discarded.
+struct Activity {
+    /// The destinations with a call running, quoted.
+    running: Vec<String>,
+    discarded: u64,
+}
+
+impl Activity {
+    fn of(bus: *const msgbus_bus) -> Self {
+        let mut activity = Activity {
+            running: Vec::new(),
+            discarded: 0,
+        };
+        for name in destination_names(bus).unwrap_or_default() {
+            let Ok(statistics) = destination_statistics(bus, &name) else {
+                continue;
+            };
+            if statistics.active_thread_count > 0 {
+                activity.running.push(format!("{name:?}"));
+            }
+            activity.discarded += statistics.discarded_message_count;
+        }
+        activity
+    }
 }
 
 /// `os.register_at_fork(after_in_child=...)`: starts a new generation.
@@ -161,6 +239,7 @@ pub(crate) fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let shutdown_all = wrap_pyfunction!(_shutdown_all, m)?;
     let after_fork = wrap_pyfunction!(_after_fork_in_child, m)?;
+    m.add_function(wrap_pyfunction!(set_exit_timeout, m)?)?;
     py.import("atexit")?
         .call_method1("register", (&shutdown_all,))?;
     let kwargs = PyDict::new(py);

@@ -40,6 +40,14 @@ pub(crate) fn exception(py: Python<'_>, summary: &str, err: &PyErr) {
     }
 }
 
+/// Logs `text` at WARNING.
+pub(crate) fn warning(py: Python<'_>, text: &str) {
+    if let Err(failure) = logger(py).and_then(|logger| logger.call_method1("warning", ("%s", text)))
+    {
+        failure.write_unraisable(py, None);
+    }
+}
+
 /// The core's log handler: records go to the `msgbus` logger; those
 /// logged once nothing may enter the interpreter any more go to stderr.
 unsafe extern "C" fn forward(

@@ -21,6 +21,7 @@ import msgbus
         lambda bus: bus.register_listener("", lambda m: None),
         lambda bus: bus.send_synchronous("acme/known", "q", timeout=-1.0),
         lambda bus: bus.shutdown(timeout=float("inf")),
+        lambda bus: msgbus.set_exit_timeout(-1.0),
     ],
 )
 def test_bad_values_raise_invalid_argument(bus, call):
@@ -45,6 +46,7 @@ def test_bad_values_raise_invalid_argument(bus, call):
         lambda bus: bus.register_listener("acme/x", None),
         lambda bus: bus.add_event_listener(lambda e: None, destination=3),
         lambda bus: bus.statistics(b"acme/x"),
+        lambda bus: msgbus.set_exit_timeout("soon"),  # type: ignore[arg-type]
         lambda bus: msgbus.Message(values=[1, 2]),  # type: ignore[arg-type]
         lambda bus: msgbus.Message().put(1, "x"),  # type: ignore[arg-type]
     ],

@@ -1,12 +1,16 @@
 """The bus in the life of a Python process, in subprocesses: exit without
-shutdown while listeners are busy, Ctrl-C during a blocked call, fork."""
+shutdown while listeners are busy or stuck, Ctrl-C during a blocked call,
+fork."""
 
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
+
+import msgbus
 
 PATIENCE = 30
 
@@ -190,3 +194,154 @@ def test_ctrl_c_interrupts_a_wait_for_a_stuck_listener(wait):
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=PATIENCE)
     assert (child.returncode, out, err) == (0, "interrupted\n", "")
+
+
+def test_set_exit_timeout_returns_the_previous_value():
+    assert msgbus.set_exit_timeout(2.5) == 10.0
+    assert msgbus.set_exit_timeout(None) == 2.5
+    assert msgbus.set_exit_timeout(10.0) is None
+
+
+# A listener that never returns on its own, by where it waits.
+STUCK_IN = {
+    "sleep": "time.sleep(3600)",
+    "lock": "threading.Event().wait()",
+    "C": "ctypes.CDLL(None).sleep(3600)",
+}
+
+STUCK_AT_EXIT = """
+    import ctypes, threading, time
+    import msgbus
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/stuck", "serial")
+    entered = threading.Event()
+
+    def stuck(message):
+        entered.set()
+        {stuck}
+
+    bus.register_listener("acme/stuck", stuck)
+    for i in range(4):
+        bus.send("acme/stuck", i)
+    entered.wait()
+"""
+
+
+@pytest.mark.parametrize("where", STUCK_IN)
+def test_exit_stops_waiting_for_a_stuck_listener_after_the_exit_timeout(where):
+    child = python(
+        STUCK_AT_EXIT.format(stuck=STUCK_IN[where])
+        + """
+    msgbus.set_exit_timeout(0.2)
+    print("exiting", flush=True)
+    """
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out) == (0, "exiting\n"), err
+    assert err == (
+        'exit: stopped waiting after 200ms for listener calls still running on "acme/stuck"; '
+        "discarded 3 queued messages; the process ends without those calls "
+        "(msgbus.set_exit_timeout sets the wait)\n"
+    )
+
+
+def test_exit_ends_after_a_forced_shutdown_timed_out():
+    child = python(
+        STUCK_AT_EXIT.format(stuck=STUCK_IN["sleep"])
+        + """
+    msgbus.set_exit_timeout(0)
+    try:
+        bus.shutdown(force=True, timeout=0.1)
+    except TimeoutError:
+        print("timed out", bus.statistics("acme/stuck").discarded_message_count, flush=True)
+    """
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out) == (0, "timed out 3\n"), err
+    assert "discarded 0 queued messages" in err
+
+
+def test_ctrl_c_ends_an_exit_that_would_wait_for_ever():
+    """Ctrl-C until the exit wait reports it: one may land before the wait
+    begins, as a user's would."""
+    child = python(
+        STUCK_AT_EXIT.format(stuck=STUCK_IN["lock"])
+        + """
+    msgbus.set_exit_timeout(None)
+    print("exiting", flush=True)
+    """
+    )
+    assert child.stdout.readline() == "exiting\n"
+    gave_up = threading.Event()
+    err = []
+
+    def read_err():
+        for line in child.stderr:
+            err.append(line)
+            if "stopped waiting on Ctrl-C" in line:
+                gave_up.set()
+
+    reader = threading.Thread(target=read_err)
+    reader.start()
+    while not gave_up.wait(0.2):
+        assert child.poll() is None, "".join(err)
+        child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=PATIENCE) == 0
+    reader.join()
+    assert child.stdout.read() == ""
+    child.stdout.close()
+    child.stderr.close()
+    assert "discarded 3 queued messages" in "".join(err)
+
+
+# A finalizer that runs while the interpreter finalizes (a module's objects
+# go then; a listener keeps __main__'s alive), sets `wake` and lets the
+# threads it woke ask for the GIL for a while.
+FINALIZES_SLOWLY = """
+    import os, sys, time, types
+
+    class Finalizer:
+        def __del__(self, wake=wake, sleep=time.sleep, write=os.write):
+            wake.set()
+            sleep(0.5)
+            write(1, b"finalized\\n")
+
+    finalized_late = types.ModuleType("finalized_late")
+    finalized_late.last = Finalizer()
+    sys.modules["finalized_late"] = finalized_late
+    del finalized_late
+    msgbus.set_exit_timeout(0)
+"""
+
+
+def test_a_listener_that_wakes_while_the_interpreter_finalizes_does_not_crash_it():
+    """The stuck workers, woken by a finalizer, ask for the GIL of an
+    interpreter that is finalizing: CPython before 3.14 ends such a thread
+    with pthread_exit, which aborted the process on every run."""
+    child = python(
+        """
+    import threading
+    import msgbus
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/stuck", "parallel", workers_core_size=3, workers_max_size=3)
+    entered = threading.Semaphore(0)
+    wake = threading.Event()
+
+    def stuck(message):
+        entered.release()
+        wake.wait()
+
+    bus.register_listener("acme/stuck", stuck)
+    for i in range(10):
+        bus.send("acme/stuck", i)
+    for _ in range(3):
+        entered.acquire()
+    """
+        + FINALIZES_SLOWLY
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert (child.returncode, out) == (0, "finalized\n"), err
+    assert "discarded 7 queued messages" in err
+
