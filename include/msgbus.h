@@ -496,6 +496,14 @@ typedef struct msgbus_api {
                                     const struct msgbus_value_view *view);
   msgbus_result (*destination_config_set_stack_size)(struct msgbus_destination_config *config,
                                                      size_t stack_size);
+  msgbus_result (*value_twin)(const struct msgbus_value *value,
+                              void **out_twin,
+                              msgbus_free_fn *out_free);
+  msgbus_result (*value_set_twin)(const struct msgbus_value *value,
+                                  void *twin,
+                                  msgbus_free_fn free,
+                                  void **out_twin,
+                                  msgbus_free_fn *out_free);
 } msgbus_api;
 
 /**
@@ -1504,6 +1512,38 @@ msgbus_result msgbus_value_as_pointer(const struct msgbus_value *value, void **o
 msgbus_result msgbus_value_as_pointer_with_free(const struct msgbus_value *value,
                                                 void **out_pointer,
                                                 msgbus_free_fn *out_free);
+
+/**
+ * The twin of a string or bytes value (see msgbus_value_set_twin) and the
+ * free function it was offered with; NULL and NULL when it has none.
+ *
+ * # Safety
+ * `value` NULL or live; out-parameters NULL or writable.
+ */
+msgbus_result msgbus_value_twin(const struct msgbus_value *value,
+                                void **out_twin,
+                                msgbus_free_fn *out_free);
+
+/**
+ * Offers `twin`, an object of a language runtime with the contents of the
+ * string or bytes `value` (for Python, a `str` or a `bytes`), so that the
+ * runtime hands every listener that one object rather than a copy each.
+ * The first offer to a value, or to any of its clones, is kept, and freed
+ * with `free(twin)` on whichever thread drops the last of them; a later
+ * offer, and one to a value short enough to be stored in place (22 bytes,
+ * or 21 bytes of text), is freed before this returns. `*out_twin` and
+ * `*out_free` are then the twin in place (NULL and NULL if none): the
+ * offer was kept when `*out_twin == twin`. On an error nothing is taken.
+ *
+ * # Safety
+ * `value` NULL or live; `free(twin)` may be called on any thread;
+ * out-parameters NULL or writable.
+ */
+msgbus_result msgbus_value_set_twin(const struct msgbus_value *value,
+                                    void *twin,
+                                    msgbus_free_fn free,
+                                    void **out_twin,
+                                    msgbus_free_fn *out_free);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 use crate::bytes::Bytes;
+use crate::value::Object;
 
 /// Immutable UTF-8 text, stored with a trailing NUL byte so that C callers
 /// can borrow it as a C string without a copy (the NUL is not part of the
@@ -41,6 +42,16 @@ impl Text {
     /// The text's bytes followed by a NUL byte.
     pub fn as_bytes_with_nul(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The twin of this text (see [`Bytes::set_twin`]).
+    pub fn twin(&self) -> Option<&Object> {
+        self.0.twin()
+    }
+
+    /// Offers a twin of this text, as [`Bytes::set_twin`].
+    pub fn set_twin(&self, twin: Object) -> Option<&Object> {
+        self.0.set_twin(twin)
     }
 
     /// Whether both share one allocation (text stored in place never does).

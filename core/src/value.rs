@@ -113,6 +113,25 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The twin of a string or bytes value (see [`Bytes::set_twin`]).
+    pub fn twin(&self) -> Option<&Object> {
+        match self {
+            Value::String(text) => text.twin(),
+            Value::Bytes(bytes) => bytes.twin(),
+            _ => None,
+        }
+    }
+
+    /// Offers a twin to a string or bytes value, as [`Bytes::set_twin`];
+    /// `None` for a value of another type (the offer is dropped).
+    pub fn set_twin(&self, twin: Object) -> Option<&Object> {
+        match self {
+            Value::String(text) => text.set_twin(twin),
+            Value::Bytes(bytes) => bytes.set_twin(twin),
+            _ => None,
+        }
+    }
 }
 
 /// Values are equal when they have the same type and contents; objects are

@@ -89,4 +89,6 @@ pub(crate) static API: msgbus_api = msgbus_api {
     message_set_payload_view: msgbus_message_set_payload_view,
     message_put_view: msgbus_message_put_view,
     destination_config_set_stack_size: msgbus_destination_config_set_stack_size,
+    value_twin: msgbus_value_twin,
+    value_set_twin: msgbus_value_set_twin,
 };

@@ -344,6 +344,94 @@ pub unsafe extern "C" fn msgbus_value_as_pointer_with_free(
     }
 }
 
+/// The twin of a string or bytes value (see msgbus_value_set_twin) and the
+/// free function it was offered with; NULL and NULL when it has none.
+///
+/// # Safety
+/// `value` NULL or live; out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_twin(
+    value: *const msgbus_value,
+    out_twin: *mut *mut c_void,
+    out_free: *mut msgbus_free_fn,
+) -> msgbus_result {
+    guard(|| {
+        let (out_twin, out_free) = (out(out_twin, "out_twin")?, out(out_free, "out_free")?);
+        // SAFETY: per the contract.
+        let value = unsafe { borrow(value, "value") }?;
+        let twinned = twinned(value)?;
+        // SAFETY: checked by `out`.
+        unsafe { write_twin(twinned.twin(), out_twin, out_free) };
+        Ok(())
+    })
+}
+
+/// Offers `twin`, an object of a language runtime with the contents of the
+/// string or bytes `value` (for Python, a `str` or a `bytes`), so that the
+/// runtime hands every listener that one object rather than a copy each.
+/// The first offer to a value, or to any of its clones, is kept, and freed
+/// with `free(twin)` on whichever thread drops the last of them; a later
+/// offer, and one to a value short enough to be stored in place (22 bytes,
+/// or 21 bytes of text), is freed before this returns. `*out_twin` and
+/// `*out_free` are then the twin in place (NULL and NULL if none): the
+/// offer was kept when `*out_twin == twin`. On an error nothing is taken.
+///
+/// # Safety
+/// `value` NULL or live; `free(twin)` may be called on any thread;
+/// out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_value_set_twin(
+    value: *const msgbus_value,
+    twin: *mut c_void,
+    free: msgbus_free_fn,
+    out_twin: *mut *mut c_void,
+    out_free: *mut msgbus_free_fn,
+) -> msgbus_result {
+    guard(|| {
+        let (out_twin, out_free) = (out(out_twin, "out_twin")?, out(out_free, "out_free")?);
+        // SAFETY: per the contract.
+        let value = unsafe { borrow(value, "value") }?;
+        if twin.is_null() {
+            return Err(null("twin"));
+        }
+        let kept = twinned(value)?.set_twin(Object::new(CPointer { ptr: twin, free }));
+        // SAFETY: checked by `out`.
+        unsafe { write_twin(kept, out_twin, out_free) };
+        Ok(())
+    })
+}
+
+/// `value` if it is a string or bytes value, which may have a twin.
+fn twinned(value: &Value) -> Outcome<&Value> {
+    match value {
+        Value::String(_) | Value::Bytes(_) => Ok(value),
+        other => Err(Failure::new(
+            MSGBUS_RESULT_WRONG_TYPE,
+            format!(
+                "expected a string or bytes value, found {}",
+                other.value_type()
+            ),
+        )),
+    }
+}
+
+/// Writes a twin's pointer and free function.
+///
+/// # Safety
+/// Both out-parameters writable.
+unsafe fn write_twin(
+    twin: Option<&Object>,
+    out_twin: *mut *mut c_void,
+    out_free: *mut msgbus_free_fn,
+) {
+    let twin = twin.and_then(|t| t.downcast_ref::<CPointer>());
+    // SAFETY: per the contract.
+    unsafe {
+        put(out_twin, twin.map_or(ptr::null_mut(), |t| t.ptr));
+        put(out_free, twin.and_then(|t| t.free));
+    }
+}
+
 /// The value the argument `view` describes (see msgbus_value_view).
 ///
 /// # Safety

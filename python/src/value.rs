@@ -35,6 +35,12 @@ unsafe extern "C" fn release_object(object: *mut c_void) {
     });
 }
 
+/// The length from which the core stores a string or bytes value out of
+/// place, where it keeps a twin (`msgbus_value_set_twin`): from there on a
+/// value carries its Python object, which every Python listener is handed.
+/// Shorter ones are copied, cheaply, per conversion.
+const TWINNED_FROM: usize = 22;
+
 /// A new value from a successful constructor's out-parameter.
 fn made(
     call: impl FnOnce(*mut *mut msgbus_value) -> msgbus_result,
@@ -88,6 +94,12 @@ fn carry(obj: &Bound<'_, PyAny>) -> PyResult<Carried> {
         // The str's own UTF-8, which lives as long as `obj`.
         if let Ok(text) = s.to_str() {
             let (data, len) = (text.as_ptr(), text.len());
+            if len >= TWINNED_FROM {
+                // SAFETY: `len` bytes of UTF-8 at `data`.
+                let value =
+                    made(|out| unsafe { (api.value_new_string)(data.cast::<c_char>(), len, out) })?;
+                return Ok(Carried::Value(twinned(value, obj)));
+            }
             let string = msgbus_value_view {
                 data,
                 len,
@@ -111,6 +123,11 @@ fn carry(obj: &Bound<'_, PyAny>) -> PyResult<Carried> {
     } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
         let bytes = b.as_bytes();
         let (data, len) = (bytes.as_ptr(), bytes.len());
+        if len >= TWINNED_FROM {
+            // SAFETY: `len` readable bytes at `data`.
+            let value = made(|out| unsafe { (api.value_new_bytes)(data, len, out) })?;
+            return Ok(Carried::Value(twinned(value, obj)));
+        }
         return Ok(Carried::View(msgbus_value_view {
             data,
             len,
@@ -193,21 +210,78 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'
                 (api.value_as_double)(value, &mut d);
                 PyFloat::new(py, d).into_any()
             }
-            MSGBUS_VALUE_TYPE_STRING => {
+            MSGBUS_VALUE_TYPE_STRING => twin(py, value, || {
                 let (mut text, mut len) = (ptr::null(), 0);
                 (api.value_as_string)(value, &mut text, &mut len);
                 let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
                 PyString::new(py, std::str::from_utf8_unchecked(bytes)).into_any()
-            }
-            MSGBUS_VALUE_TYPE_BYTES => {
+            }),
+            MSGBUS_VALUE_TYPE_BYTES => twin(py, value, || {
                 let (mut data, mut len) = (ptr::null(), 0);
                 (api.value_as_bytes)(value, &mut data, &mut len);
                 PyBytes::new(py, std::slice::from_raw_parts(data, len)).into_any()
-            }
+            }),
             MSGBUS_VALUE_TYPE_POINTER | MSGBUS_VALUE_TYPE_OBJECT => object(py, value),
             _ => py.None().into_bound(py),
         }
     }
+}
+
+/// Whether `free` marks an object of this module (a reference it gave).
+fn ours(free: msgbus_free_fn) -> bool {
+    free.is_some_and(|free| std::ptr::fn_addr_eq(free, RELEASE_OBJECT))
+}
+
+/// Offers `obj` as the twin of the new string or bytes `value` it was
+/// copied into: a Python listener then gets `obj` itself.
+fn twinned(value: Owned<msgbus_value>, obj: &Bound<'_, PyAny>) -> Owned<msgbus_value> {
+    let (mut kept, mut free) = (ptr::null_mut(), None);
+    // SAFETY: a live value; the offer is a reference of its own, which the
+    // value keeps or releases.
+    unsafe {
+        (api().value_set_twin)(
+            value.as_ptr(),
+            obj.clone().into_ptr().cast(),
+            Some(RELEASE_OBJECT),
+            &mut kept,
+            &mut free,
+        )
+    };
+    value
+}
+
+/// The one Python object of the string or bytes `value`: its twin, or
+/// `convert()`, offered as the twin so the next listener gets it too.
+fn twin<'py>(
+    py: Python<'py>,
+    value: *const msgbus_value,
+    convert: impl FnOnce() -> Bound<'py, PyAny>,
+) -> Bound<'py, PyAny> {
+    let (mut twin, mut free) = (ptr::null_mut(), None);
+    // SAFETY: a live string or bytes value; out-parameters writable.
+    unsafe { (api().value_twin)(value, &mut twin, &mut free) };
+    if !twin.is_null() && ours(free) {
+        // SAFETY: a twin this module offered holds a reference.
+        return unsafe { Bound::from_borrowed_ptr(py, twin.cast()) };
+    }
+    let converted = convert();
+    if twin.is_null() {
+        // SAFETY: as above; the offer is a reference of its own.
+        unsafe {
+            (api().value_set_twin)(
+                value,
+                converted.clone().into_ptr().cast(),
+                Some(RELEASE_OBJECT),
+                &mut twin,
+                &mut free,
+            )
+        };
+        if !twin.is_null() && ours(free) {
+            // SAFETY: as above.
+            return unsafe { Bound::from_borrowed_ptr(py, twin.cast()) };
+        }
+    }
+    converted
 }
 
 /// A Python object that travelled by reference, or a `Pointer` to what C
@@ -216,7 +290,7 @@ fn object<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'py, PyAny>
     let (mut pointer, mut free) = (ptr::null_mut(), None);
     // SAFETY: a live value; out-parameters written for pointer values.
     unsafe { (api().value_as_pointer_with_free)(value, &mut pointer, &mut free) };
-    if free.is_some_and(|free| std::ptr::fn_addr_eq(free, RELEASE_OBJECT)) {
+    if ours(free) {
         // SAFETY: a pointer this module made holds a reference to the object.
         return unsafe { Bound::from_borrowed_ptr(py, pointer.cast()) };
     }

@@ -163,6 +163,22 @@ static void values(void) {
   ROW(msgbus_value_as_pointer_with_free, "NULL out_free", NULLP, "out_free is NULL", msgbus_value_as_pointer_with_free(v, &p, NULL));
   ROW(msgbus_value_as_pointer_with_free, "an int", WRONG, "expected a pointer value, found int",
       msgbus_value_as_pointer_with_free(v, &p, &free_fn));
+  ROW(msgbus_value_twin, "NULL value", NULLP, "value is NULL", msgbus_value_twin(NULL, &p, &free_fn));
+  ROW(msgbus_value_twin, "NULL out_twin", NULLP, "out_twin is NULL", msgbus_value_twin(v, NULL, &free_fn));
+  ROW(msgbus_value_twin, "NULL out_free", NULLP, "out_free is NULL", msgbus_value_twin(v, &p, NULL));
+  ROW(msgbus_value_twin, "an int", WRONG, "expected a string or bytes value, found int",
+      msgbus_value_twin(v, &p, &free_fn));
+  /* Refused offers are not taken: count_free must not run. */
+  ROW(msgbus_value_set_twin, "NULL value", NULLP, "value is NULL",
+      msgbus_value_set_twin(NULL, &frees, count_free, &p, &free_fn));
+  ROW(msgbus_value_set_twin, "NULL twin", NULLP, "twin is NULL", msgbus_value_set_twin(v, NULL, count_free, &p, &free_fn));
+  ROW(msgbus_value_set_twin, "NULL out_twin", NULLP, "out_twin is NULL",
+      msgbus_value_set_twin(v, &frees, count_free, NULL, &free_fn));
+  ROW(msgbus_value_set_twin, "NULL out_free", NULLP, "out_free is NULL",
+      msgbus_value_set_twin(v, &frees, count_free, &p, NULL));
+  ROW(msgbus_value_set_twin, "an int", WRONG, "expected a string or bytes value, found int",
+      msgbus_value_set_twin(v, &frees, count_free, &p, &free_fn));
+  CHECK(frees == 0);
 
   /* Edge values that are valid: empty strings and bytes, extreme numbers. */
   msgbus_value *made[6] = {msgbus_value_new_null(), msgbus_value_new_bool(true),

@@ -120,11 +120,45 @@ static void pointers_read_back_with_their_free_function(void) {
   CHECK(frees == 1);
 }
 
+static void a_long_value_keeps_the_first_twin_offered(void) {
+  static int first, second, third;
+  const char text[] = "twenty-two bytes and more";
+  msgbus_value *bytes = NULL, *string = NULL, *small = NULL;
+  void *twin = NULL;
+  msgbus_free_fn free_fn = NULL;
+  CHECK_OK(msgbus_value_new_bytes((const uint8_t *)text, sizeof text, &bytes));
+  CHECK_OK(msgbus_value_new_string(text, strlen(text), &string));
+  CHECK_OK(msgbus_value_new_bytes((const uint8_t *)"short", 5, &small));
+  msgbus_value *clone = msgbus_value_clone(bytes);
+  frees = 0;
+  CHECK_OK(msgbus_value_twin(bytes, &twin, &free_fn));
+  CHECK(twin == NULL && free_fn == NULL);
+  CHECK_OK(msgbus_value_set_twin(bytes, &first, free_thing, &twin, &free_fn));
+  CHECK(twin == &first && free_fn == free_thing && frees == 0);
+  /* A clone shares the twin; a later offer is freed at once. */
+  CHECK_OK(msgbus_value_set_twin(clone, &second, free_thing, &twin, &free_fn));
+  CHECK(twin == &first && frees == 1);
+  CHECK_OK(msgbus_value_twin(clone, &twin, &free_fn));
+  CHECK(twin == &first && free_fn == free_thing);
+  CHECK_OK(msgbus_value_set_twin(string, &third, NULL, &twin, &free_fn));
+  CHECK(twin == &third && free_fn == NULL);
+  /* Stored in place, no room for a twin: the offer is freed. */
+  CHECK_OK(msgbus_value_set_twin(small, &second, free_thing, &twin, &free_fn));
+  CHECK(twin == NULL && free_fn == NULL && frees == 2);
+  msgbus_value_free(bytes);
+  CHECK(frees == 2);
+  msgbus_value_free(clone);
+  CHECK(frees == 3);
+  msgbus_value_free(string);
+  msgbus_value_free(small);
+}
+
 int main(void) {
   core_path_names_the_mapped_file();
   the_last_handle_shuts_the_bus_down();
   a_clone_of_the_default_bus_leaves_it_open();
   the_table_calls_the_same_core();
   pointers_read_back_with_their_free_function();
+  a_long_value_keeps_the_first_twin_offered();
   return finish();
 }

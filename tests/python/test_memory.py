@@ -60,3 +60,54 @@ def test_a_million_messages_leave_resident_memory_where_it_was():
         f"RELIABILITY python_memory messages=1000000 start_kib={start_kib} "
         f"peak_kib={peak_kib} end_kib={end_kib}"
     )
+
+
+FAN_OUT = """
+    import threading
+    import msgbus
+
+    MIB = 1024 * 1024
+
+    def status_kib(field):
+        with open("/proc/self/status") as status:
+            line = next(l for l in status if l.startswith(field + ":"))
+            return int(line.split()[1])
+
+    payload = b"\\x01" * (100 * MIB)
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/fan", "parallel", workers_core_size=4, workers_max_size=4)
+    seen, lock, done = [], threading.Lock(), threading.Semaphore(0)
+
+    def listener(message):
+        with lock:
+            seen.append(message.payload)
+        done.release()
+
+    for _ in range(4):
+        bus.register_listener("acme/fan", listener)
+    start_kib = status_kib("VmRSS")
+    bus.send("acme/fan", payload)
+    for _ in range(4):
+        assert done.acquire(timeout=60)
+    peak_kib = status_kib("VmHWM")
+    bus.shutdown()
+    print(start_kib, peak_kib, len({id(p) for p in seen}))
+"""
+
+
+def test_a_payload_sent_to_four_listeners_is_not_copied_for_each():
+    """100 MiB of bytes to 4 parallel Python listeners: the bus copies it
+    once, on send (into the core, for listeners in any language), and hands
+    all four the very object sent."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(FAN_OUT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    start_kib, peak_kib, distinct = map(int, done.stdout.split())
+    extra_mib = (peak_kib - start_kib) / 1024
+    assert distinct == 1
+    assert extra_mib < 150, f"{extra_mib:.0f} MiB more at the peak"
+    print(f"RELIABILITY python_fan_out payload_mib=100 listeners=4 extra_mib={extra_mib:.0f}")

@@ -1,10 +1,12 @@
 """Message: fields as attributes, values as a mapping, and which Python
 objects become shared values and which travel by reference."""
 
+import threading
+
 import pytest
 
 import msgbus
-from conftest import Recorder
+from conftest import Latch, Recorder
 
 
 def test_fields_are_attributes():
@@ -85,6 +87,29 @@ def test_other_objects_travel_by_reference(bus, value):
     bus.send("acme/objects", msgbus.Message(value, values={"v": value}))
     assert done.done.wait()
     assert seen[0][0] is value and seen[0][1] is value
+
+
+@pytest.mark.parametrize("kind", ["serial", "parallel"])
+@pytest.mark.parametrize("payload", [b"\x01" * 100_000, "é" * 50_000], ids=["bytes", "str"])
+def test_every_listener_is_handed_the_object_that_was_sent(bus, kind, payload):
+    """A long str or bytes is not copied per listener (nor per access):
+    serial and parallel listeners alike get the very object sent."""
+    tuning = {"workers_core_size": 4, "workers_max_size": 4} if kind == "parallel" else {}
+    bus.add_destination("acme/fan", kind, **tuning)
+    seen = []
+    done = Latch(4)
+    lock = threading.Lock()
+
+    def listener(message):
+        with lock:
+            seen.extend([message.payload, message.payload, message["v"]])
+        done.count_down()
+
+    for _ in range(4):
+        bus.register_listener("acme/fan", listener)
+    bus.send("acme/fan", msgbus.Message(payload, values={"v": payload}))
+    assert done.wait()
+    assert len(seen) == 12 and all(p is payload for p in seen)
 
 
 def test_changes_after_send_are_not_seen(bus):

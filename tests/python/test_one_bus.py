@@ -94,6 +94,22 @@ SHARED_BUS = """
     del pointers_seen[:], pointer
     assert busext.pointers_freed() == 1
 
+    # Long bytes from C become one Python object, made by the first
+    # listener: the others of a parallel destination get it too.
+    bus.add_destination("acme/fan_from_c", "parallel", workers_core_size=4, workers_max_size=4)
+    fanned, fan_lock, fan_done = [], threading.Lock(), threading.Semaphore(0)
+    def fan(message):
+        with fan_lock:
+            fanned.append(message.payload)
+        fan_done.release()
+    for _ in range(4):
+        bus.register_listener("acme/fan_from_c", fan)
+    busext.send_bytes(bus.address, "acme/fan_from_c", 1_000_000)
+    for _ in range(4):
+        assert fan_done.acquire(timeout=60)
+    assert fanned[0] == b"\x07" * 1_000_000 and all(p is fanned[0] for p in fanned)
+    del fanned[:]
+
     # Requests both ways.
     bus.add_destination("acme/c_answers", "parallel")
     busext.answer_on(bus.address, "acme/c_answers")

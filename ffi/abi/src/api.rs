@@ -291,4 +291,16 @@ pub struct msgbus_api {
         config: *mut msgbus_destination_config,
         stack_size: usize,
     ) -> msgbus_result,
+    pub value_twin: unsafe extern "C" fn(
+        value: *const msgbus_value,
+        out_twin: *mut *mut c_void,
+        out_free: *mut msgbus_free_fn,
+    ) -> msgbus_result,
+    pub value_set_twin: unsafe extern "C" fn(
+        value: *const msgbus_value,
+        twin: *mut c_void,
+        free: msgbus_free_fn,
+        out_twin: *mut *mut c_void,
+        out_free: *mut msgbus_free_fn,
+    ) -> msgbus_result,
 }

@@ -36,6 +36,27 @@ static PyObject *send_many(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+/* send_bytes(address, destination, size): sends `size` bytes of 7s from C. */
+static PyObject *send_bytes(PyObject *self, PyObject *args) {
+  (void)self;
+  PyObject *address;
+  const char *destination;
+  Py_ssize_t size;
+  if (!PyArg_ParseTuple(args, "Osn", &address, &destination, &size)) return NULL;
+  msgbus_bus *bus = bus_at(address);
+  uint8_t *data = malloc((size_t)size);
+  if (data == NULL) return PyErr_NoMemory();
+  memset(data, 7, (size_t)size);
+  msgbus_message *m = msgbus_message_new();
+  msgbus_value_view v = {.value_type = MSGBUS_VALUE_TYPE_BYTES, .data = data, .len = (size_t)size};
+  msgbus_result result = msgbus_message_set_payload_view(m, &v);
+  free(data);
+  if (result == MSGBUS_RESULT_OK) result = msgbus_bus_send(bus, destination, m);
+  msgbus_message_free(m);
+  if (result != MSGBUS_RESULT_OK) return failed(result);
+  Py_RETURN_NONE;
+}
+
 /* What a recording listener saw: the int payloads in order, the pointer
  * payloads, and whether any call held the GIL. One per record_on call. */
 typedef struct {
@@ -207,6 +228,7 @@ static PyObject *default_address(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"send_many", send_many, METH_VARARGS, NULL},
+    {"send_bytes", send_bytes, METH_VARARGS, NULL},
     {"record_on", record_on, METH_VARARGS, NULL},
     {"recorded", recorded, METH_VARARGS, NULL},
     {"answer_on", answer_on, METH_VARARGS, NULL},
