@@ -188,6 +188,8 @@ static void requests(msgbus_bus *bus) {
   reply = NULL;
   CHECK_RESULT(msgbus_request_wait(request, 0, &reply), MSGBUS_RESULT_TIMEOUT);
   msgbus_request_free(request);
+  /* The listener call ends before its latches are made anew. */
+  CHECK(latch_wait(&g.replied));
 
   /* Handed to a callback on the replying worker; user data freed after. */
   reply_box later = {.frees = 0};
