@@ -13,6 +13,7 @@ use crate::config::{DestinationConfig, DestinationType};
 use crate::destination::{Destination, Refused, current_worker_bus};
 use crate::error::{Error, ListenerError, Result, check_name};
 use crate::events::{BusEvent, EventHub, EventListenerId};
+use crate::fork::Generation;
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
 use crate::name_hash::NameMap;
@@ -66,6 +67,7 @@ struct Inner {
     default_response: Text,
     shut_down: AtomicBool,
     next_id: AtomicU64,
+    made_in: Generation,
 }
 
 #[derive(Default)]
@@ -118,6 +120,7 @@ impl MessageBus {
                 default_response: DEFAULT_RESPONSE_DESTINATION.into(),
                 shut_down: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
+                made_in: Generation::current(),
             }),
         };
         bus.add_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Synchronous)
@@ -152,6 +155,7 @@ impl MessageBus {
     }
 
     fn install(&self, name: &str, config: DestinationConfig, replace: bool) -> Result<()> {
+        self.check_live()?;
         check_name(name)?;
         config.validate()?;
         let inner = &self.inner;
@@ -203,6 +207,7 @@ impl MessageBus {
     /// listeners stay registered on the name, inactive until a destination
     /// of that name is added again.
     pub fn remove_destination(&self, name: &str) -> Result<()> {
+        self.check_live()?;
         if name == DEFAULT_RESPONSE_DESTINATION {
             return Err(Error::InvalidArgument(format!(
                 "{DEFAULT_RESPONSE_DESTINATION} is built in and cannot be removed"
@@ -231,11 +236,14 @@ impl MessageBus {
     }
 
     pub fn has_destination(&self, name: &str) -> bool {
-        self.inner.destinations.load().contains_key(name)
+        self.check_live().is_ok() && self.inner.destinations.load().contains_key(name)
     }
 
     /// The names of the destinations, sorted.
     pub fn destination_names(&self) -> Vec<String> {
+        if self.check_live().is_err() {
+            return Vec::new();
+        }
         let mut names: Vec<String> = self
             .inner
             .destinations
@@ -280,6 +288,7 @@ impl MessageBus {
         runtime: Option<&Runtime>,
         listener: Box<ListenerFn>,
     ) -> Result<ListenerId> {
+        self.check_live()?;
         check_name(name)?;
         let name: Text = name.into();
         let id = {
@@ -315,6 +324,7 @@ impl MessageBus {
     /// it whatever it captured) before returning; from inside, the listener
     /// is dropped when its current call returns.
     pub fn unregister_listener(&self, id: ListenerId) -> Result<()> {
+        self.check_live()?;
         let (name, listener) = {
             let mut registry = self.inner.registry.lock();
             let name = registry
@@ -338,11 +348,13 @@ impl MessageBus {
 
     /// Whether the destination exists and has at least one listener.
     pub fn has_listener(&self, name: &str) -> bool {
-        self.inner
-            .destinations
-            .load()
-            .get(name)
-            .is_some_and(|d| !d.listeners().is_empty())
+        self.check_live().is_ok()
+            && self
+                .inner
+                .destinations
+                .load()
+                .get(name)
+                .is_some_and(|d| !d.listeners().is_empty())
     }
 
     /// Asynchronous send: returns once the message is queued (serial and
@@ -358,6 +370,7 @@ impl MessageBus {
     /// `NoSuchDestination`: only a bus that is shut down refuses it as
     /// closed.
     fn send_to(&self, name: &str, mut message: Message) -> Result<()> {
+        self.check_live()?;
         loop {
             let destinations = self.inner.destinations.load();
             match lookup(&destinations, name)?.send(message) {
@@ -390,6 +403,7 @@ impl MessageBus {
     /// The message's response destination becomes
     /// [`DEFAULT_RESPONSE_DESTINATION`] unless it names an existing one.
     pub fn request(&self, destination: &str, message: impl Into<Message>) -> Result<PendingReply> {
+        self.check_live()?;
         let mut message = message.into();
         let destinations = self.inner.destinations.load();
         let target = lookup(&destinations, destination)?;
@@ -433,6 +447,7 @@ impl MessageBus {
     /// them set (null if none did). A failing listener stops the call and
     /// its error is returned.
     pub fn send_direct(&self, destination: &str, message: impl Into<Message>) -> Result<Value> {
+        self.check_live()?;
         let destinations = self.inner.destinations.load();
         lookup(&destinations, destination)?.send_direct(message.into())
     }
@@ -445,6 +460,7 @@ impl MessageBus {
     /// slot, counted in the destination's statistics as delivered, without
     /// a reply message: the router would do nothing else with it.
     pub fn reply(&self, request: &Message, payload: impl Into<Value>) -> Result<()> {
+        self.check_live()?;
         let to = request.response_destination_name().ok_or_else(|| {
             Error::InvalidArgument("the request has no response destination".into())
         })?;
@@ -468,6 +484,7 @@ impl MessageBus {
     where
         F: Fn(&BusEvent) + Send + Sync + 'static,
     {
+        self.check_live()?;
         if let Some(name) = destination {
             check_name(name)?;
         }
@@ -478,6 +495,7 @@ impl MessageBus {
     /// Removes an event listener; waits for its running calls like
     /// [`MessageBus::unregister_listener`].
     pub fn remove_event_listener(&self, id: EventListenerId) -> Result<()> {
+        self.check_live()?;
         self.inner.events.remove(id)
     }
 
@@ -487,6 +505,7 @@ impl MessageBus {
     /// removed and added again), including the messages those still
     /// drain; thread and queue figures are the current destination's.
     pub fn destination_statistics(&self, name: &str) -> Result<DestinationStatistics> {
+        self.check_live()?;
         let destinations = self.inner.destinations.load();
         Ok(lookup(&destinations, name)?.statistics())
     }
@@ -502,7 +521,14 @@ impl MessageBus {
     /// Called from a listener of this bus, it starts the shutdown without
     /// waiting. Calling it again is harmless (and may force a graceful one).
     pub fn shutdown(&self, force: bool, timeout: Option<Duration>) -> Result<()> {
+        self.check_live()?;
         self.inner.shutdown(force, timeout)
+    }
+
+    /// `Err(Closed)` for a bus this process inherited through `fork()`:
+    /// its workers stayed in the parent. Every call checks this first.
+    pub fn check_live(&self) -> Result<()> {
+        self.inner.made_in.check()
     }
 }
 
@@ -543,6 +569,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let _ = self.shutdown(false, None);
+        // An inherited bus has no workers to wait for.
+        if !self.made_in.inherited() {
+            let _ = self.shutdown(false, None);
+        }
     }
 }

@@ -32,6 +32,7 @@ mod default_bus;
 mod destination;
 mod error;
 mod events;
+mod fork;
 mod gate;
 mod listener;
 mod message;

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::error::{Error, ListenerError, Result};
+use crate::fork::Generation;
 use crate::message::Message;
 use crate::name_hash::NameMap;
 use crate::runtime;
@@ -39,6 +40,7 @@ pub(crate) struct Replies {
     /// Random per bus, so ids do not repeat across buses or processes.
     prefix: u32,
     next: AtomicU64,
+    made_in: Generation,
 }
 
 impl Replies {
@@ -47,6 +49,7 @@ impl Replies {
             waiting: Mutex::default(),
             prefix: RandomState::new().hash_one(0u8) as u32,
             next: AtomicU64::new(1),
+            made_in: Generation::current(),
         })
     }
 
@@ -237,11 +240,13 @@ impl PendingReply {
     /// The reply's payload (a null payload is a reply too), or
     /// [`Error::Timeout`] after `timeout` (at once if it was taken).
     pub fn wait(&self, timeout: Duration) -> Result<Value> {
+        self.check_live()?;
         runtime::suspended(|| self.slot.wait(Some(timeout))).ok_or(Error::Timeout(timeout))
     }
 
     /// The reply's payload if it has arrived.
     pub fn try_take(&self) -> Option<Value> {
+        self.check_live().ok()?;
         self.slot.take()
     }
 
@@ -250,17 +255,25 @@ impl PendingReply {
     /// reply, or in this one, now, if the reply is already here (and was
     /// not taken). Dropping the handle before the reply cancels `f`. For
     /// event loops (the Python binding's `asyncio` requests).
-    pub fn on_reply(&self, f: impl FnOnce(Value) + Send + 'static) {
+    pub fn on_reply(&self, f: impl FnOnce(Value) + Send + 'static) -> Result<()> {
+        self.check_live()?;
         let mut state = self.slot.state.lock();
         if !self.slot.full.load(Relaxed) {
             state.callback = Some(Box::new(f));
-            return;
+            return Ok(());
         }
         let payload = state.value.take();
         drop(state);
         if let Some(payload) = payload {
             runtime::suspended(|| f(payload));
         }
+        Ok(())
+    }
+
+    /// `Err(Closed)` for a request of a bus this process inherited through
+    /// `fork()`, which no reply will reach.
+    pub fn check_live(&self) -> Result<()> {
+        self.replies.made_in.check()
     }
 
     pub(crate) fn slot(&self) -> Arc<Slot> {
@@ -270,6 +283,10 @@ impl PendingReply {
 
 impl Drop for PendingReply {
     fn drop(&mut self) {
+        // A thread of the parent may have held these locks at the fork.
+        if self.replies.made_in.inherited() {
+            return;
+        }
         self.replies.waiting.lock().remove(&self.number);
         let callback = self.slot.state.lock().callback.take();
         drop(callback);

@@ -265,10 +265,12 @@ fn on_reply_hands_the_reply_to_a_callback_in_the_replying_thread() {
     let (seen, done) = (Recorder::<(Value, String)>::new(), Latch::new(1));
     {
         let (seen, done) = (seen.clone(), done.clone());
-        pending.on_reply(move |payload| {
-            seen.push((payload, common::thread_name()));
-            done.count_down();
-        });
+        pending
+            .on_reply(move |payload| {
+                seen.push((payload, common::thread_name()));
+                done.count_down();
+            })
+            .unwrap();
     }
     valve.open();
     assert!(done.wait());
@@ -288,7 +290,9 @@ fn on_reply_after_the_reply_arrived_runs_at_once() {
     let pending = bus.request("acme/now", "q").unwrap();
     let seen = Recorder::<(Value, String)>::new();
     let record = seen.clone();
-    pending.on_reply(move |payload| record.push((payload, common::thread_name())));
+    pending
+        .on_reply(move |payload| record.push((payload, common::thread_name())))
+        .unwrap();
     assert_eq!(
         seen.items(),
         vec![(Value::from("here"), common::thread_name())]
@@ -318,7 +322,7 @@ fn dropping_the_handle_cancels_on_reply() {
     let pending = bus.request("acme/cancel", "q").unwrap();
     let called = Latch::new(1);
     let flag = called.clone();
-    pending.on_reply(move |_| flag.count_down());
+    pending.on_reply(move |_| flag.count_down()).unwrap();
     drop(pending);
     valve.open();
     assert!(replied.wait());

@@ -88,13 +88,18 @@ pub unsafe extern "C" fn msgbus_bus_free(bus: *mut msgbus_bus) {
     })
 }
 
-/// Runs `body` with the bus behind `bus`.
+/// Runs `body` with the bus behind `bus`; one inherited through fork()
+/// is closed.
 unsafe fn with_bus(
     bus: *const msgbus_bus,
     body: impl FnOnce(&MessageBus) -> Outcome,
 ) -> msgbus_result {
     // SAFETY: the exported callers' contract.
-    guard(|| body(unsafe { borrow(bus, "bus") }?))
+    guard(|| {
+        let bus = unsafe { borrow(bus, "bus") }?;
+        bus.check_live()?;
+        body(bus)
+    })
 }
 
 /// Writes the answer to a yes-or-no question about the destination `name`.

@@ -61,11 +61,12 @@ pub unsafe extern "C" fn msgbus_request_on_reply(
         // SAFETY: per the contract.
         let request = unsafe { borrow(request, "request") }?;
         let callback = required(callback, "callback")?;
+        request.check_live()?;
         let user_data = UserData::new(user_data, user_data_free);
         request.on_reply(move |payload| {
             // SAFETY: the caller's callback; the payload is borrowed for the call.
             unsafe { callback(user_data.ptr(), to_handle::<msgbus_value>(&payload)) };
-        });
+        })?;
         Ok(())
     })
 }

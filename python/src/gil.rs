@@ -24,6 +24,7 @@ use crate::core::api;
 use crate::errors::check;
 use crate::finalizing::{self, Guard};
 use crate::lifecycle;
+use crate::threadstate::{self, Entered};
 
 /// How long a detached wait runs before it looks for a pending signal, so
 /// Ctrl-C interrupts a blocked call within this time.
@@ -84,30 +85,29 @@ unsafe extern "C" fn enter(_: *mut std::ffi::c_void) -> usize {
         return HELD_ALREADY;
     }
     finalizing::guard();
-    // SAFETY: the interpreter runs (attachable). PyGILState_Ensure takes
-    // the GIL unless this thread holds it, with a thread state it makes for
-    // the run of calls if the thread has none. Keeping a worker's thread
-    // state for its life instead was measured 20-40 % slower on W3 and W4
-    // (send to listener 37 against 31 us), though Ensure itself took 0.6
-    // against 1.3 us; the cause was not found.
-    let state = unsafe { ffi::PyGILState_Ensure() };
-    if state == ffi::PyGILState_STATE::PyGILState_UNLOCKED {
+    // SAFETY: the interpreter runs (attachable). This takes the GIL unless
+    // this thread holds it, with a thread state made for the run of calls
+    // if the thread has none. Keeping a worker's thread state for its life
+    // instead was measured 20-40 % slower on W3 and W4 (send to listener 37
+    // against 31 us), though taking the GIL took 0.6 against 1.3 us; the
+    // cause was not found.
+    let entered = unsafe { threadstate::ensure() };
+    if entered.took_gil() {
         INSIDE.fetch_add(1, Relaxed);
     }
-    state as usize
+    entered.into_token()
 }
 
 unsafe extern "C" fn leave(_: *mut std::ffi::c_void, token: usize) {
-    let state = match token {
-        NOT_ENTERED | HELD_ALREADY => return,
-        0 => ffi::PyGILState_STATE::PyGILState_LOCKED,
-        _ => {
-            INSIDE.fetch_sub(1, Relaxed);
-            ffi::PyGILState_STATE::PyGILState_UNLOCKED
-        }
-    };
-    // SAFETY: undoes the PyGILState_Ensure that gave `token`.
-    unsafe { ffi::PyGILState_Release(state) };
+    if matches!(token, NOT_ENTERED | HELD_ALREADY) {
+        return;
+    }
+    let entered = Entered::from_token(token);
+    if entered.took_gil() {
+        INSIDE.fetch_sub(1, Relaxed);
+    }
+    // SAFETY: undoes the `enter` that gave `token`, on its thread.
+    unsafe { threadstate::release(entered) };
     finalizing::unguard();
 }
 
@@ -146,12 +146,12 @@ pub(crate) fn with_python<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
         return None;
     }
     let _guard = Guard::new();
-    // SAFETY: the interpreter runs; Ensure takes the GIL on this thread
+    // SAFETY: the interpreter runs; this takes the GIL on this thread
     // unless it holds it, and PyO3's attach then keeps its own count.
-    let state = unsafe { ffi::PyGILState_Ensure() };
+    let entered = unsafe { threadstate::ensure() };
     let result = Python::attach(f);
-    // SAFETY: undoes the Ensure above.
-    unsafe { ffi::PyGILState_Release(state) };
+    // SAFETY: undoes the `ensure` above, on this thread.
+    unsafe { threadstate::release(entered) };
     Some(result)
 }
 

@@ -29,9 +29,27 @@ mod logging;
 mod message;
 mod request;
 mod statistics;
+mod threadstate;
 mod value;
 
+use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
+
+/// Buses belong to the process, and so does this module's state (its
+/// exit shutdown, its fork hooks, the runtime it registers): a
+/// sub-interpreter that imported it would shut the main interpreter's
+/// buses down as it ends.
+fn refuse_subinterpreters() -> PyResult<()> {
+    // SAFETY: the importing thread holds the GIL.
+    let id = unsafe { pyo3::ffi::PyInterpreterState_GetID(pyo3::ffi::PyInterpreterState_Get()) };
+    if id != 0 {
+        return Err(PyImportError::new_err(
+            "msgbus runs in the main interpreter only: its buses belong to the process, and a \
+             sub-interpreter that ends would shut them down",
+        ));
+    }
+    Ok(())
+}
 
 #[pymodule]
 fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -40,7 +58,9 @@ fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // thread state `threading._shutdown` waits for at exit, and a worker's
     // lasts until the worker ends.
     m.py().import("threading")?;
+    refuse_subinterpreters()?;
     core::load()?;
+    threadstate::init();
     gil::register_runtime()?;
     logging::install()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

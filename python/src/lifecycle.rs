@@ -30,6 +30,7 @@ use crate::errors::BusClosedError;
 use crate::gil::{self, detached, millis};
 use crate::handles::Owned;
 use crate::logging;
+use crate::threadstate;
 
 /// Bumped in a child process after `fork()`.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -227,10 +228,24 @@ impl Activity {
     }
 }
 
+/// `os.register_at_fork(before=...)`: no thread state is made or deleted
+/// during the fork (see `threadstate`).
+#[pyfunction]
+fn _before_fork() {
+    threadstate::before_fork();
+}
+
+/// `os.register_at_fork(after_in_parent=...)`.
+#[pyfunction]
+fn _after_fork_in_parent() {
+    threadstate::after_fork(false);
+}
+
 /// `os.register_at_fork(after_in_child=...)`: starts a new generation.
 #[pyfunction]
 fn _after_fork_in_child() {
     GENERATION.fetch_add(1, SeqCst);
+    threadstate::after_fork(true);
 }
 
 /// Adds the hooks to the module and registers them with `atexit` and
@@ -238,15 +253,23 @@ fn _after_fork_in_child() {
 pub(crate) fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let shutdown_all = wrap_pyfunction!(_shutdown_all, m)?;
-    let after_fork = wrap_pyfunction!(_after_fork_in_child, m)?;
     m.add_function(wrap_pyfunction!(set_exit_timeout, m)?)?;
     py.import("atexit")?
         .call_method1("register", (&shutdown_all,))?;
+    m.add_function(shutdown_all)?;
     let kwargs = PyDict::new(py);
-    kwargs.set_item("after_in_child", &after_fork)?;
+    for (when, hook) in [
+        ("before", wrap_pyfunction!(_before_fork, m)?),
+        (
+            "after_in_parent",
+            wrap_pyfunction!(_after_fork_in_parent, m)?,
+        ),
+        ("after_in_child", wrap_pyfunction!(_after_fork_in_child, m)?),
+    ] {
+        kwargs.set_item(when, &hook)?;
+        m.add_function(hook)?;
+    }
     py.import("os")?
         .call_method("register_at_fork", (), Some(&kwargs))?;
-    m.add_function(shutdown_all)?;
-    m.add_function(after_fork)?;
     Ok(())
 }

@@ -122,6 +122,52 @@ def test_a_bus_inherited_through_fork_raises_in_the_child():
     assert lines[1:] == ["child ok", "child status 0", "parent ok"]
 
 
+def test_forks_while_workers_are_busy_all_end():
+    """Workers make and drop thread states all the time here (a run of
+    calls each); CPython 3.11 hangs a child forked while a worker is making
+    one (gh-112275): 4 to 5 of these 300 did."""
+    child = python(
+        """
+        import os, select, threading, time
+        import msgbus
+
+        bus = msgbus.MessageBus()
+        bus.add_destination("acme/busy", "parallel", workers_core_size=4, workers_max_size=4)
+        bus.register_listener("acme/busy", lambda m: None)
+        stop = threading.Event()
+
+        def send():
+            i = 0
+            while not stop.is_set():
+                bus.send("acme/busy", i)
+                i += 1
+                if i % 3 == 0:
+                    time.sleep(0)  # lets the workers empty the queue and leave
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        hung = 0
+        for _ in range(300):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            ended = os.pidfd_open(pid)
+            if not select.select([ended], [], [], 10)[0]:
+                hung += 1
+                os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            os.close(ended)
+        stop.set()
+        for sender in senders:
+            sender.join()
+        print("hung", hung, "of 300", flush=True)
+        """
+    )
+    out, err = child.communicate(timeout=600)
+    assert (child.returncode, out) == (0, "hung 0 of 300\n"), err
+
+
 def test_a_listener_recurses_as_deep_as_a_python_thread():
     """Workers get the platform's 8 MiB stacks, as Python's threads do
     (with Rust's 2 MiB the listener's process crashed at this depth)."""
@@ -345,3 +391,37 @@ def test_a_listener_that_wakes_while_the_interpreter_finalizes_does_not_crash_it
     assert (child.returncode, out) == (0, "finalized\n"), err
     assert "discarded 7 queued messages" in err
 
+
+
+def test_a_subinterpreter_cannot_import_msgbus_and_leaves_the_buses_alone():
+    """Its end would have shut down every bus of the process."""
+    child = python(
+        """
+        try:
+            import _interpreters as interpreters
+        except ImportError:
+            import _xxsubinterpreters as interpreters
+        import msgbus
+
+        bus = msgbus.MessageBus()
+        bus.add_destination("acme/main", "serial")
+        sub = interpreters.create()
+        try:
+            interpreters.run_string(sub, "import msgbus")
+        except Exception as e:
+            print("refused:", e, flush=True)
+        interpreters.destroy(sub)
+        bus.send("acme/main", "still open")
+        print("sent", flush=True)
+        """
+    )
+    out, err = child.communicate(timeout=PATIENCE)
+    assert child.returncode == 0, err
+    refused, sent = out.splitlines()
+    # How the sub-interpreter's exception is named varies by version.
+    assert refused.startswith("refused:") and "ImportError" in refused, refused
+    assert refused.endswith(
+        "msgbus runs in the main interpreter only: its buses belong to the process, "
+        "and a sub-interpreter that ends would shut them down"
+    )
+    assert sent == "sent"
