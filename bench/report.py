@@ -49,6 +49,15 @@ TARGETS = [
     Target("S1 C", ("c", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0, True),
     Target("S1 Python", ("python", "S1", "msgbus", "throughput"), ("python", "S1", "plain loop", "throughput"), 0.25, True),
     Target("memory B/msg", ("rust", "memory", "msgbus", "bytes per queued message"), None, 128, False),
+    # 100 000 destinations and 100 000 listeners on one: each step within a
+    # second (issue 17), and against a hand-written registry.
+    *(Target(f"100k {label} s", ("rust", "registry", "msgbus", metric), None, 1, False)
+      for label, metric in (("add", "add destinations"), ("remove", "remove destinations"),
+                            ("register", "register listeners"), ("unregister", "unregister listeners"))),
+    *(Target(f"100k {label}", ("rust", "registry", "msgbus", metric), ("rust", "registry", "hand-written", metric),
+             0, False)
+      for label, metric in (("add", "add destinations"), ("remove", "remove destinations"),
+                            ("register", "register listeners"), ("unregister", "unregister listeners"))),
 ]
 
 

@@ -2,12 +2,14 @@
 //! ways of sending, events, statistics and shutdown.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
+use rpds::HashTrieMapSync;
 
 use crate::config::{DestinationConfig, DestinationType};
 use crate::destination::{Destination, Refused, current_worker_bus};
@@ -16,7 +18,7 @@ use crate::events::{BusEvent, EventHub, EventListenerId};
 use crate::fork::Generation;
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
-use crate::name_hash::NameMap;
+use crate::name_hash::NameHasher;
 use crate::reply::{PendingReply, Replies};
 use crate::runtime::Runtime;
 use crate::statistics::{Counters, DestinationStatistics};
@@ -54,7 +56,9 @@ impl WeakMessageBus {
     }
 }
 
-type DestinationMap = NameMap<Text, Arc<Destination>>;
+/// Persistent: a change makes a new map in O(log n), sharing the rest with
+/// the old one, which the sends reading it keep meanwhile.
+type DestinationMap = HashTrieMapSync<Text, Arc<Destination>, BuildHasherDefault<NameHasher>>;
 
 struct Inner {
     id: u64,
@@ -79,6 +83,10 @@ struct Registry {
     counters: HashMap<Text, Arc<Counters>>,
     /// Removed or replaced destinations whose workers may still be draining.
     retired: Vec<Arc<Destination>>,
+    /// The length of `retired` at which the stopped ones are dropped from
+    /// it: twice what was left the last time, so that costs O(1) per
+    /// retirement.
+    prune_at: usize,
     /// Response destinations that carry the reply router.
     routed: HashSet<Text>,
 }
@@ -94,8 +102,11 @@ impl Registry {
 
     fn retire(&mut self, destination: Arc<Destination>) {
         destination.close(false);
-        self.retired.retain(|d| !d.is_stopped());
         self.retired.push(destination);
+        if self.retired.len() >= self.prune_at {
+            self.retired.retain(|d| !d.is_stopped());
+            self.prune_at = (2 * self.retired.len()).max(16);
+        }
     }
 }
 
@@ -113,7 +124,9 @@ impl MessageBus {
         let bus = MessageBus {
             inner: Arc::new(Inner {
                 id: NEXT_BUS_ID.fetch_add(1, Relaxed),
-                destinations: ArcSwap::default(),
+                destinations: ArcSwap::from_pointee(DestinationMap::new_with_hasher_and_ptr_kind(
+                    Default::default(),
+                )),
                 registry: Mutex::default(),
                 events: EventHub::default(),
                 replies: Replies::new(),
@@ -183,9 +196,9 @@ impl MessageBus {
                 registry.counters(&name),
                 old.clone(),
             ));
-            let mut next = DestinationMap::clone(&current);
-            next.insert(name, destination);
-            inner.destinations.store(Arc::new(next));
+            inner
+                .destinations
+                .store(Arc::new(current.insert(name, destination)));
             if let Some(old) = &old {
                 registry.retire(old.clone());
             }
@@ -221,9 +234,7 @@ impl MessageBus {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| Error::NoSuchDestination(name.into()))?;
-            let mut next = DestinationMap::clone(&current);
-            next.remove(name);
-            inner.destinations.store(Arc::new(next));
+            inner.destinations.store(Arc::new(current.remove(name)));
             if old.listeners().is_empty() {
                 registry.lists.remove(name);
             }

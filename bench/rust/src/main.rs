@@ -1,14 +1,16 @@
 //! `make bench`'s Rust half: runs W1–W4, S1, the scaling series and the
 //! memory figure through msgbus's Rust API and over a raw crossbeam
-//! channel, and prints one JSON line per figure (bench/report.py reads
+//! channel, and the registry at scale through msgbus and a hand-written
+//! registry, and prints one JSON line per figure (bench/report.py reads
 //! them). `--quick` runs every workload at a small size; `--only=msgbus`
 //! or `--only=crossbeam` one side of each comparison (see [`Side`]); other
-//! arguments name the workloads to run (`W1`, `S1`, `memory`, `scaling`;
-//! default all), for profiling one of them.
+//! arguments name the workloads to run (`W1`, `S1`, `memory`, `scaling`,
+//! `registry`; default all), for profiling one of them.
 
 mod baseline;
 mod bus;
 mod measure;
+mod registry;
 mod shape;
 
 use msgbus::DestinationType;
@@ -24,6 +26,7 @@ struct Sizes {
     s1: usize,
     scaling: usize,
     memory: usize,
+    registry: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -33,6 +36,7 @@ const FULL: Sizes = Sizes {
     s1: 1_000_000,
     scaling: 200_000,
     memory: 1_000_000,
+    registry: 100_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -42,10 +46,12 @@ const QUICK: Sizes = Sizes {
     s1: 20_000,
     scaling: 2_000,
     memory: 20_000,
+    registry: 2_000,
 };
 
 /// Which side of each comparison a run measures: `--only=msgbus` or
-/// `--only=crossbeam`, both when neither is given. make bench measures each
+/// `--only=crossbeam` (the baselines: a crossbeam channel, a plain loop,
+/// a hand-written registry), both when neither is given. make bench measures each
 /// side in a process of its own: a baseline measured after msgbus in the
 /// same process ran up to 1.6 times as fast as one measured alone (it
 /// inherits the heap msgbus's threads grew), which no user would see.
@@ -172,6 +178,40 @@ fn main() {
     }
     if runs("memory") && side.msgbus() {
         memory(sizes.memory);
+    }
+    if runs("registry") {
+        registry(side, sizes.registry);
+    }
+}
+
+/// Seconds to add and remove `n` destinations, and to register and
+/// unregister `n` listeners on one.
+fn registry(side: Side, n: usize) {
+    let mut runs = Vec::new();
+    if side.msgbus() {
+        runs.push(("msgbus", registry::msgbus(n)));
+    }
+    if side.crossbeam() {
+        runs.push(("hand-written", registry::hand_written(n)));
+    }
+    let params = [("count", n)];
+    for (implementation, times) in runs {
+        for (metric, value) in [
+            ("add destinations", times.add),
+            ("remove destinations", times.remove),
+            ("register listeners", times.register),
+            ("unregister listeners", times.unregister),
+        ] {
+            Figure {
+                workload: "registry",
+                implementation,
+                metric,
+                value,
+                unit: "s",
+                params: &params,
+            }
+            .print();
+        }
     }
 }
 
