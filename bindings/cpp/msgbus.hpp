@@ -270,6 +270,8 @@ class DestinationConfig {
     detail::check(msgbus_destination_config_new(static_cast<msgbus_destination_type>(type), &out));
     config_.reset(out);
   }
+  /// Without a bound the queue grows until memory runs out, and the
+  /// process aborts then: bound every queue that can fall behind.
   DestinationConfig &max_queue_size(size_t size) {
     detail::check(msgbus_destination_config_set_max_queue_size(config_.get(), size));
     return *this;

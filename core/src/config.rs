@@ -123,6 +123,9 @@ impl DestinationConfig {
         }
     }
 
+    /// Bounds the queue to `size` tasks. Without a bound (the default), a
+    /// queue whose senders outrun its listeners grows until memory runs
+    /// out, and the process aborts: bound every queue that can fall behind.
     pub fn max_queue_size(mut self, size: usize) -> Self {
         self.max_queue_size = Some(size);
         self

@@ -72,7 +72,10 @@ unsafe fn update(
 }
 
 /// Bounds the queue to `max_queue_size` tasks (a parallel message takes one
-/// place per listener). 0 is refused.
+/// place per listener). 0 is refused. Without a bound (Liferay's default),
+/// a queue whose senders outrun its listeners grows until memory runs out,
+/// and the process aborts then ("memory allocation of N bytes failed"):
+/// bound every queue that can fall behind, and choose the rejection policy.
 ///
 /// # Safety
 /// `config` is NULL or live.

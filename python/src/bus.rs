@@ -14,7 +14,7 @@ use crate::core::api;
 use crate::errors::{check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
 use crate::gil::{self, attached, detached, millis, wait_in_slices};
-use crate::handles::{Owned, with_c_str};
+use crate::handles::{Owned, Utf8, with_c_str};
 use crate::lifecycle::{self, Generation};
 use crate::listener::{self, Listener, ListenerHandle, inline_calls};
 use crate::message::{PyMessage, with_message};
@@ -277,15 +277,19 @@ impl PyMessageBus {
     /// "synchronous" or a `DestinationType`) with optional keyword tuning:
     /// `max_queue_size`, `workers_core_size`, `workers_max_size`,
     /// `keep_alive` (s), `rejection_policy`, `block_timeout` (s), `stack_size`
-    /// (bytes).
+    /// (bytes). Without `max_queue_size` the queue is unbounded: one whose
+    /// senders outrun its listeners grows until memory runs out, and the
+    /// process aborts then; bound every queue that can fall behind.
     #[pyo3(signature = (name, destination_type, **tuning))]
     fn add_destination(
         &self,
         py: Python<'_>,
-        name: &str,
-        destination_type: &str,
+        name: Utf8<'_>,
+        destination_type: Utf8<'_>,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
+        let name: &str = &name;
+        let destination_type: &str = &destination_type;
         self.install(
             py,
             name,
@@ -301,10 +305,12 @@ impl PyMessageBus {
     fn replace_destination(
         &self,
         py: Python<'_>,
-        name: &str,
-        destination_type: &str,
+        name: Utf8<'_>,
+        destination_type: Utf8<'_>,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
+        let name: &str = &name;
+        let destination_type: &str = &destination_type;
         self.install(
             py,
             name,
@@ -316,7 +322,8 @@ impl PyMessageBus {
 
     /// Removes a destination; its queued messages are still delivered.
     /// Its listeners stay registered on the name.
-    fn remove_destination(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+    fn remove_destination(&self, py: Python<'_>, name: Utf8<'_>) -> PyResult<()> {
+        let name: &str = &name;
         let bus = self.bus()?;
         let code = with_c_str(name, "destination name", |name| {
             // SAFETY: a live bus and a NUL-terminated name.
@@ -325,7 +332,8 @@ impl PyMessageBus {
         check(code)
     }
 
-    fn has_destination(&self, name: &str) -> PyResult<bool> {
+    fn has_destination(&self, name: Utf8<'_>) -> PyResult<bool> {
+        let name: &str = &name;
         self.ask(name, api().bus_has_destination)
     }
 
@@ -338,9 +346,10 @@ impl PyMessageBus {
     /// already there; the destination need not exist yet.
     fn register_listener(
         slf: &Bound<'_, Self>,
-        destination: &str,
+        destination: Utf8<'_>,
         listener: &Bound<'_, PyAny>,
     ) -> PyResult<ListenerHandle> {
+        let destination: &str = &destination;
         PyMessageBus::register(slf, destination, listener)
     }
 
@@ -366,13 +375,20 @@ impl PyMessageBus {
     }
 
     /// Whether `destination` exists and has a listener.
-    fn has_listener(&self, destination: &str) -> PyResult<bool> {
+    fn has_listener(&self, destination: Utf8<'_>) -> PyResult<bool> {
+        let destination: &str = &destination;
         self.ask(destination, api().bus_has_listener)
     }
 
     /// Sends a `Message`, or any object as the payload of a new one.
     /// Returns once it is queued (delivered, for a synchronous destination).
-    fn send(&self, py: Python<'_>, destination: &str, message: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn send(
+        &self,
+        py: Python<'_>,
+        destination: Utf8<'_>,
+        message: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let destination: &str = &destination;
         // SAFETY: live bus and message, a NUL-terminated name.
         self.deliver(py, destination, message, |bus, name, message| unsafe {
             (api().bus_send)(bus, name, message)
@@ -385,10 +401,11 @@ impl PyMessageBus {
     fn send_synchronous<'py>(
         &self,
         py: Python<'py>,
-        destination: &str,
+        destination: Utf8<'_>,
         message: &Bound<'py, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let destination: &str = &destination;
         let timeout = optional_duration("timeout", timeout)?;
         let request = self.request_for(py, destination, message)?;
         let handle = request.as_ptr() as usize;
@@ -424,10 +441,11 @@ impl PyMessageBus {
     fn request<'py>(
         &self,
         py: Python<'py>,
-        destination: &str,
+        destination: Utf8<'_>,
         message: &Bound<'py, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let destination: &str = &destination;
         let timeout = optional_duration("timeout", timeout)?;
         request::running_loop(py)?;
         let request = self.request_for(py, destination, message)?;
@@ -440,9 +458,10 @@ impl PyMessageBus {
     fn send_direct<'py>(
         &self,
         py: Python<'py>,
-        destination: &str,
+        destination: Utf8<'_>,
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let destination: &str = &destination;
         let mut response = ptr::null_mut();
         // SAFETY: live bus and message, a NUL-terminated name.
         self.deliver(py, destination, message, |bus, name, message| unsafe {
@@ -473,7 +492,8 @@ impl PyMessageBus {
         })
     }
 
-    fn statistics(&self, destination: &str) -> PyResult<PyDestinationStatistics> {
+    fn statistics(&self, destination: Utf8<'_>) -> PyResult<PyDestinationStatistics> {
+        let destination: &str = &destination;
         Ok(destination_statistics(self.bus()?, destination)?.into())
     }
 
@@ -483,8 +503,9 @@ impl PyMessageBus {
     fn add_event_listener(
         slf: &Bound<'_, Self>,
         callback: &Bound<'_, PyAny>,
-        destination: Option<&str>,
+        destination: Option<Utf8<'_>>,
     ) -> PyResult<EventListenerHandle> {
+        let destination = destination.as_deref();
         let this = slf.get();
         let bus = this.bus()?;
         if !callback.is_callable() {

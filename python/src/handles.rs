@@ -2,10 +2,12 @@
 //! and C strings from Python's.
 
 use std::ffi::{CString, c_char};
+use std::ops::Deref;
 use std::ptr::NonNull;
 
 use msgbus_abi::*;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 use crate::core::api;
 use crate::errors::invalid_argument;
@@ -72,6 +74,40 @@ impl<T: Handle> Drop for Owned<T> {
     fn drop(&mut self) {
         // SAFETY: owned, and freed only here.
         unsafe { T::free(self.0.as_ptr()) }
+    }
+}
+
+/// A `str` argument as UTF-8, as every name, key, id and type name is
+/// (they cross into C): one with a lone surrogate, which has no UTF-8, is
+/// an `InvalidArgumentError` like any other name C cannot take, not a
+/// `UnicodeEncodeError`.
+pub(crate) struct Utf8<'a>(&'a str);
+
+impl<'a> FromPyObject<'a, '_> for Utf8<'a> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, '_, PyAny>) -> PyResult<Self> {
+        let text = obj.cast::<PyString>()?;
+        <&'a str>::extract(obj).map(Utf8).map_err(|_| {
+            let shown = text.repr().map_or_else(|_| "it".into(), |r| r.to_string());
+            invalid_argument(format!(
+                "names and keys are UTF-8, and {shown} holds a lone surrogate, which has none"
+            ))
+        })
+    }
+}
+
+impl<'a> From<&'a str> for Utf8<'a> {
+    fn from(text: &'a str) -> Self {
+        Utf8(text)
+    }
+}
+
+impl Deref for Utf8<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0
     }
 }
 

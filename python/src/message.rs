@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 
 use crate::core::api;
 use crate::errors::check;
-use crate::handles::{Owned, with_c_str};
+use crate::handles::{Owned, Utf8, with_c_str};
 use crate::value::{store, to_py, to_value};
 
 /// Where a `Message`'s contents are.
@@ -217,9 +217,11 @@ impl PyMessage {
     fn new(
         payload: Option<&Bound<'_, PyAny>>,
         values: Option<&Bound<'_, PyMapping>>,
-        response_destination_name: Option<&str>,
-        response_id: Option<&str>,
+        response_destination_name: Option<Utf8<'_>>,
+        response_id: Option<Utf8<'_>>,
     ) -> PyResult<Self> {
+        let response_destination_name = response_destination_name.as_deref();
+        let response_id = response_id.as_deref();
         let mut message = PyMessage {
             held: Held::Own(new_message()),
             response_set: false,
@@ -230,7 +232,7 @@ impl PyMessage {
         if let Some(values) = values {
             if let Ok(dict) = values.cast::<PyDict>() {
                 for (key, value) in dict.iter() {
-                    message.put_value(key.cast::<PyString>()?.to_str()?, &value)?;
+                    message.put_value(&key.extract::<Utf8<'_>>()?, &value)?;
                 }
             } else {
                 for item in values.items()?.iter() {
@@ -241,10 +243,10 @@ impl PyMessage {
         }
         // A new message has neither.
         if response_destination_name.is_some() {
-            message.set_response_destination_name(response_destination_name)?;
+            message.set_response_destination_name(response_destination_name.map(Utf8::from))?;
         }
         if response_id.is_some() {
-            message.set_response_id(response_id)?;
+            message.set_response_id(response_id.map(Utf8::from))?;
         }
         Ok(message)
     }
@@ -272,7 +274,8 @@ impl PyMessage {
     }
 
     #[setter]
-    fn set_response_destination_name(&mut self, name: Option<&str>) -> PyResult<()> {
+    fn set_response_destination_name(&mut self, name: Option<Utf8<'_>>) -> PyResult<()> {
+        let name = name.as_deref();
         let set = api().message_set_response_destination_name;
         self.set_text(set, name, "response_destination_name")
     }
@@ -283,7 +286,8 @@ impl PyMessage {
     }
 
     #[setter]
-    fn set_response_id(&mut self, id: Option<&str>) -> PyResult<()> {
+    fn set_response_id(&mut self, id: Option<Utf8<'_>>) -> PyResult<()> {
+        let id = id.as_deref();
         self.set_text(api().message_set_response_id, id, "response_id")
     }
 
@@ -319,7 +323,8 @@ impl PyMessage {
     }
 
     /// Sets a value; `None` removes the key (as in Liferay).
-    fn put(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn put(&mut self, key: Utf8<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let key: &str = &key;
         self.put_value(key, value)
     }
 
@@ -327,9 +332,10 @@ impl PyMessage {
     fn get<'py>(
         &self,
         py: Python<'py>,
-        key: &str,
+        key: Utf8<'_>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let key: &str = &key;
         Ok(match self.value_of(py, key)? {
             Some(value) => value,
             None => default.unwrap_or_else(|| py.None().into_bound(py)),
@@ -337,7 +343,8 @@ impl PyMessage {
     }
 
     /// Removes a key; returns its value, or `None` if it had none.
-    fn remove<'py>(&mut self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn remove<'py>(&mut self, py: Python<'py>, key: Utf8<'_>) -> PyResult<Bound<'py, PyAny>> {
+        let key: &str = &key;
         let Some(value) = self.value_of(py, key)? else {
             return Ok(py.None().into_bound(py));
         };
@@ -349,7 +356,8 @@ impl PyMessage {
         Ok(value)
     }
 
-    fn contains(&self, key: &str) -> PyResult<bool> {
+    fn contains(&self, key: Utf8<'_>) -> PyResult<bool> {
+        let key: &str = &key;
         let mut contains = false;
         // SAFETY: a live message and a NUL-terminated key.
         let code = with_c_str(key, "key", |key| unsafe {
@@ -359,16 +367,19 @@ impl PyMessage {
         Ok(contains)
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(&self, py: Python<'py>, key: Utf8<'_>) -> PyResult<Bound<'py, PyAny>> {
+        let key: &str = &key;
         self.value_of(py, key)?.ok_or_else(|| missing(key))
     }
 
-    fn __setitem__(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(&mut self, key: Utf8<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let key: &str = &key;
         self.put_value(key, value)
     }
 
-    fn __delitem__(&mut self, key: &str) -> PyResult<()> {
-        if !self.contains(key)? {
+    fn __delitem__(&mut self, key: Utf8<'_>) -> PyResult<()> {
+        let key: &str = &key;
+        if !self.contains(key.into())? {
             return Err(missing(key));
         }
         let message = self.as_mut_ptr();
@@ -379,7 +390,7 @@ impl PyMessage {
         check(code)
     }
 
-    fn __contains__(&self, key: &str) -> PyResult<bool> {
+    fn __contains__(&self, key: Utf8<'_>) -> PyResult<bool> {
         self.contains(key)
     }
 

@@ -89,9 +89,13 @@ LONE_SURROGATE = "acme/\ud800"
         (lambda bus: bus.send_synchronous("acme/known", "q", timeout=0.01), msgbus.SynchronousTimeoutError),
         (lambda bus: bus.send_direct("acme/failing", "x"), msgbus.ListenerError),
         (lambda bus: bus.reply(msgbus.Message("no response destination"), "x"), msgbus.InvalidArgumentError),
-        (lambda bus: bus.send(LONE_SURROGATE, "x"), UnicodeEncodeError),
-        (lambda bus: bus.add_destination(LONE_SURROGATE, "serial"), UnicodeEncodeError),
-        (lambda bus: msgbus.Message().put(LONE_SURROGATE, 1), UnicodeEncodeError),
+        (lambda bus: bus.send(LONE_SURROGATE, "x"), msgbus.InvalidArgumentError),
+        (lambda bus: bus.add_destination(LONE_SURROGATE, "serial"), msgbus.InvalidArgumentError),
+        (lambda bus: bus.add_destination("acme/x", LONE_SURROGATE), msgbus.InvalidArgumentError),
+        (lambda bus: bus.register_listener(LONE_SURROGATE, lambda m: None), msgbus.InvalidArgumentError),
+        (lambda bus: msgbus.Message().put(LONE_SURROGATE, 1), msgbus.InvalidArgumentError),
+        (lambda bus: msgbus.Message(values={LONE_SURROGATE: 1}), msgbus.InvalidArgumentError),
+        (lambda bus: msgbus.Message(response_id=LONE_SURROGATE), msgbus.InvalidArgumentError),
     ],
 )
 def test_each_refusal_raises_its_typed_exception_and_changes_nothing(bus, call, error):
