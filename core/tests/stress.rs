@@ -104,20 +104,26 @@ fn random_config(rng: &mut Rng, name: &str) -> DestinationConfig {
             timeout: Duration::from_micros(rng.below(2000) as u64),
         },
     };
+    // Now and then a destination whose workers the system cannot start
+    // (a stack no system gives): its senders deliver its messages.
+    if rng.chance(5) {
+        config = config.stack_size(1 << 50);
+    }
     let core = 1 + rng.below(3);
     config
         .rejection_policy(policy)
         .workers(core, core + rng.below(3))
 }
 
-/// A listener of one of four kinds: plain, failing on some payloads,
-/// panicking on some payloads, or replying to requests.
+/// A listener of one of five kinds: plain, failing on some payloads,
+/// panicking on some payloads, replying to requests, or slow (busy for
+/// 100 µs, so that a shutdown meets calls running).
 fn listener(
     rng: &mut Rng,
     bus: WeakMessageBus,
     calls: Arc<Calls>,
 ) -> impl Fn(&Message) -> Result<(), msgbus::ListenerError> + Send + Sync + 'static {
-    let kind = rng.below(4);
+    let kind = rng.below(5);
     move |m| {
         calls.calls.fetch_add(1, SeqCst);
         let n = m.payload().as_int().unwrap_or(0);
@@ -137,6 +143,13 @@ fn listener(
                 }
                 Ok(())
             }
+            4 => {
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_micros(100) {
+                    std::hint::spin_loop();
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -153,6 +166,24 @@ struct Run {
 }
 
 impl Run {
+    /// Shuts the bus down; a forced shutdown, whatever calls still run,
+    /// leaves nothing queued the moment it returns.
+    fn shut_down(&self) {
+        if !self.force {
+            let _ = self.bus.shutdown(false, Some(PATIENCE));
+            return;
+        }
+        let _ = self.bus.shutdown(true, Some(Duration::ZERO));
+        for name in NAMES {
+            if let Ok(s) = self.bus.destination_statistics(name) {
+                assert_eq!(
+                    s.pending_message_count, 0,
+                    "{name}: queued after a forced shutdown returned: {s:?}"
+                );
+            }
+        }
+    }
+
     /// One thread's share: random operations until the deadline.
     fn worker(&self, mut rng: Rng) -> Ledger {
         let mut ledger = Ledger::new();
@@ -161,7 +192,7 @@ impl Run {
         while Instant::now() < self.deadline {
             self.operations.fetch_add(1, SeqCst);
             if Instant::now() >= self.shutdown_at && !self.shut_down.swap(true, SeqCst) {
-                let _ = self.bus.shutdown(self.force, Some(PATIENCE));
+                self.shut_down();
                 continue;
             }
             let name = NAMES[rng.below(NAMES.len())];
