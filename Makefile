@@ -137,15 +137,19 @@ soak:
 	MSGBUS_STRESS_SECONDS=$(SOAK_SECONDS) $(CARGO) test --release -p msgbus --test stress -- --nocapture
 
 ## The reliability tests with their figures (the stress test for
-## STRESS_SECONDS, shutdown under load, listener faults, Python memory and
+## STRESS_SECONDS, shutdown under load, listener faults, the registry at
+## scale, the cases found from outside, Python memory, process life and
 ## bad input, the fuzzer for FUZZ_SECONDS) and the report written from
 ## them into REPORT; REPORT=RELIABILITY.md refreshes the committed one.
 ## Reads the C tests' logs, so runs after make test-c.
 reliability: python fuzz
 	@mkdir -p $(RELIABILITY)
 	MSGBUS_STRESS_SECONDS=$(STRESS_SECONDS) $(CARGO) test --release -q -p msgbus \
-	  --test stress --test shutdown_under_load --test faults -- --nocapture \
+	  --test stress --test shutdown_under_load --test faults --test shutdown --test registry \
+	  --test registry_scale -- --nocapture \
 	  > $(RELIABILITY)/rust.log 2>&1 || { tail -60 $(RELIABILITY)/rust.log; exit 1; }
+	$(PYTHON) -m pytest -q -s tests/python/test_process.py > $(RELIABILITY)/python_process.log 2>&1 \
+	  || { cat $(RELIABILITY)/python_process.log; exit 1; }
 	$(PYTHON) -m pytest -q -s tests/python/test_memory.py > $(RELIABILITY)/python_memory.log 2>&1 \
 	  || { cat $(RELIABILITY)/python_memory.log; exit 1; }
 	$(PYTHON) -m pytest -q tests/python/test_bad_input.py > $(RELIABILITY)/python_bad_input.log 2>&1 \

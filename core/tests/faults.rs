@@ -175,6 +175,7 @@ fn a_listener_blocked_past_the_shutdown_timeout_does_not_hold_the_shutdown() {
 #[test]
 fn a_worker_that_cannot_start_leaves_its_messages_to_the_senders() {
     common::logs::install();
+    let mut totals = (0, 0, 0);
     for kind in [DestinationType::Serial, DestinationType::Parallel] {
         let bus = MessageBus::new();
         let config = DestinationConfig::new(kind).stack_size(1 << 50);
@@ -218,6 +219,9 @@ fn a_worker_that_cannot_start_leaves_its_messages_to_the_senders() {
             (3000, 3000, 0),
             "{kind:?}"
         );
+        totals.0 += stats.sent_message_count;
+        totals.1 += stats.delivered_message_count;
+        totals.2 += stats.pending_message_count;
         let seen = seen.lock();
         for sender in 0..3i64 {
             let mut mine: Vec<i64> = seen
@@ -246,5 +250,9 @@ fn a_worker_that_cannot_start_leaves_its_messages_to_the_senders() {
             "cannot start a worker for acme/no_threads"
         )
         .is_empty()
+    );
+    println!(
+        "RELIABILITY no_worker sent={} delivered={} pending={}",
+        totals.0, totals.1, totals.2
     );
 }

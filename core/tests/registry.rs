@@ -332,6 +332,7 @@ impl Drop for DropCounter {
 /// accepted or meets `NoSuchDestination`.
 #[test]
 fn sends_racing_replace_and_remove_are_never_refused_as_closed() {
+    let (mut all_accepted, mut refused) = (0, 0);
     for (kind, remove) in [
         (DestinationType::Serial, false),
         (DestinationType::Parallel, false),
@@ -370,6 +371,7 @@ fn sends_racing_replace_and_remove_are_never_refused_as_closed() {
         let mut accepted = 0;
         for sender in senders {
             let (ok, missing, other) = sender.join().unwrap();
+            refused += other.len();
             assert!(other.is_empty(), "{kind:?} remove={remove}: {other:?}");
             assert!(remove || missing == 0, "a replace keeps the name");
             accepted += ok;
@@ -384,5 +386,7 @@ fn sends_racing_replace_and_remove_are_never_refused_as_closed() {
             stats.delivered_message_count + stats.dropped_no_listener_count,
             accepted
         );
+        all_accepted += accepted;
     }
+    println!("RELIABILITY replace_race changes=9000 accepted={all_accepted} refused={refused}");
 }

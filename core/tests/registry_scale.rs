@@ -88,6 +88,10 @@ fn a_destination_costs_as_much_to_add_and_remove_among_100_000() {
     }
     about_the_same("add", costs[0].0, costs[1].0);
     about_the_same("remove", costs[0].1, costs[1].1);
+    println!(
+        "RELIABILITY registry_destinations add_small={} add_large={} remove_small={} remove_large={}",
+        costs[0].0, costs[1].0, costs[0].1, costs[1].1
+    );
     bus.shutdown(false, None).unwrap();
 }
 
@@ -111,5 +115,9 @@ fn a_listener_costs_as_much_to_register_and_unregister_among_100_000() {
     }
     about_the_same("register", costs[0].0, costs[1].0);
     about_the_same("unregister", costs[0].1, costs[1].1);
+    println!(
+        "RELIABILITY registry_listeners add_small={} add_large={} remove_small={} remove_large={}",
+        costs[0].0, costs[1].0, costs[0].1, costs[1].1
+    );
     bus.shutdown(false, None).unwrap();
 }

@@ -98,6 +98,7 @@ impl Drop for Freed {
 
 #[test]
 fn a_forced_shutdown_discards_the_queue_at_once_while_a_call_is_stuck() {
+    let mut figures = (0, 0, 0);
     for kind in [DestinationType::Serial, DestinationType::Parallel] {
         let bus = MessageBus::new();
         let config = DestinationConfig::new(kind).workers(1, 1);
@@ -122,6 +123,11 @@ fn a_forced_shutdown_discards_the_queue_at_once_while_a_call_is_stuck() {
             "{kind:?}: discarded while the call runs"
         );
         assert_eq!(freed.load(SeqCst), 3, "{kind:?}: their payloads freed");
+        figures = (
+            stats.pending_message_count,
+            stats.discarded_message_count,
+            freed.load(SeqCst),
+        );
         valve.open();
         bus.shutdown(true, Some(PATIENCE)).unwrap();
         let stats = bus.destination_statistics("acme/stuck").unwrap();
@@ -130,6 +136,10 @@ fn a_forced_shutdown_discards_the_queue_at_once_while_a_call_is_stuck() {
             (1, 3)
         );
     }
+    let (pending, discarded, freed) = figures;
+    println!(
+        "RELIABILITY forced_shutdown_stuck queued=3 pending={pending} discarded={discarded} freed={freed}"
+    );
 }
 
 #[test]

@@ -4,12 +4,14 @@
  * replying), send, send synchronously with tiny timeouts, send directly,
  * make requests (waited on, handed to a callback, or dropped before their
  * reply), send through a second handle with a payload described in place,
- * shut down (graceful or forced, with or without waiting) — three bytes per
- * call. After the program the bus is shut down and the accounting law is
+ * send a long payload that carries twins offered to it, shut down
+ * (graceful or forced, with or without waiting) — three bytes per call.
+ * After the program the bus is shut down and the accounting law is
  * checked for every destination name: nothing pending, every message sent
  * delivered, failed, rejected, dropped or discarded, and sent - rejected
- * equal to the calls that reported the message accepted. A violation
- * aborts, which libFuzzer reports with the input.
+ * equal to the calls that reported the message accepted; once the bus is
+ * freed, every twin offered was freed once. A violation aborts, which
+ * libFuzzer reports with the input.
  *
  *   make fuzz FUZZ_SECONDS=600 */
 #include <stdatomic.h>
@@ -104,6 +106,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
+/* Twins offered to payloads, and twins freed (on any thread). */
+static atomic_ulong twins_offered, twins_freed;
+static void free_twin(void *twin) {
+  (void)twin;
+  atomic_fetch_add(&twins_freed, 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   msgbus_bus *bus = NULL;
   if (msgbus_bus_new(&bus) != MSGBUS_RESULT_OK) abort();
@@ -115,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   unsigned long long told[NAMES] = {0};
 
   for (size_t at = 0; at + 3 <= size; at += 3) {
-    uint8_t op = input[at] % 12, target = input[at + 1] % NAMES, arg = input[at + 2];
+    uint8_t op = input[at] % 13, target = input[at + 1] % NAMES, arg = input[at + 2];
     const char *name = NAME[target];
     msgbus_value *response = NULL;
     msgbus_destination_config *config = NULL;
@@ -185,6 +194,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
       msgbus_bus_free(second);
       break;
     }
+    case 11: {
+      /* A payload long enough for a twin, offered twice: the second offer
+       * is freed at once, the first with the value's last holder. */
+      uint8_t data[64];
+      memset(data, arg, sizeof data);
+      msgbus_value *value = NULL;
+      msgbus_message *carrier = msgbus_message_new();
+      void *twin = NULL;
+      msgbus_free_fn twin_free = NULL;
+      if (msgbus_value_new_bytes(data, sizeof data, &value) != MSGBUS_RESULT_OK) abort();
+      for (int offer = 0; offer < 2; offer++) {
+        atomic_fetch_add(&twins_offered, 1);
+        if (msgbus_value_set_twin(value, data, free_twin, &twin, &twin_free) != MSGBUS_RESULT_OK) abort();
+        if (twin != data || twin_free != free_twin) abort();
+      }
+      if (msgbus_message_set_payload(carrier, value) != MSGBUS_RESULT_OK) abort();
+      msgbus_value_free(value);
+      told[target] += accepted(msgbus_bus_send(bus, name, carrier), false);
+      msgbus_message_free(carrier);
+      break;
+    }
     default:
       shut_down = true;
       (void)msgbus_bus_shutdown(bus, arg & 1, (arg & 2) ? MSGBUS_WAIT_FOREVER : 0);
@@ -211,5 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   }
   msgbus_message_free(message);
   msgbus_bus_free(bus);
+  if (atomic_load(&twins_freed) != atomic_load(&twins_offered))
+    fail("twins freed != offered", "-", atomic_load(&twins_freed), atomic_load(&twins_offered));
   return 0;
 }
