@@ -254,21 +254,29 @@ impl Pool {
     }
 }
 
+/// The queue and pool of `dest`, for a worker (or a sender doing a
+/// worker's job) to serve once the destination it replaced has stopped:
+/// so order holds across a replace.
+fn serve(dest: &Destination) -> (&Queue, &Pool) {
+    let queued = dest
+        .queued
+        .as_ref()
+        .expect("workers serve queued destinations");
+    let predecessor = queued.pool.predecessor.lock().clone();
+    if let Some(predecessor) = predecessor {
+        predecessor.wait_stopped(None);
+        queued.pool.predecessor.lock().take();
+    }
+    (&queued.queue, &queued.pool)
+}
+
 /// The job of a worker the system refused to start, done in the thread
 /// that asked for it: runs the queued tasks until none is left, then gives
 /// the place it holds in `threads` back, and takes it again if a task came
 /// meanwhile that no worker will take (its sender saw the place taken).
 /// Holding `alive`, it makes a shutdown wait for it as for a worker.
 fn drain_here(dest: &Arc<Destination>, _alive: Sender<()>) {
-    let queued = dest
-        .queued
-        .as_ref()
-        .expect("workers serve queued destinations");
-    let (queue, pool) = (&queued.queue, &queued.pool);
-    let predecessor = pool.predecessor.lock().clone();
-    if let Some(predecessor) = predecessor {
-        predecessor.wait_stopped(None);
-    }
+    let (queue, pool) = serve(dest);
     let mut listeners = dest.listeners.cache();
     loop {
         while let Some(task) = queue.try_take() {
@@ -292,16 +300,7 @@ fn drain_here(dest: &Arc<Destination>, _alive: Sender<()>) {
 /// The body of a worker thread.
 fn work(dest: Arc<Destination>, _alive: Sender<()>) {
     WORKER_OF.set(dest.bus_id);
-    let queued = dest
-        .queued
-        .as_ref()
-        .expect("workers serve queued destinations");
-    let (queue, pool) = (&queued.queue, &queued.pool);
-    let predecessor = pool.predecessor.lock().clone();
-    if let Some(predecessor) = predecessor {
-        predecessor.wait_stopped(None);
-        pool.predecessor.lock().take();
-    }
+    let (queue, pool) = serve(&dest);
     let mut listeners = dest.listeners.cache();
     let mut busy = false;
     runtime::become_worker();
