@@ -187,8 +187,8 @@ def main() -> None:
     lines += [""] + found_from_outside(found) + [
         "",
         "The Python process's life is checked by `tests/python/test_process.py` in every",
-        "`make test`: exit with busy listeners and no shutdown (20 times), Ctrl-C during a",
-        "blocked `send_synchronous`, and a bus inherited through `os.fork()`.",
+        "`make test`: exit with busy listeners and no shutdown (20 times) and with stuck ones,",
+        "Ctrl-C during blocked calls, `os.fork()`, sub-interpreters and deep listeners.",
         "",
         "Replay the stress run with `MSGBUS_STRESS_SEED=<seed> cargo test -p msgbus --test stress`;",
         "run it longer with `make soak SOAK_SECONDS=600`, the fuzzer with `make fuzz FUZZ_SECONDS=600`.",
