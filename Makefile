@@ -211,14 +211,23 @@ test-c: c-deps ffi
 	LIB=$(LIB) tests/c/api_table_coverage.sh
 	LIB=$(LIB) tests/c/run.sh
 
-## The C++ wrapper: the header alone, then its tests under ASan+UBSan.
+## The C++ wrapper: a C++ form for every exported function, the header
+## alone (and its #error before C++17), then its tests under ASan+UBSan
+## with -Werror, at -O0 and at -O2 (where GCC's flow warnings run).
 test-cpp: c-deps ffi
+	LIB=$(LIB) tests/cpp/wrapper_coverage.sh
 	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ bindings/cpp/msgbus.hpp
+	@! g++ -std=c++14 -Iinclude -fsyntax-only -x c++ bindings/cpp/msgbus.hpp > target/cpp14.log 2>&1 \
+	  && grep -q 'error: #error "msgbus.hpp needs C++17' target/cpp14.log \
+	  && echo "msgbus.hpp under -std=c++14 stops with its #error" || { cat target/cpp14.log; exit 1; }
 	mkdir -p target/cpp-tests
-	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -Ibindings/cpp -g -pthread \
-	  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  tests/cpp/test_wrapper.cpp -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB) -o target/cpp-tests/test_wrapper
-	target/cpp-tests/test_wrapper
+	@for level in O0 O2; do \
+	  echo "g++ -$$level tests/cpp/test_wrapper.cpp (ASan+UBSan)" && \
+	  g++ -std=c++17 -$$level -Wall -Wextra -Werror -Iinclude -Ibindings/cpp -g -pthread \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	    tests/cpp/test_wrapper.cpp -L$(LIB) -lmsgbus -Wl,-rpath,$(CURDIR)/$(LIB) -o target/cpp-tests/test_wrapper-$$level \
+	  && target/cpp-tests/test_wrapper-$$level || exit 1; \
+	done
 
 ## make install into a temporary prefix, then a program built with pkg-config.
 test-install: c-deps ffi

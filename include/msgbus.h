@@ -291,7 +291,8 @@ typedef void (*msgbus_reply_fn)(void *user_data, const struct msgbus_value *payl
 
 /**
  * Called by msgbus_message_for_each_value for each value, in insertion
- * order, on the calling thread; `key` and `value` are borrowed for the call.
+ * order, on the calling thread; `key` and `value` are borrowed from the
+ * message, as msgbus_message_get's value is, until it is changed or freed.
  */
 typedef void (*msgbus_value_visitor)(void *user_data,
                                      const char *key,

@@ -9,16 +9,27 @@
 // bus's lifetime. Failures throw msgbus::Error (TimeoutError for timeouts);
 // no C++ exception ever crosses into the library: a listener's becomes its
 // failure, with what() as the detail.
+//
+// Values are made from nullptr, bool, every integer type, float and
+// double, std::string, std::string_view, const char *, std::vector<uint8_t>
+// and msgbus::Bytes{data, size}; Message::put and set_payload take the same
+// types and copy them in without making a Value first.
 #ifndef MSGBUS_HPP
 #define MSGBUS_HPP
 
+#if (defined(_MSVC_LANG) ? _MSVC_LANG : __cplusplus) < 201703L
+#error "msgbus.hpp needs C++17 or later: compile with -std=c++17 (msgbus.h alone works from C++11)"
+#else
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -46,9 +57,12 @@ class TimeoutError : public Error {
 
 namespace detail {
 
+/// Throws the Error for a failed call; what() is the library's detail,
+/// which names what failed (the result's name when there is none).
 inline void check(msgbus_result code) {
   if (code == MSGBUS_RESULT_OK) return;
-  std::string message = std::string(msgbus_result_str(code)) + ": " + msgbus_last_error_message();
+  std::string message = msgbus_last_error_message();
+  if (message.empty()) message = msgbus_result_str(code);
   if (code == MSGBUS_RESULT_TIMEOUT) throw TimeoutError(code, std::move(message));
   throw Error(code, std::move(message));
 }
@@ -62,7 +76,28 @@ struct Deleter {
 template <typename T, void (*Free)(T *)>
 using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
+/// The free function of a `T` the wrapper gave the library: a listener, a
+/// callback, or the object of a Value::pointer.
+template <typename T>
+void delete_owned(void *user_data) {
+  delete static_cast<T *>(user_data);
+}
+
+/// Hands a heap copy of `f` to the library through `give(data, free)`,
+/// which frees it after its last use; `f` stays ours if `give` fails.
+template <typename F, typename Give>
+void hand_over(F &&f, Give give) {
+  using Callable = std::decay_t<F>;
+  auto owned = std::make_unique<Callable>(std::forward<F>(f));
+  check(give(static_cast<void *>(owned.get()), &delete_owned<Callable>));
+  owned.release();  // now the library's, freed through delete_owned
+}
+
 }  // namespace detail
+
+/// The library's version, "MAJOR.MINOR.PATCH"; MSGBUS_VERSION is the
+/// header's.
+inline std::string_view version() { return msgbus_version(); }
 
 /// The file the process's libmsgbus was loaded from (the program itself
 /// when it links libmsgbus.a): components that report the same path share
@@ -76,6 +111,39 @@ inline std::string thread_name() {
   return name ? name : "";
 }
 
+enum class LogLevel : uint32_t {
+  Error = MSGBUS_LOG_LEVEL_ERROR,
+  Warn = MSGBUS_LOG_LEVEL_WARN,
+  Info = MSGBUS_LOG_LEVEL_INFO,
+  Debug = MSGBUS_LOG_LEVEL_DEBUG,
+  Trace = MSGBUS_LOG_LEVEL_TRACE,
+};
+
+/// Sends the library's log records at `max_level` and more severe to
+/// f(LogLevel, std::string_view target, std::string_view message), for the
+/// whole process; `f` is called on any thread, from several at once, and a
+/// throw from it is swallowed. The previous handler is freed once its last
+/// call has returned.
+template <typename F>
+void set_log_handler(LogLevel max_level, F &&f) {
+  using Callable = std::decay_t<F>;
+  auto call = [](void *user_data, msgbus_log_level level, const char *target, const char *message) noexcept {
+    try {
+      (*static_cast<Callable *>(user_data))(static_cast<LogLevel>(level), std::string_view(target),
+                                             std::string_view(message));
+    } catch (...) {
+    }
+  };
+  detail::hand_over(std::forward<F>(f), [&](void *data, msgbus_free_fn free) {
+    return msgbus_set_log_handler(static_cast<msgbus_log_level>(max_level), call, data, free);
+  });
+}
+
+/// Goes back to the default log handler: WARN and ERROR to stderr.
+inline void reset_log_handler() {
+  detail::check(msgbus_set_log_handler(MSGBUS_LOG_LEVEL_WARN, nullptr, nullptr, nullptr));
+}
+
 enum class ValueType : uint32_t {
   Null = MSGBUS_VALUE_TYPE_NULL,
   Bool = MSGBUS_VALUE_TYPE_BOOL,
@@ -86,6 +154,74 @@ enum class ValueType : uint32_t {
   Pointer = MSGBUS_VALUE_TYPE_POINTER,
   Object = MSGBUS_VALUE_TYPE_OBJECT,
 };
+
+/// `size` bytes at `data`, to be copied into a bytes value.
+struct Bytes {
+  const void *data;
+  std::size_t size;
+};
+
+namespace detail {
+
+/// The C description of a C++ value, borrowed from it: the one place a C++
+/// type becomes a msgbus type (Value's constructors, Message::put and
+/// Message::set_payload all start here).
+inline msgbus_value_view view_of(std::nullptr_t) {
+  return msgbus_value_view{MSGBUS_VALUE_TYPE_NULL, false, 0, 0, nullptr, 0};
+}
+
+template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+msgbus_value_view view_of(T v) {
+  msgbus_value_view view = view_of(nullptr);
+  if constexpr (std::is_same_v<T, bool>) {
+    view.value_type = MSGBUS_VALUE_TYPE_BOOL;
+    view.boolean = v;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    view.value_type = MSGBUS_VALUE_TYPE_DOUBLE;
+    view.number = static_cast<double>(v);
+  } else {
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
+      if (v > static_cast<T>(INT64_MAX))
+        throw Error(MSGBUS_RESULT_INVALID_ARGUMENT,
+                    "value " + std::to_string(v) + " is more than a msgbus int holds (int64_t, at most " +
+                        std::to_string(INT64_MAX) + ")");
+    }
+    view.value_type = MSGBUS_VALUE_TYPE_INT;
+    view.integer = static_cast<int64_t>(v);
+  }
+  return view;
+}
+
+inline msgbus_value_view view_of(std::string_view text) {
+  msgbus_value_view view = view_of(nullptr);
+  view.value_type = MSGBUS_VALUE_TYPE_STRING;
+  view.data = reinterpret_cast<const uint8_t *>(text.data());
+  view.len = text.size();
+  return view;
+}
+
+inline msgbus_value_view view_of(const char *text) {
+  if (!text) throw Error(MSGBUS_RESULT_INVALID_ARGUMENT, "value is a NULL const char *: pass nullptr for a null value");
+  return view_of(std::string_view(text));
+}
+
+inline msgbus_value_view view_of(Bytes bytes) {
+  msgbus_value_view view = view_of(nullptr);
+  view.value_type = MSGBUS_VALUE_TYPE_BYTES;
+  view.data = static_cast<const uint8_t *>(bytes.data);
+  view.len = bytes.size;
+  return view;
+}
+
+inline msgbus_value_view view_of(const std::vector<uint8_t> &bytes) {
+  return view_of(Bytes{bytes.data(), bytes.size()});
+}
+
+/// Enables an overload for the types view_of takes.
+template <typename T>
+using Viewable = decltype(view_of(std::declval<const T &>()));
+
+}  // namespace detail
 
 /// Read access shared by Value and ValueRef.
 template <typename Derived>
@@ -110,7 +246,21 @@ class ValueReader {
     detail::check(msgbus_value_as_bytes(raw(), &data, &len));
     return {data, data + len};
   }
+  /// The pointer of a pointer value, still the value's.
   void *as_pointer() const { return read<void *>(msgbus_value_as_pointer); }
+  /// The object of a Value::pointer(std::unique_ptr<T>), still the value's;
+  /// Error (MSGBUS_RESULT_WRONG_TYPE) for any other pointer, so a listener
+  /// cannot take one type for another.
+  template <typename T>
+  T *as_pointer() const {
+    void *pointer = nullptr;
+    msgbus_free_fn free = nullptr;
+    detail::check(msgbus_value_as_pointer_with_free(raw(), &pointer, &free));
+    if (free != &detail::delete_owned<T>)
+      throw Error(MSGBUS_RESULT_WRONG_TYPE,
+                  "the pointer value was not made by Value::pointer from a std::unique_ptr of this type");
+    return static_cast<T *>(pointer);
+  }
 
  private:
   const msgbus_value *raw() const { return static_cast<const Derived *>(this)->capi(); }
@@ -135,35 +285,59 @@ class ValueRef : public ValueReader<ValueRef> {
 /// An owned value.
 class Value : public ValueReader<Value> {
  public:
-  Value() : Value(msgbus_value_new_null()) {}
-  Value(std::nullptr_t) : Value() {}
-  Value(bool v) : Value(msgbus_value_new_bool(v)) {}
-  Value(int v) : Value(msgbus_value_new_int(v)) {}
-  Value(int64_t v) : Value(msgbus_value_new_int(v)) {}
-  Value(double v) : Value(msgbus_value_new_double(v)) {}
-  Value(std::string_view text) : Value(make([&](msgbus_value **out) {
-    return msgbus_value_new_string(text.data(), text.size(), out);
-  })) {}
-  Value(const char *text) : Value(std::string_view(text)) {}
-  static Value bytes(const std::vector<uint8_t> &data) {
-    return Value(make([&](msgbus_value **out) { return msgbus_value_new_bytes(data.data(), data.size(), out); }));
+  Value() : Value(nullptr) {}
+  /// From any of the types listed at the top of this header.
+  template <typename T, typename = detail::Viewable<T>>
+  Value(const T &value) : Value(make(detail::view_of(value))) {}
+  static Value bytes(const void *data, std::size_t size) { return Value(Bytes{data, size}); }
+  static Value bytes(const std::vector<uint8_t> &data) { return Value(data); }
+  /// A pointer the bus never dereferences and never sends out of the
+  /// process; `free` (may be null) is called with it once, on whichever
+  /// thread drops the last value or message holding it.
+  static Value pointer(void *pointer, msgbus_free_fn free) {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_value_new_pointer(pointer, free, &out));
+    return Value(out);
   }
+  /// Owns `object` from now on, deleting it with the last value or message
+  /// that holds it; read it back with as_pointer<T>().
+  template <typename T>
+  static Value pointer(std::unique_ptr<T> object) {
+    Value value = pointer(object.get(), &detail::delete_owned<T>);
+    object.release();  // now the value's
+    return value;
+  }
+  /// A copy of a borrowed value.
+  explicit Value(ValueRef borrowed) : Value(msgbus_value_clone(borrowed.capi())) {}
   /// Takes ownership of a C value.
   explicit Value(msgbus_value *value) : value_(value) {
     if (!value_) throw Error(MSGBUS_RESULT_PANIC, "libmsgbus returned no value");
   }
-  Value clone() const { return Value(msgbus_value_clone(capi())); }
+  Value clone() const { return Value(ref()); }
   ValueRef ref() const { return ValueRef(capi()); }
   const msgbus_value *capi() const { return value_.get(); }
   /// Gives up ownership: the caller frees it with msgbus_value_free.
   msgbus_value *capi_release() { return value_.release(); }
 
  private:
-  template <typename F>
-  static msgbus_value *make(F f) {
+  static msgbus_value *make(const msgbus_value_view &view) {
     msgbus_value *out = nullptr;
-    detail::check(f(&out));
-    return out;
+    switch (view.value_type) {
+      case MSGBUS_VALUE_TYPE_NULL:
+        return msgbus_value_new_null();
+      case MSGBUS_VALUE_TYPE_BOOL:
+        return msgbus_value_new_bool(view.boolean);
+      case MSGBUS_VALUE_TYPE_INT:
+        return msgbus_value_new_int(view.integer);
+      case MSGBUS_VALUE_TYPE_DOUBLE:
+        return msgbus_value_new_double(view.number);
+      case MSGBUS_VALUE_TYPE_STRING:
+        detail::check(msgbus_value_new_string(reinterpret_cast<const char *>(view.data), view.len, &out));
+        return out;
+      default:
+        detail::check(msgbus_value_new_bytes(view.data, view.len, &out));
+        return out;
+    }
   }
   detail::Owned<msgbus_value, msgbus_value_free> value_;
 };
@@ -184,6 +358,18 @@ class MessageReader {
     bool has = false;
     detail::check(msgbus_message_contains(raw(), key.c_str(), &has));
     return has;
+  }
+  /// Every key and its value, in insertion order, borrowed from the
+  /// message until it is changed or freed.
+  std::vector<std::pair<std::string_view, ValueRef>> values() const {
+    std::vector<std::pair<std::string_view, ValueRef>> out;
+    detail::check(msgbus_message_for_each_value(
+        raw(),
+        [](void *all, const char *key, const msgbus_value *value) {
+          static_cast<std::vector<std::pair<std::string_view, ValueRef>> *>(all)->emplace_back(key, ValueRef(value));
+        },
+        &out));
+    return out;
   }
   std::optional<std::string_view> destination_name() const { return text(msgbus_message_destination_name(raw())); }
   std::optional<std::string_view> response_destination_name() const {
@@ -222,16 +408,35 @@ class Message : public MessageReader<Message> {
     if (!message_) throw Error(MSGBUS_RESULT_PANIC, "libmsgbus returned no message");
   }
   explicit Message(const Value &payload) : Message() { set_payload(payload); }
+  template <typename T, typename = detail::Viewable<T>>
+  explicit Message(const T &payload) : Message() {
+    set_payload(payload);
+  }
   /// A copy of a borrowed message, to keep beyond a listener call.
   explicit Message(MessageRef borrowed) : message_(msgbus_message_clone(borrowed.capi())) {}
   Message clone() const { return Message(MessageRef(capi())); }
 
-  Message &set_payload(const Value &value) {
+  Message &set_payload(const Value &value) { return set_payload(value.ref()); }
+  Message &set_payload(ValueRef value) {
     detail::check(msgbus_message_set_payload(message_.get(), value.capi()));
     return *this;
   }
-  Message &put(const std::string &key, const Value &value) {
+  template <typename T, typename = detail::Viewable<T>>
+  Message &set_payload(const T &value) {
+    msgbus_value_view view = detail::view_of(value);
+    detail::check(msgbus_message_set_payload_view(message_.get(), &view));
+    return *this;
+  }
+  /// Puts a value under `key`; a null value removes the key.
+  Message &put(const std::string &key, const Value &value) { return put(key, value.ref()); }
+  Message &put(const std::string &key, ValueRef value) {
     detail::check(msgbus_message_put(message_.get(), key.c_str(), value.capi()));
+    return *this;
+  }
+  template <typename T, typename = detail::Viewable<T>>
+  Message &put(const std::string &key, const T &value) {
+    msgbus_value_view view = detail::view_of(value);
+    detail::check(msgbus_message_put_view(message_.get(), key.c_str(), &view));
     return *this;
   }
   bool remove(const std::string &key) {
@@ -240,8 +445,23 @@ class Message : public MessageReader<Message> {
     detail::check(code);
     return true;
   }
+  /// Where replies to this message go.
   Message &set_response_destination_name(const std::string &name) {
     detail::check(msgbus_message_set_response_destination_name(message_.get(), name.c_str()));
+    return *this;
+  }
+  Message &clear_response_destination_name() {
+    detail::check(msgbus_message_set_response_destination_name(message_.get(), nullptr));
+    return *this;
+  }
+  /// The correlation id, for a reply built by hand: copy the request's
+  /// response_id() and send to its response_destination_name().
+  Message &set_response_id(const std::string &id) {
+    detail::check(msgbus_message_set_response_id(message_.get(), id.c_str()));
+    return *this;
+  }
+  Message &clear_response_id() {
+    detail::check(msgbus_message_set_response_id(message_.get(), nullptr));
     return *this;
   }
   const msgbus_message *capi() const { return message_.get(); }
@@ -344,11 +564,6 @@ using EventListener = Registration<msgbus_bus_remove_event_listener>;
 namespace detail {
 
 template <typename F>
-void delete_callable(void *user_data) {
-  delete static_cast<F *>(user_data);
-}
-
-template <typename F>
 msgbus_result call_listener(void *user_data, const msgbus_message *message) noexcept {
   try {
     (*static_cast<F *>(user_data))(MessageRef(message));
@@ -368,17 +583,6 @@ void call_event_listener(void *user_data, const msgbus_event *event) noexcept {
   } catch (...) {
     // An event listener has no way to report a failure; the bus goes on.
   }
-}
-
-/// Registers a heap copy of `f`; the library frees it after its last call.
-template <typename F, typename Register>
-uint64_t register_callable(F &&f, Register registration) {
-  using Callable = std::decay_t<F>;
-  auto owned = std::make_unique<Callable>(std::forward<F>(f));
-  uint64_t id = 0;
-  check(registration(owned.get(), &delete_callable<Callable>, &id));
-  owned.release();  // now the library's, freed through delete_callable
-  return id;
 }
 
 }  // namespace detail
@@ -401,15 +605,15 @@ class Request {
   template <typename F>
   void on_reply(F &&f) const {
     using Callable = std::decay_t<F>;
-    auto owned = std::make_unique<Callable>(std::forward<F>(f));
     auto call = [](void *user_data, const msgbus_value *payload) noexcept {
       try {
         (*static_cast<Callable *>(user_data))(ValueRef(payload));
       } catch (...) {
       }
     };
-    detail::check(msgbus_request_on_reply(request_.get(), call, owned.get(), &detail::delete_callable<Callable>));
-    owned.release();  // now the library's
+    detail::hand_over(std::forward<F>(f), [&](void *data, msgbus_free_fn free) {
+      return msgbus_request_on_reply(request_.get(), call, data, free);
+    });
   }
   const msgbus_request *capi() const { return request_.get(); }
 
@@ -471,23 +675,24 @@ class Bus {
   template <typename F>
   [[nodiscard]] Listener register_listener(const std::string &destination, F &&f) {
     using Callable = std::decay_t<F>;
-    uint64_t id = detail::register_callable(std::forward<F>(f), [&](void *data, msgbus_free_fn free, uint64_t *out) {
+    uint64_t id = 0;
+    detail::hand_over(std::forward<F>(f), [&](void *data, msgbus_free_fn free) {
       return msgbus_bus_register_listener(capi(), destination.c_str(), &detail::call_listener<Callable>, data, free,
-                                          out);
+                                          &id);
     });
     return Listener(capi(), id);
   }
 
   /// Registers `f`, called as f(const msgbus_event &) for the events of the
-  /// whole bus (no destination) or of one destination.
+  /// whole bus.
   template <typename F>
-  [[nodiscard]] EventListener add_event_listener(F &&f, const std::optional<std::string> &destination = std::nullopt) {
-    using Callable = std::decay_t<F>;
-    const char *name = destination ? destination->c_str() : nullptr;
-    uint64_t id = detail::register_callable(std::forward<F>(f), [&](void *data, msgbus_free_fn free, uint64_t *out) {
-      return msgbus_bus_add_event_listener(capi(), name, &detail::call_event_listener<Callable>, data, free, out);
-    });
-    return EventListener(capi(), id);
+  [[nodiscard]] EventListener add_event_listener(F &&f) {
+    return add_event_listener_at(nullptr, std::forward<F>(f));
+  }
+  /// Registers `f` for the events of one destination.
+  template <typename F>
+  [[nodiscard]] EventListener add_event_listener(F &&f, const std::string &destination) {
+    return add_event_listener_at(destination.c_str(), std::forward<F>(f));
   }
 
   void send(const std::string &destination, const Message &message) {
@@ -530,9 +735,21 @@ class Bus {
 
  private:
   explicit Bus(msgbus_bus *bus) : bus_(bus) {}
+  template <typename F>
+  EventListener add_event_listener_at(const char *destination, F &&f) {
+    using Callable = std::decay_t<F>;
+    uint64_t id = 0;
+    detail::hand_over(std::forward<F>(f), [&](void *data, msgbus_free_fn free) {
+      return msgbus_bus_add_event_listener(capi(), destination, &detail::call_event_listener<Callable>, data, free,
+                                           &id);
+    });
+    return EventListener(capi(), id);
+  }
   detail::Owned<msgbus_bus, msgbus_bus_free> bus_;
 };
 
 }  // namespace msgbus
+
+#endif  // C++17
 
 #endif

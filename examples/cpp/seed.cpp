@@ -24,7 +24,7 @@ int main() {
   auto charlie = bus.register_listener("acme/n8k5_able", [&bus](msgbus::MessageRef message) {
     log_info("N8K5CharlieMessageListener",
              "Received message payload " + std::string(message.payload().as_string()));
-    bus.reply(message, msgbus::Value("N8K5CharlieMessageListener"));
+    bus.reply(message, "N8K5CharlieMessageListener");
   });
   std::promise<void> replied;
   auto baker = bus.register_listener("acme/n8k5_baker", [&replied](msgbus::MessageRef message) {
@@ -32,7 +32,7 @@ int main() {
     replied.set_value();
   });
 
-  msgbus::Message message(msgbus::Value("N8K5Baker#_activate"));
+  msgbus::Message message("N8K5Baker#_activate");
   message.set_response_destination_name("acme/n8k5_baker");
   log_info("N8K5Baker", "Sending message payload N8K5Baker#_activate");
   bus.send("acme/n8k5_able", message);

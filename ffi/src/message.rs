@@ -272,7 +272,7 @@ pub unsafe extern "C" fn msgbus_message_for_each_value(
         let message = unsafe { borrow(message, "message") }?;
         let visitor = required(visitor, "visitor")?;
         for (key, value) in message.values() {
-            // SAFETY: the caller's visitor; key and value borrowed for the call.
+            // SAFETY: the caller's visitor; key and value are the message's own.
             unsafe { visitor(user_data, c_text(key), to_handle::<msgbus_value>(value)) };
         }
         Ok(())

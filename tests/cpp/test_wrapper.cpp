@@ -1,13 +1,17 @@
 // The C++ wrapper: seed scenario, destination types, synchronous sending
-// both ways, events, statistics, throwing listeners, RAII unregistration
-// under load, and move semantics. Run under ASan+UBSan by `make test-cpp`.
+// both ways, replies built by hand, values of every C++ type, pointer
+// values, iteration, events, statistics, the log handler, throwing
+// listeners, RAII unregistration under load, and move semantics. Built at
+// -O0 and -O2 under ASan+UBSan with -Werror by `make test-cpp`.
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "msgbus.hpp"
@@ -44,6 +48,45 @@ class Latch {
   std::condition_variable done_;
   int count_;
 };
+
+/// Collects the library's log records while it lives (msgbus::set_log_handler),
+/// so that a test asserts the failures it causes instead of printing them.
+class LogCapture {
+ public:
+  LogCapture() {
+    msgbus::set_log_handler(msgbus::LogLevel::Warn, [records = records_](msgbus::LogLevel level, std::string_view target,
+                                                                          std::string_view message) {
+      std::lock_guard<std::mutex> lock(records->mutex);
+      records->lines.push_back({level, std::string(target), std::string(message)});
+    });
+  }
+  ~LogCapture() { msgbus::reset_log_handler(); }
+  struct Line {
+    msgbus::LogLevel level;
+    std::string target, message;
+  };
+  std::vector<Line> lines() const {
+    std::lock_guard<std::mutex> lock(records_->mutex);
+    return records_->lines;
+  }
+  /// The handler's share of the records: 1 once the library freed it.
+  long handler_count() const { return records_.use_count() - 1; }
+
+ private:
+  struct Records {
+    std::mutex mutex;
+    std::vector<Line> lines;
+  };
+  std::shared_ptr<Records> records_ = std::make_shared<Records>();
+};
+
+/// The one ERROR record a failing listener leaves, whose text ends as `ending`.
+bool logged_one_failure(const LogCapture &log, const std::string &ending) {
+  auto lines = log.lines();
+  return lines.size() == 1 && lines[0].level == msgbus::LogLevel::Error && !lines[0].target.empty() &&
+         lines[0].message.size() >= ending.size() &&
+         lines[0].message.compare(lines[0].message.size() - ending.size(), ending.size(), ending) == 0;
+}
 
 using msgbus::Bus;
 using msgbus::DestinationType;
@@ -167,9 +210,11 @@ void throwing_listener_is_counted_and_the_worker_lives() {
     if (m.payload().as_int() == 0) throw std::runtime_error("refused");
   });
   auto counter = bus.register_listener("acme/throws", [&](MessageRef) { done.count_down(); });
+  LogCapture log;
   for (int64_t i = 0; i < 3; i++) bus.send("acme/throws", Message(Value(i)));
   CHECK(done.wait());
   bus.shutdown();
+  CHECK(logged_one_failure(log, "acme/throws failed: refused"));
   auto stats = bus.statistics("acme/throws");
   CHECK(stats.failed_message_count == 1 && stats.delivered_message_count == 2);
 }
@@ -236,7 +281,167 @@ void move_semantics() {
   CHECK(global.has_destination("msgbus/default_response"));
 }
 
-}  // namespace
+
+// Pointers must not turn into bool values, nor integers into strings.
+static_assert(!std::is_constructible_v<Value, void *>);
+static_assert(!std::is_constructible_v<Value, const int *>);
+static_assert(std::is_convertible_v<std::string, Value> && std::is_convertible_v<unsigned long long, Value>);
+
+void values_of_every_cpp_type() {
+  CHECK(Value(5LL).as_int() == 5 && Value(5u).as_int() == 5 && Value(std::size_t{5}).as_int() == 5);
+  CHECK(Value(int8_t{-3}).as_int() == -3 && Value(uint16_t{65535}).as_int() == 65535);
+  CHECK(Value(std::numeric_limits<int64_t>::min()).as_int() == std::numeric_limits<int64_t>::min());
+  CHECK(Value(uint64_t{INT64_MAX}).as_int() == INT64_MAX);
+  try {
+    Value too_big(std::numeric_limits<uint64_t>::max());
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_INVALID_ARGUMENT);
+    CHECK(std::string(e.what()) == "value 18446744073709551615 is more than a msgbus int holds (int64_t, at most 9223372036854775807)");
+  }
+  CHECK(Value(true).type() == msgbus::ValueType::Bool && Value(true).as_bool());
+  CHECK(Value(2.5f).as_double() == 2.5 && Value(0.25).as_double() == 0.25);
+  CHECK(Value(nullptr).is_null() && Value().is_null());
+  std::string text = "text";
+  CHECK(Value(text).as_string() == "text" && Value(std::string_view(text).substr(1)).as_string() == "ext");
+  CHECK(Value("literal").as_string() == "literal");
+  std::vector<uint8_t> bytes{0, 1, 255};
+  CHECK(Value(bytes).type() == msgbus::ValueType::Bytes && Value(bytes).as_bytes() == bytes);
+  CHECK(Value::bytes(bytes.data(), 2).as_bytes() == (std::vector<uint8_t>{0, 1}));
+  CHECK(Value(msgbus::Bytes{nullptr, 0}).as_bytes().empty());
+  try {
+    Value none(static_cast<const char *>(nullptr));
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_INVALID_ARGUMENT && std::string(e.what()).find("NULL const char *") != std::string::npos);
+  }
+  try {
+    Value bad(std::string("\xff"));
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_INVALID_ARGUMENT && std::string(e.what()).find("UTF-8") != std::string::npos);
+  }
+
+  // Message::put and set_payload take the same types without a Value.
+  Message m(std::string("payload"));
+  m.put("string", std::string("x")).put("view", std::string_view("y")).put("literal", "z");
+  m.put("unsigned", 7u).put("size", std::size_t{8}).put("flag", false).put("ratio", 0.5).put("bytes", bytes);
+  m.put("value", Value(9)).put("ref", m.payload());
+  CHECK(m.payload().as_string() == "payload");
+  CHECK(m.get("string")->as_string() == "x" && m.get("view")->as_string() == "y" && m.get("literal")->as_string() == "z");
+  CHECK(m.get("unsigned")->as_int() == 7 && m.get("size")->as_int() == 8 && !m.get("flag")->as_bool());
+  CHECK(m.get("ratio")->as_double() == 0.5 && m.get("bytes")->as_bytes() == bytes);
+  CHECK(m.get("value")->as_int() == 9 && m.get("ref")->as_string() == "payload");
+  m.set_payload(42u);
+  CHECK(m.payload().as_int() == 42);
+  m.put("string", nullptr);  // a null value removes the key, as in C
+  CHECK(!m.contains("string"));
+  try {
+    m.put("bad", std::string_view("\xc3"));
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_INVALID_ARGUMENT && std::string(e.what()).find("view.data") != std::string::npos);
+  }
+  CHECK(!m.contains("bad"));
+
+  std::vector<std::string> keys;
+  for (const auto &[key, value] : m.values()) {
+    keys.emplace_back(key);
+    if (key == "size") CHECK(value.as_int() == 8);
+  }
+  CHECK((keys == std::vector<std::string>{"view", "literal", "unsigned", "size", "flag", "ratio", "bytes", "value", "ref"}));
+  CHECK(Message().values().empty());
+}
+
+/// Counts its instances, to see that a pointer value deletes its object once.
+struct Widget {
+  static inline std::atomic<int> alive{0};
+  explicit Widget(int id) : id(id) { alive++; }
+  ~Widget() { alive--; }
+  int id;
+};
+
+void pointer_values() {
+  {
+    Bus bus;
+    bus.add_destination("acme/widgets", msgbus::DestinationConfig(DestinationType::Parallel).workers(2, 2));
+    Latch seen(2);
+    std::atomic<int> ids{0}, refused{0};
+    auto reader = [&](MessageRef m) {
+      ids += m.payload().as_pointer<Widget>()->id;
+      try {
+        m.payload().as_pointer<std::string>();
+      } catch (const msgbus::Error &e) {
+        if (e.code() == MSGBUS_RESULT_WRONG_TYPE) refused++;
+      }
+      seen.count_down();
+    };
+    auto first = bus.register_listener("acme/widgets", reader);
+    auto second = bus.register_listener("acme/widgets", reader);
+    bus.send("acme/widgets", Message(Value::pointer(std::make_unique<Widget>(21))));
+    CHECK(seen.wait());
+    CHECK(ids == 42 && refused == 2);
+    bus.shutdown();
+  }
+  CHECK(Widget::alive == 0);
+
+  static std::atomic<int> freed{0};
+  static int target = 0;
+  {
+    Value raw = Value::pointer(&target, [](void *p) {
+      if (p == &target) freed++;
+    });
+    Value copy = raw.clone();
+    CHECK(raw.type() == msgbus::ValueType::Pointer && copy.as_pointer() == &target);
+    try {
+      raw.as_pointer<int>();  // not made from a std::unique_ptr<int>
+      CHECK(false);
+    } catch (const msgbus::Error &e) {
+      CHECK(e.code() == MSGBUS_RESULT_WRONG_TYPE);
+    }
+  }
+  CHECK(freed == 1);
+}
+
+void reply_built_by_hand() {
+  Bus bus;
+  bus.add_destination("acme/ask", DestinationType::Serial);
+  auto replier = bus.register_listener("acme/ask", [&bus](MessageRef request) {
+    Message reply(std::string("hand-made: ") + std::string(request.payload().as_string()));
+    reply.set_response_id(std::string(*request.response_id()));
+    bus.send(std::string(*request.response_destination_name()), reply);
+  });
+  CHECK(bus.send_synchronous("acme/ask", Message("question")).as_string() == "hand-made: question");
+
+  Message message("m");
+  message.set_response_destination_name("acme/ask").set_response_id("id-1");
+  CHECK(message.response_destination_name() == "acme/ask" && message.response_id() == "id-1");
+  message.clear_response_destination_name().clear_response_id();
+  CHECK(!message.response_destination_name() && !message.response_id());
+}
+
+/// Records go to the handler, not stderr; replacing the handler frees the
+/// old one; an error's text says what failed once.
+void log_handler_and_error_text() {
+  CHECK(msgbus::version() == MSGBUS_VERSION);
+  LogCapture log;
+  {
+    Bus bus;
+    bus.add_destination("acme/fails", DestinationType::Synchronous);
+    auto thrower = bus.register_listener("acme/fails", [](MessageRef) { throw std::runtime_error("no paper"); });
+    bus.send("acme/fails", Message());
+    try {
+      bus.add_destination("acme/fails", DestinationType::Serial);
+      CHECK(false);
+    } catch (const msgbus::Error &e) {
+      CHECK(e.code() == MSGBUS_RESULT_DESTINATION_EXISTS && std::string(e.what()) == "destination exists: acme/fails");
+    }
+  }
+  CHECK(logged_one_failure(log, "acme/fails failed: no paper"));
+  CHECK(log.handler_count() == 1);
+  LogCapture replacing;
+  CHECK(log.handler_count() == 0);  // the first handler was freed when replaced
+}
 
 void handles_requests_and_failure_details() {
   Bus bus;
@@ -261,6 +466,7 @@ void handles_requests_and_failure_details() {
 
   bus.add_destination("acme/refuses", DestinationType::Synchronous);
   auto refuses = bus.register_listener("acme/refuses", [](MessageRef) { throw std::runtime_error("the oven is cold"); });
+  LogCapture log;
   try {
     bus.send_direct("acme/refuses", Message());
     CHECK(false);
@@ -268,10 +474,17 @@ void handles_requests_and_failure_details() {
     CHECK(e.code() == MSGBUS_RESULT_LISTENER_FAILED);
     CHECK(std::string(e.what()).find("the oven is cold") != std::string::npos);
   }
+  CHECK(logged_one_failure(log, "acme/refuses failed: the oven is cold"));
 }
+
+}  // namespace
 
 int main() {
   handles_requests_and_failure_details();
+  values_of_every_cpp_type();
+  pointer_values();
+  reply_built_by_hand();
+  log_handler_and_error_text();
   seed_scenario();
   destination_types_and_statistics();
   synchronous_both_ways();

@@ -15,7 +15,8 @@ pub struct msgbus_message {
 }
 
 /// Called by msgbus_message_for_each_value for each value, in insertion
-/// order, on the calling thread; `key` and `value` are borrowed for the call.
+/// order, on the calling thread; `key` and `value` are borrowed from the
+/// message, as msgbus_message_get's value is, until it is changed or freed.
 pub type msgbus_value_visitor = Option<
     unsafe extern "C" fn(user_data: *mut c_void, key: *const c_char, value: *const msgbus_value),
 >;
