@@ -850,6 +850,8 @@ msgbus_result msgbus_bus_send(const struct msgbus_bus *bus,
  * unless it names an existing one) and waits up to `timeout_ms` for the
  * first reply carrying that id. `*out_response` then owns the reply's
  * payload (a null value is a reply). Errors: MSGBUS_RESULT_TIMEOUT,
+ * _LISTENER_FAILED as soon as every listener the request reached has
+ * returned, one failed and none replied (the detail is its failure's),
  * _NO_SUCH_DESTINATION, _NO_LISTENERS, and those of msgbus_bus_send.
  *
  * # Safety
@@ -1273,6 +1275,9 @@ msgbus_result msgbus_message_response(const struct msgbus_message *message,
  * owns its payload (a null value is a reply). MSGBUS_RESULT_TIMEOUT when
  * none came in time: the request still waits, and may be waited on
  * again. The reply is handed out once: a wait after it times out at once.
+ * MSGBUS_RESULT_LISTENER_FAILED, with the failure's detail, once every
+ * listener the request reached has returned, one failed and none
+ * replied; every later wait says the same.
  *
  * # Safety
  * `request` NULL or live; `out_response` NULL or writable.

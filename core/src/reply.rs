@@ -135,6 +135,9 @@ struct SlotState {
     waiter: Option<Thread>,
     /// Takes the reply instead of the slot (see [`PendingReply::on_reply`]).
     callback: Option<ReplyCallback>,
+    /// The first failure of a listener the request reached (see
+    /// [`Slot::conclude`]).
+    failure: Option<ListenerError>,
 }
 
 impl Slot {
@@ -178,6 +181,34 @@ impl Slot {
         }
     }
 
+    /// Notes that a listener the request reached failed; the first
+    /// failure is what the sender gets if no reply comes (see
+    /// [`Slot::conclude`]). Only failures take this path.
+    pub(crate) fn note_failure(&self, error: ListenerError) {
+        let mut state = self.state.lock();
+        if !self.full.load(Relaxed) && state.failure.is_none() {
+            state.failure = Some(error);
+        }
+    }
+
+    /// Called once every listener the request reached has returned: if one
+    /// failed and no reply came, the request fails with that failure now,
+    /// rather than its sender waiting out the timeout. A reply a listener
+    /// sends later is ignored. A callback (an event loop's request) keeps
+    /// waiting for a reply.
+    pub(crate) fn conclude(&self) {
+        let mut state = self.state.lock();
+        if self.full.load(Relaxed) || state.failure.is_none() || state.callback.is_some() {
+            return;
+        }
+        self.full.store(true, Release);
+        let waiter = state.waiter.take();
+        drop(state);
+        if let Some(waiter) = waiter {
+            waiter.unpark();
+        }
+    }
+
     /// The value, if the slot is full and it was not taken yet.
     fn take(&self) -> Option<Value> {
         if self.full.load(Acquire) {
@@ -187,12 +218,30 @@ impl Slot {
         }
     }
 
+    /// What a full slot holds: the reply's value (taken), or the failure
+    /// that concluded the request.
+    fn outcome(state: &mut SlotState) -> Option<Result<Value, ListenerError>> {
+        match state.value.take() {
+            Some(value) => Some(Ok(value)),
+            None => state.failure.clone().map(Err),
+        }
+    }
+
+    /// [`Slot::outcome`], if the slot is full.
+    fn taken(&self) -> Option<Result<Value, ListenerError>> {
+        if self.full.load(Acquire) {
+            Self::outcome(&mut self.state.lock())
+        } else {
+            None
+        }
+    }
+
     /// Waits until the slot is full, or for `timeout` (`None`: for ever);
-    /// then takes its value (`None` when it was taken already, or after
-    /// the timeout).
-    fn wait(&self, timeout: Option<Duration>) -> Option<Value> {
+    /// then takes its outcome (`None` when its value was taken already, or
+    /// after the timeout).
+    fn wait(&self, timeout: Option<Duration>) -> Option<Result<Value, ListenerError>> {
         if spin(REPLY_SPIN, || self.full.load(Acquire).then_some(())).is_some() {
-            return self.take();
+            return self.taken();
         }
         // Only now: a reply caught spinning needs no deadline.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -200,7 +249,7 @@ impl Slot {
             {
                 let mut state = self.state.lock();
                 if self.full.load(Acquire) {
-                    return state.value.take();
+                    return Self::outcome(&mut state);
                 }
                 state.waiter = Some(thread::current());
             }
@@ -210,7 +259,7 @@ impl Slot {
                     let now = Instant::now();
                     if now >= deadline {
                         self.state.lock().waiter = None;
-                        return self.take();
+                        return self.taken();
                     }
                     thread::park_timeout(deadline - now);
                 }
@@ -237,11 +286,17 @@ impl PendingReply {
         self.id.clone()
     }
 
-    /// The reply's payload (a null payload is a reply too), or
-    /// [`Error::Timeout`] after `timeout` (at once if it was taken).
+    /// The reply's payload (a null payload is a reply too);
+    /// [`Error::Listener`] as soon as every listener the request reached
+    /// has returned, one of them failed and none replied; or
+    /// [`Error::Timeout`] after `timeout` (at once if the reply was taken).
     pub fn wait(&self, timeout: Duration) -> Result<Value> {
         self.check_live()?;
-        runtime::suspended(|| self.slot.wait(Some(timeout))).ok_or(Error::Timeout(timeout))
+        match runtime::suspended(|| self.slot.wait(Some(timeout))) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(failure)) => Err(Error::Listener(failure)),
+            None => Err(Error::Timeout(timeout)),
+        }
     }
 
     /// The reply's payload if it has arrived.

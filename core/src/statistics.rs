@@ -46,6 +46,11 @@ impl Outcome {
     pub(crate) const CALLED: u8 = 1;
     pub(crate) const FAILED: u8 = 2;
     pub(crate) const DISCARDED: u8 = 4;
+
+    /// At least one listener failed on the message.
+    pub(crate) fn failed(self) -> bool {
+        self.0 & Self::FAILED != 0
+    }
 }
 
 /// Counters written by senders.

@@ -457,3 +457,53 @@ fn direct_without_listeners_returns_null() {
         Err(Error::NoSuchDestination("acme/none".into()))
     );
 }
+
+/// A request whose listeners all returned, one of them failing, with no
+/// reply, fails its sender at once with that failure (not a timeout), on
+/// every destination type; a reply from another listener still wins.
+#[test]
+fn a_failed_request_without_a_reply_fails_its_sender_at_once() {
+    let bus = MessageBus::new();
+    for kind in [
+        DestinationType::Serial,
+        DestinationType::Parallel,
+        DestinationType::Synchronous,
+    ] {
+        let name = format!("acme/fails-{kind:?}");
+        bus.add_destination(&name, kind).unwrap();
+        bus.register_listener(&name, |_| Ok(())).unwrap();
+        bus.register_listener(&name, |_| Err("the oven is cold".into()))
+            .unwrap();
+        assert_eq!(
+            bus.send_synchronous(&name, "q", PATIENCE),
+            Err(Error::Listener(ListenerError::new("the oven is cold"))),
+            "{kind:?}"
+        );
+        let request = bus.request(&name, "q").unwrap();
+        assert_eq!(
+            request.wait(PATIENCE),
+            Err(Error::Listener(ListenerError::new("the oven is cold")))
+        );
+        assert_eq!(
+            request.wait(PATIENCE),
+            Err(Error::Listener(ListenerError::new("the oven is cold"))),
+            "a failed request stays failed"
+        );
+
+        let answered = format!("acme/answered-{kind:?}");
+        bus.add_destination(&answered, kind).unwrap();
+        bus.register_listener(&answered, |_| Err("first".into()))
+            .unwrap();
+        replier(&bus, &answered, |_| Value::from("the reply"));
+        bus.register_listener(&answered, |_| Err("last".into()))
+            .unwrap();
+        assert_eq!(
+            bus.send_synchronous(&answered, "q", PATIENCE),
+            Ok(Value::from("the reply")),
+            "{kind:?}"
+        );
+        // Counted before the sender was told.
+        let stats = bus.destination_statistics(&name).unwrap();
+        assert_eq!(stats.failed_message_count, 2, "{kind:?}");
+    }
+}

@@ -407,6 +407,8 @@ pub unsafe extern "C" fn msgbus_bus_send(
 /// unless it names an existing one) and waits up to `timeout_ms` for the
 /// first reply carrying that id. `*out_response` then owns the reply's
 /// payload (a null value is a reply). Errors: MSGBUS_RESULT_TIMEOUT,
+/// _LISTENER_FAILED as soon as every listener the request reached has
+/// returned, one failed and none replied (the detail is its failure's),
 /// _NO_SUCH_DESTINATION, _NO_LISTENERS, and those of msgbus_bus_send.
 ///
 /// # Safety

@@ -18,6 +18,9 @@ impl Castable for msgbus_request {
 /// owns its payload (a null value is a reply). MSGBUS_RESULT_TIMEOUT when
 /// none came in time: the request still waits, and may be waited on
 /// again. The reply is handed out once: a wait after it times out at once.
+/// MSGBUS_RESULT_LISTENER_FAILED, with the failure's detail, once every
+/// listener the request reached has returned, one failed and none
+/// replied; every later wait says the same.
 ///
 /// # Safety
 /// `request` NULL or live; `out_response` NULL or writable.

@@ -11,7 +11,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple, PyWeakrefReference};
 
 use crate::config::{destination_config, optional_duration};
 use crate::core::api;
-use crate::errors::{check, synchronous_timeout};
+use crate::errors::{self, check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
 use crate::gil::{self, attached, detached, millis, wait_in_slices};
 use crate::handles::{Owned, Utf8, with_c_str};
@@ -409,25 +409,34 @@ impl PyMessageBus {
         let timeout = optional_duration("timeout", timeout)?;
         let request = self.request_for(py, destination, message)?;
         let handle = request.as_ptr() as usize;
+        // A reply, a listener's failure (with its detail), or nothing yet.
         let reply = |slice| {
             let mut reply = ptr::null_mut();
             // SAFETY: a live request, waited on by this thread only.
             let code = unsafe {
                 (api().request_wait)(handle as *const msgbus_request, millis(slice), &mut reply)
             };
-            if code != MSGBUS_RESULT_OK {
-                return None;
+            match code {
+                MSGBUS_RESULT_OK => {
+                    gil::until_workers_leave();
+                    Some(Ok(reply as usize))
+                }
+                MSGBUS_RESULT_LISTENER_FAILED => {
+                    // SAFETY: this thread's detail for the wait, never NULL.
+                    let detail = unsafe { CStr::from_ptr((api().last_error_message)()) };
+                    Some(Err(detail.to_string_lossy().into_owned()))
+                }
+                _ => None,
             }
-            gil::until_workers_leave();
-            Some(reply as usize)
         };
         match wait_in_slices(py, timeout, reply)? {
             // SAFETY: the reply's payload, owned on success.
-            Some(reply) => {
+            Some(Ok(reply)) => {
                 let reply =
                     unsafe { Owned::from_raw(reply as *mut msgbus_value) }.expect("a reply");
                 Ok(to_py(py, reply.as_ptr()))
             }
+            Some(Err(detail)) => Err(errors::error(MSGBUS_RESULT_LISTENER_FAILED, detail)),
             None => Err(synchronous_timeout(format!(
                 "no reply from {destination} within {:?}",
                 timeout.unwrap_or_default()

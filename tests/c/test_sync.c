@@ -289,6 +289,19 @@ static void described_failures(msgbus_bus *bus) {
   msgbus_destination_statistics stats;
   CHECK_OK(msgbus_bus_destination_statistics(bus, "acme/oven", &stats));
   CHECK(stats.failed_message_count == 2);
+
+  /* A request whose only listener failed without replying fails at once
+   * with the failure's detail, not after its 60 s timeout. */
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/oven-queue", MSGBUS_DESTINATION_TYPE_SERIAL));
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/oven-queue", refuse_saying_why, &logged, NULL, &id));
+  CHECK_RESULT(msgbus_bus_send_synchronous(bus, "acme/oven-queue", m, 60000, &response), MSGBUS_RESULT_LISTENER_FAILED);
+  CHECK_STR(msgbus_last_error_message(), "listener failed: the oven is cold");
+  msgbus_request *request = NULL;
+  CHECK_OK(msgbus_bus_request(bus, "acme/oven-queue", m, &request));
+  CHECK_RESULT(msgbus_request_wait(request, 60000, &response), MSGBUS_RESULT_LISTENER_FAILED);
+  CHECK_STR(msgbus_last_error_message(), "listener failed: the oven is cold");
+  msgbus_request_free(request);
+  CHECK(oven_records == 1);
   CHECK_OK(msgbus_set_log_handler(MSGBUS_LOG_LEVEL_WARN, NULL, NULL, NULL));
   msgbus_message_free(m);
 }

@@ -187,3 +187,25 @@ def test_many_listener_replies_keep_their_correlation(bus):
         threading.Thread(target=client, args=(i,)).start()
     assert done.wait()
     assert results == {i: i for i in range(200)}
+
+
+@pytest.mark.parametrize("kind", ["serial", "parallel", "synchronous"])
+def test_a_listener_that_raises_on_a_request_fails_it_at_once(bus, kind, caplog):
+    name = f"acme/raises-{kind}"
+    bus.add_destination(name, kind)
+
+    def fails(message):
+        raise ValueError("the oven is cold")
+
+    bus.register_listener(name, fails)
+    # Not a SynchronousTimeoutError after the minute: the listener's failure.
+    with pytest.raises(msgbus.ListenerError, match="fails on .* raised ValueError: the oven is cold"):
+        bus.send_synchronous(name, "q", timeout=60)
+
+    async def ask():
+        with pytest.raises(msgbus.SynchronousTimeoutError):
+            # An asyncio request keeps waiting for a reply (README: Decisions).
+            await bus.request(name, "q", timeout=0.05)
+
+    asyncio.run(ask())
+    assert bus.statistics(name).failed_message_count == 2

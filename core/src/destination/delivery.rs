@@ -30,10 +30,17 @@ impl Task {
     }
 }
 
+/// Calls `listener`; a failure on a default-synchronous request is noted
+/// for its sender (see [`Destination::finished`]).
 fn call_flags(destination: &str, listener: &Listener, message: &Message) -> u8 {
     match listener.call(destination, message) {
         Call::Delivered => Outcome::CALLED,
-        Call::Failed(_) => Outcome::CALLED | Outcome::FAILED,
+        Call::Failed(error) => {
+            if let Some(slot) = message.reply_slot() {
+                slot.note_failure(error);
+            }
+            Outcome::CALLED | Outcome::FAILED
+        }
         Call::Skipped => 0,
     }
 }
@@ -58,7 +65,7 @@ impl Destination {
             Task::Message(mut message) => {
                 message.set_destination_name(self.name.clone());
                 let outcome = self.deliver_all(&message, listeners.load());
-                self.counters.finished(outcome);
+                self.finished(&message, outcome);
             }
             Task::Call(call) => {
                 let flags = call_flags(&self.name, call.listener(), call.message());
@@ -78,11 +85,22 @@ impl Destination {
     }
 
     /// Ends a listener call with `flags`; the last call of a message
-    /// counts the message and returns its record.
+    /// returns its record and finishes the message.
     fn end_call(&self, call: Share, flags: u8) {
-        if let Some((outcome, record)) = call.end(flags) {
+        if let Some((outcome, record, message)) = call.end(flags) {
             self.spares().put(record);
-            self.counters.finished(outcome);
+            self.finished(&message, outcome);
+        }
+    }
+
+    /// Counts a message whose listeners have all returned; a request one of
+    /// them failed on, with no reply, fails its sender's wait now.
+    pub(super) fn finished(&self, message: &Message, outcome: Outcome) {
+        self.counters.finished(outcome);
+        if outcome.failed() {
+            if let Some(slot) = message.reply_slot() {
+                slot.conclude();
+            }
         }
     }
 }

@@ -83,8 +83,9 @@ impl Share {
     }
 
     /// Ends this call with its outcome flags. The call that ends last gets
-    /// the message's outcome (all calls' flags) and the emptied record.
-    pub(super) fn end(self, flags: u8) -> Option<(Outcome, Box<Fanout>)> {
+    /// the message's outcome (all calls' flags), the emptied record and
+    /// the message.
+    pub(super) fn end(self, flags: u8) -> Option<(Outcome, Box<Fanout>, Message)> {
         let fanout = self.fanout;
         std::mem::forget(self);
         release(fanout, flags)
@@ -99,7 +100,7 @@ impl Drop for Share {
     }
 }
 
-fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>)> {
+fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>, Message)> {
     {
         // SAFETY: the calling call had not ended, so the record lives.
         let shared = unsafe { fanout.as_ref() };
@@ -117,9 +118,12 @@ fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>)>
     // SAFETY: every other call has ended: the record is ours, as it was
     // when the sender leaked it in `Spares::share`.
     let mut record = unsafe { Box::from_raw(fanout.as_ptr()) };
-    record.delivery.get_mut().take();
+    let delivery = record.delivery.get_mut().take();
+    let message = delivery
+        .expect("a shared record holds its delivery")
+        .message;
     let outcome = Outcome(std::mem::take(record.flags.get_mut()));
-    Some((outcome, record))
+    Some((outcome, record, message))
 }
 
 /// A parallel destination's spare records.
@@ -236,8 +240,13 @@ mod tests {
         let mut calls = calls.into_iter();
         assert!(calls.next().unwrap().end(Outcome::CALLED).is_none());
         assert!(calls.next().unwrap().end(0).is_none());
-        let (outcome, record) = calls.next().unwrap().end(Outcome::FAILED).unwrap();
+        let (outcome, record, message) = calls.next().unwrap().end(Outcome::FAILED).unwrap();
         assert_eq!(outcome.0, Outcome::CALLED | Outcome::FAILED);
+        assert!(
+            message.payload().as_object().is_some(),
+            "the last call gets the message"
+        );
+        drop(message);
         assert_eq!(Arc::strong_count(&token), 1, "the message is dropped");
 
         let reused: *const Fanout = &*record;
@@ -245,7 +254,7 @@ mod tests {
         let mut calls = Vec::new();
         spares.share(Message::new(), snapshot(1), |call| calls.push(call));
         assert_eq!(calls[0].fanout.as_ptr().cast_const(), reused);
-        let (outcome, _) = calls.pop().unwrap().end(0).unwrap();
+        let (outcome, _, _) = calls.pop().unwrap().end(0).unwrap();
         assert_eq!(outcome.0, 0, "flags start afresh");
     }
 

@@ -214,7 +214,7 @@ impl Destination {
     fn deliver_here(&self, mut message: Message) {
         message.set_destination_name(self.name.clone());
         let outcome = self.deliver_all(&message, &self.listeners.load());
-        self.counters.finished(outcome);
+        self.finished(&message, outcome);
     }
 
     fn drop_no_listener(&self) {
