@@ -115,7 +115,20 @@ fn discard_rejects_counts_warns_and_tells_the_sender() {
         (stats.rejected_message_count, stats.pending_message_count),
         (1, 2)
     );
-    assert_eq!(logs::matching(log::Level::Warn, "acme/full").len(), 1);
+    // Each sender is told; the log says it once (then once per interval).
+    for _ in 0..100 {
+        assert!(bus.send("acme/full", Message::with_payload(4i64)).is_err());
+    }
+    assert_eq!(
+        bus.destination_statistics("acme/full")
+            .unwrap()
+            .rejected_message_count,
+        101
+    );
+    assert_eq!(
+        logs::matching(log::Level::Warn, "rejecting messages for acme/full").len(),
+        1
+    );
     valve.open();
     bus.shutdown(false, Some(PATIENCE)).unwrap();
     let delivered: Vec<i64> = recorder.items().iter().map(|(i, _)| *i).collect();

@@ -5,6 +5,7 @@ mod delivery;
 mod fanout;
 mod pool;
 mod queue;
+mod rejections;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -14,6 +15,7 @@ use self::delivery::Task;
 use self::fanout::Spares;
 use self::pool::Pool;
 use self::queue::{Admission, Queue};
+use self::rejections::Rejections;
 use crate::config::{DestinationConfig, DestinationType};
 use crate::error::{Error, Result};
 use crate::gate::LastOut;
@@ -67,6 +69,7 @@ struct Queued {
     pool: Pool,
     /// Records for parallel messages; `None` for a serial destination.
     spares: Option<Spares>,
+    rejections: Rejections,
 }
 
 impl Destination {
@@ -85,6 +88,7 @@ impl Destination {
             queue: Queue::new(config.max_queue_size, config.rejection_policy, parallel),
             pool: Pool::new(&config, predecessor),
             spares: parallel.then(Spares::new),
+            rejections: Rejections::new(),
         });
         Destination {
             name,
@@ -183,11 +187,8 @@ impl Destination {
             Admission::Reject if queued.queue.gate.is_closed() => Err(NotAdmitted::Closed),
             Admission::Reject => {
                 self.counters.rejected();
-                log::warn!(
-                    "discarding a message for {}: its queue of {} tasks is full",
-                    self.name,
-                    self.config.max_queue_size.unwrap_or(usize::MAX)
-                );
+                let capacity = self.config.max_queue_size.unwrap_or(usize::MAX);
+                queued.rejections.rejected(&self.name, capacity);
                 Err(NotAdmitted::Full)
             }
         }
