@@ -6,7 +6,8 @@
  * - Every name starts with msgbus_; functions are msgbus_<type>_<verb>.
  * - Fallible functions return msgbus_result: MSGBUS_RESULT_OK (0) or an
  *   error code; msgbus_result_str() names it and msgbus_last_error_message()
- *   gives this thread's detail for its last failed call.
+ *   gives this thread's detail for its last failed call, which says what
+ *   failed on its own ("no such destination: acme/a"): print it alone.
  * - Out-parameters are written only on success.
  * - Every pointer argument is checked: NULL gives MSGBUS_RESULT_NULL_PARAMETER
  *   unless the documentation says NULL is allowed. Strings are NUL-terminated

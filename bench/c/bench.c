@@ -21,7 +21,7 @@ static uint64_t now_ns(void) {
 
 static void check(msgbus_result result, const char *what) {
   if (result == MSGBUS_RESULT_OK) return;
-  fprintf(stderr, "%s: %s: %s\n", what, msgbus_result_str(result), msgbus_last_error_message());
+  fprintf(stderr, "%s: %s\n", what, msgbus_last_error_message());
   exit(1);
 }
 

@@ -6,8 +6,8 @@
 #include <msgbus.h>
 #include <stdio.h>
 
-static inline int example_fail(const char *what, msgbus_result result) {
-  fprintf(stderr, "%s: %s: %s\n", what, msgbus_result_str(result), msgbus_last_error_message());
+static inline int example_fail(const char *what) {
+  fprintf(stderr, "%s: %s\n", what, msgbus_last_error_message());
   return 1;
 }
 
@@ -15,7 +15,7 @@ static inline int example_fail(const char *what, msgbus_result result) {
 #define TRY(call)                                                       \
   do {                                                                  \
     msgbus_result try_result_ = (call);                                 \
-    if (try_result_ != MSGBUS_RESULT_OK) return example_fail(#call, try_result_); \
+    if (try_result_ != MSGBUS_RESULT_OK) return example_fail(#call);    \
   } while (0)
 
 /* The payload of `message` as a string ("" when it is not one). */

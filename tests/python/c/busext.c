@@ -10,8 +10,8 @@
 
 static msgbus_bus *bus_at(PyObject *address) { return (msgbus_bus *)PyLong_AsVoidPtr(address); }
 
-static PyObject *failed(msgbus_result result) {
-  return PyErr_Format(PyExc_RuntimeError, "%s: %s", msgbus_result_str(result), msgbus_last_error_message());
+static PyObject *failed(void) {
+  return PyErr_Format(PyExc_RuntimeError, "%s", msgbus_last_error_message());
 }
 
 /* send_many(address, destination, count): sends the ints 0..count-1. */
@@ -32,7 +32,7 @@ static PyObject *send_many(PyObject *self, PyObject *args) {
   }
   Py_END_ALLOW_THREADS
   msgbus_message_free(m);
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   Py_RETURN_NONE;
 }
 
@@ -53,7 +53,7 @@ static PyObject *send_bytes(PyObject *self, PyObject *args) {
   free(data);
   if (result == MSGBUS_RESULT_OK) result = msgbus_bus_send(bus, destination, m);
   msgbus_message_free(m);
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   Py_RETURN_NONE;
 }
 
@@ -104,7 +104,7 @@ static PyObject *record_on(PyObject *self, PyObject *args) {
   Py_BEGIN_ALLOW_THREADS
   result = msgbus_bus_register_listener(bus_at(address), destination, record, r, NULL, &id);
   Py_END_ALLOW_THREADS
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   return PyLong_FromLong(used++);
 }
 
@@ -154,7 +154,7 @@ static PyObject *answer_on(PyObject *self, PyObject *args) {
   Py_BEGIN_ALLOW_THREADS
   result = msgbus_bus_register_listener(bus, destination, double_it, bus, NULL, &id);
   Py_END_ALLOW_THREADS
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   Py_RETURN_NONE;
 }
 
@@ -177,7 +177,7 @@ static PyObject *ask(PyObject *self, PyObject *args) {
   if (result == MSGBUS_RESULT_OK) result = msgbus_value_as_int(reply, &answer);
   msgbus_value_free(reply);
   msgbus_message_free(m);
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   return PyLong_FromLongLong(answer);
 }
 
@@ -204,7 +204,7 @@ static PyObject *send_pointer(PyObject *self, PyObject *args) {
   if (result == MSGBUS_RESULT_OK) result = msgbus_bus_send(bus_at(address), destination, m);
   Py_END_ALLOW_THREADS
   msgbus_message_free(m);
-  if (result != MSGBUS_RESULT_OK) return failed(result);
+  if (result != MSGBUS_RESULT_OK) return failed();
   return PyLong_FromVoidPtr(thing);
 }
 
