@@ -5,12 +5,26 @@
 
 CARGO ?= cargo
 PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 ABI := 0
 LIB := target/release
+# What make install puts where (under DESTDIR): make uninstall removes
+# exactly these, and msgbus's own directory LIBDIR/cmake/msgbus.
+INSTALLED = $(INCLUDEDIR)/msgbus.h $(INCLUDEDIR)/msgbus.hpp \
+	$(LIBDIR)/libmsgbus.so.$(VERSION) $(LIBDIR)/libmsgbus.so.$(ABI) $(LIBDIR)/libmsgbus.so \
+	$(LIBDIR)/libmsgbus.a $(LIBDIR)/pkgconfig/msgbus.pc $(LIBDIR)/pkgconfig/msgbus-shared.pc \
+	$(LIBDIR)/cmake/msgbus/msgbusConfig.cmake $(LIBDIR)/cmake/msgbus/msgbusConfigVersion.cmake
+# Renders the .pc and CMake templates (ffi/*.pc.in, ffi/cmake/*.in); the
+# CMake package finds INCLUDEDIR relative to LIBDIR, as CMake's own
+# generated packages do, so that the installed tree can move.
+RENDER = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	-e "s|@INCLUDEDIR_FROM_LIBDIR@|$$(realpath -m --relative-to=$(LIBDIR) $(INCLUDEDIR))|g" -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@ABI@|$(ABI)|g' -e "s|@SIZEOF_VOID_P@|$$(($$(getconf LONG_BIT) / 8))|g"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-C_PACKAGES := gcc g++ valgrind pkgconf libasan8 libubsan1
+C_PACKAGES := gcc g++ valgrind pkgconf cmake libasan8 libubsan1
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
@@ -38,7 +52,7 @@ RELIABILITY := target/reliability
 REPORT ?= $(RELIABILITY)/RELIABILITY.md
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
-	check-symbols test-c test-cpp test-header test-install install clean \
+	check-symbols test-c test-cpp test-header test-install install uninstall clean \
 	python test-python test-python-package example-programs test-demo examples \
 	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability
 
@@ -169,7 +183,7 @@ lint:
 test-rust:
 	$(CARGO) test --workspace
 
-## The C toolchain, sanitizer runtimes, valgrind and pkg-config.
+## The C toolchain, sanitizer runtimes, valgrind, pkg-config and cmake.
 c-deps:
 	@dpkg -s $(C_PACKAGES) >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
@@ -229,25 +243,43 @@ test-cpp: c-deps ffi
 	  && target/cpp-tests/test_wrapper-$$level || exit 1; \
 	done
 
-## make install into a temporary prefix, then a program built with pkg-config.
+## make install (no cargo) into temporary prefixes, with LIBDIR lib,
+## lib/<multiarch> and lib64, and with a DESTDIR; the quick start built
+## against each with CMake
+## (find_package, msgbus::msgbus and msgbus::msgbus_static) and with
+## pkg-config (shared, --static, cc -static), the static programs run with
+## no libmsgbus.so to load; then make uninstall, which must leave no file
+## (tests/c/packaging.sh).
 test-install: c-deps ffi
-	@prefix=$$(mktemp -d) && \
-	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
-	PKG_CONFIG_PATH=$$prefix/lib/pkgconfig cc -std=c11 -Wall -Werror tests/c/installed.c \
-	  $$(PKG_CONFIG_PATH=$$prefix/lib/pkgconfig pkg-config --cflags --libs msgbus) \
-	  -Wl,-rpath,$$prefix/lib -o $$prefix/installed && $$prefix/installed && \
-	test -L $$prefix/lib/libmsgbus.so.$(ABI) && test -f $$prefix/include/msgbus.hpp && rm -rf $$prefix
+	MAKE="$(MAKE)" tests/c/packaging.sh
 
-## Installs the libraries (with SONAME symlinks), the C and C++ headers and msgbus.pc.
-install: ffi
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 644 include/msgbus.h bindings/cpp/msgbus.hpp $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(LIB)/libmsgbus.so $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(VERSION)
-	ln -sf libmsgbus.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so.$(ABI)
-	ln -sf libmsgbus.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libmsgbus.so
-	install -m 644 $(LIB)/libmsgbus.a $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/msgbus.pc.in \
-	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/msgbus.pc
+## Installs what make ffi built (it runs no cargo, so sudo make install
+## works with a user's toolchain): libmsgbus.so with its SONAME symlinks
+## and libmsgbus.a into LIBDIR, msgbus.h and msgbus.hpp into INCLUDEDIR,
+## msgbus.pc (and the msgbus-shared.pc it requires) into LIBDIR/pkgconfig,
+## the CMake package into LIBDIR/cmake/msgbus.
+install:
+	@for built in $(LIB)/libmsgbus.so $(LIB)/libmsgbus.a; do \
+	  test -f $$built || { echo "make install: $$built is missing: run make ffi first"; exit 1; }; done
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/msgbus $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 include/msgbus.h bindings/cpp/msgbus.hpp $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(LIB)/libmsgbus.so $(DESTDIR)$(LIBDIR)/libmsgbus.so.$(VERSION)
+	ln -sf libmsgbus.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmsgbus.so.$(ABI)
+	ln -sf libmsgbus.so.$(ABI) $(DESTDIR)$(LIBDIR)/libmsgbus.so
+	install -m 644 $(LIB)/libmsgbus.a $(DESTDIR)$(LIBDIR)/
+	$(RENDER) ffi/msgbus.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/msgbus.pc
+	$(RENDER) ffi/msgbus-shared.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/msgbus-shared.pc
+	$(RENDER) ffi/cmake/msgbusConfig.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/msgbus/msgbusConfig.cmake
+	$(RENDER) ffi/cmake/msgbusConfigVersion.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/msgbus/msgbusConfigVersion.cmake
+
+## Removes what make install put there (the files INSTALLED lists, under
+## the same DESTDIR, PREFIX and LIBDIR) and LIBDIR/cmake/msgbus once
+## empty; directories other packages share (include, lib, lib/pkgconfig,
+## lib/cmake) stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if [ -d $(DESTDIR)$(LIBDIR)/cmake/msgbus ]; then \
+	  echo "rmdir $(DESTDIR)$(LIBDIR)/cmake/msgbus"; rmdir $(DESTDIR)$(LIBDIR)/cmake/msgbus; fi
 
 ## The plotting library make bench draws with.
 $(VENV)/.bench-tools: $(VENV)/.tools

@@ -1,5 +1,6 @@
-/* Built by `make test-install` against an installed libmsgbus, found with
- * pkg-config. */
+/* Built by `make test-install` (tests/c/packaging.sh) against an installed
+ * libmsgbus, found with pkg-config (shared and --static) and with CMake's
+ * find_package (msgbus::msgbus and msgbus::msgbus_static). */
 #include <msgbus.h>
 #include <stdio.h>
 #include <string.h>
