@@ -268,7 +268,9 @@ impl MessageBus {
 
     /// Registers `listener` on the destination `name`, after the listeners
     /// already there. The destination need not exist yet: the listener
-    /// becomes active when it is added.
+    /// becomes active when it is added. After a shutdown, registering on a
+    /// serial or parallel destination, whose workers are stopped, is
+    /// refused as [`Error::Closed`]; synchronous destinations keep working.
     pub fn register_listener<F>(&self, name: &str, listener: F) -> Result<ListenerId>
     where
         F: Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static,
@@ -301,6 +303,18 @@ impl MessageBus {
     ) -> Result<ListenerId> {
         self.check_live()?;
         check_name(name)?;
+        let stopped = |d: &Arc<Destination>| d.is_queued() && self.inner.shut_down.load(SeqCst);
+        if self
+            .inner
+            .destinations
+            .load()
+            .get(name)
+            .is_some_and(stopped)
+        {
+            return Err(Error::Closed(format!(
+                "bus is shut down; {name} delivers no more messages"
+            )));
+        }
         let name: Text = name.into();
         let id = {
             let mut registry = self.inner.registry.lock();

@@ -67,6 +67,16 @@ fn sending_after_shutdown_is_closed_except_to_synchronous_destinations() {
     ));
     bus.add_destination("acme/new-sync", DestinationType::Synchronous)
         .unwrap();
+    // Listeners likewise: refused where workers stopped, taken where
+    // synchronous delivery goes on (or may, once such a destination is added).
+    assert_eq!(
+        bus.register_listener("acme/q", |_| Ok(())),
+        Err(Error::Closed(
+            "bus is shut down; acme/q delivers no more messages".into()
+        ))
+    );
+    bus.register_listener("acme/new-sync", |_| Ok(())).unwrap();
+    bus.register_listener("acme/not-yet", |_| Ok(())).unwrap();
 }
 
 /// A serial destination with a queue of 2 whose listener holds message 0

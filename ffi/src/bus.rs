@@ -9,7 +9,7 @@ use msgbus_core::{DestinationConfig, ListenerId, Message, MessageBus, Runtime, V
 use msgbus_abi::*;
 
 use crate::boundary::*;
-use crate::callback::{UserData, listener};
+use crate::callback::{UserData, handing_over, listener};
 use crate::config::destination_type;
 use crate::log::install_logger;
 use crate::message::cloned;
@@ -339,8 +339,9 @@ unsafe fn register(
     // SAFETY: the exported callers' contract.
     let name = unsafe { crate::boundary::name(name, "name") }?;
     let callback = required(callback, "callback")?;
-    let listener = listener(callback, UserData::new(user_data, user_data_free));
-    let id = bus.register_boxed(name, runtime, Box::new(listener))?;
+    let id = handing_over(UserData::new(user_data, user_data_free), |user_data| {
+        Ok(bus.register_boxed(name, runtime, Box::new(listener(callback, user_data)))?)
+    })?;
     // SAFETY: checked by `out`.
     unsafe { put(out_id, id.as_u64()) };
     Ok(())

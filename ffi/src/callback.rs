@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
 use msgbus_abi::*;
 use msgbus_core::{ListenerError, Message};
@@ -38,6 +39,24 @@ impl UserData {
     }
 }
 
+/// Runs `register` with `user_data` shared: what `register` hands the bus
+/// owns it from then on, and frees it after its last call. If `register`
+/// fails, the user data is not freed, whatever the bus dropped: the C
+/// contract says a failed registration does not call user_data_free.
+pub(crate) fn handing_over<T>(
+    user_data: UserData,
+    register: impl FnOnce(Arc<UserData>) -> Outcome<T>,
+) -> Outcome<T> {
+    let ours = Arc::new(user_data);
+    let result = register(ours.clone());
+    if result.is_err() {
+        if let Some(mut refused) = Arc::into_inner(ours) {
+            refused.free = None;
+        }
+    }
+    result
+}
+
 impl Drop for UserData {
     fn drop(&mut self) {
         if let Some(free) = self.free {
@@ -50,7 +69,7 @@ impl Drop for UserData {
 /// Wraps a C listener as a Rust listener; dropping it frees the user data.
 pub(crate) fn listener(
     callback: unsafe extern "C" fn(*mut c_void, *const msgbus_message) -> msgbus_result,
-    user_data: UserData,
+    user_data: Arc<UserData>,
 ) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
     move |message| {
         // SAFETY: the registrant's callback; the message is borrowed for the call.

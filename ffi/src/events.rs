@@ -7,7 +7,7 @@ use msgbus_core::{BusEvent, EventListenerId};
 use msgbus_abi::*;
 
 use crate::boundary::*;
-use crate::callback::UserData;
+use crate::callback::{UserData, handing_over};
 
 /// Registers `callback` for the registration events of the whole bus
 /// (`destination` NULL) or of one destination name; `*out_id` gets its id.
@@ -38,25 +38,28 @@ pub unsafe extern "C" fn msgbus_bus_add_event_listener(
         };
         let callback = required(callback, "callback")?;
         let user_data = UserData::new(user_data, user_data_free);
-        let id = bus.add_event_listener(destination, move |event| {
-            let (event_type, listener_id) = match event {
-                BusEvent::DestinationAdded { .. } => (MSGBUS_EVENT_DESTINATION_ADDED, 0),
-                BusEvent::DestinationRemoved { .. } => (MSGBUS_EVENT_DESTINATION_REMOVED, 0),
-                BusEvent::ListenerRegistered { listener, .. } => {
-                    (MSGBUS_EVENT_LISTENER_REGISTERED, listener.as_u64())
-                }
-                BusEvent::ListenerUnregistered { listener, .. } => {
-                    (MSGBUS_EVENT_LISTENER_UNREGISTERED, listener.as_u64())
-                }
-            };
-            let destination = CString::new(event.destination()).expect("names have no NUL byte");
-            let event = msgbus_event {
-                event_type,
-                destination: destination.as_ptr(),
-                listener_id,
-            };
-            // SAFETY: the registrant's callback; the event is borrowed for the call.
-            unsafe { callback(user_data.ptr(), &event) };
+        let id = handing_over(user_data, |user_data| {
+            Ok(bus.add_event_listener(destination, move |event| {
+                let (event_type, listener_id) = match event {
+                    BusEvent::DestinationAdded { .. } => (MSGBUS_EVENT_DESTINATION_ADDED, 0),
+                    BusEvent::DestinationRemoved { .. } => (MSGBUS_EVENT_DESTINATION_REMOVED, 0),
+                    BusEvent::ListenerRegistered { listener, .. } => {
+                        (MSGBUS_EVENT_LISTENER_REGISTERED, listener.as_u64())
+                    }
+                    BusEvent::ListenerUnregistered { listener, .. } => {
+                        (MSGBUS_EVENT_LISTENER_UNREGISTERED, listener.as_u64())
+                    }
+                };
+                let destination =
+                    CString::new(event.destination()).expect("names have no NUL byte");
+                let event = msgbus_event {
+                    event_type,
+                    destination: destination.as_ptr(),
+                    listener_id,
+                };
+                // SAFETY: the registrant's callback; the event is borrowed for the call.
+                unsafe { callback(user_data.ptr(), &event) };
+            })?)
         })?;
         // SAFETY: checked by `out`.
         unsafe { put(out_id, id.as_u64()) };

@@ -291,6 +291,22 @@ static void failures_are_counted(msgbus_bus *bus) {
   latch_destroy(&got);
 }
 
+static void count_free(void *user_data) { (*(int *)user_data)++; }
+
+/* After a shutdown a listener is refused where workers stopped, and the
+ * refused registration does not free its user data: the caller still owns
+ * it. A synchronous destination still takes one. */
+static void registering_after_shutdown(msgbus_bus *bus) {
+  int frees = 0;
+  uint64_t id = 0;
+  CHECK_RESULT(msgbus_bus_register_listener(bus, "acme/drain", failing, &frees, count_free, &id), MSGBUS_RESULT_CLOSED);
+  CHECK(strstr(msgbus_last_error_message(), "acme/drain delivers no more messages") != NULL);
+  CHECK(frees == 0);
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/sync", failing, &frees, count_free, &id));
+  CHECK_OK(msgbus_bus_unregister_listener(bus, id));
+  CHECK(frees == 1);
+}
+
 int main(void) {
   msgbus_set_log_handler(MSGBUS_LOG_LEVEL_ERROR, NULL, NULL, NULL);
   msgbus_bus *bus = NULL;
@@ -302,6 +318,7 @@ int main(void) {
   rejection_policies(bus);
   failures_are_counted(bus);
   graceful_shutdown_drains(bus);
+  registering_after_shutdown(bus);
   sync_seen = 0;
   send_int(bus, "acme/sync", 2, MSGBUS_RESULT_OK); /* synchronous still works */
   CHECK(pthread_equal(sync_seen, pthread_self()));

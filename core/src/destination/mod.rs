@@ -104,6 +104,12 @@ impl Destination {
         &self.name
     }
 
+    /// Whether its messages go through a queue and workers (serial and
+    /// parallel), which a shutdown stops.
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued.is_some()
+    }
+
     pub(crate) fn listeners(&self) -> &ListenerList {
         &self.listeners
     }
