@@ -1,8 +1,12 @@
-"""Type stubs of the extension module (checked by mypy.stubtest in `make test`)."""
+"""Type stubs of the extension module (checked by mypy.stubtest in `make test`).
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+Their docstrings are the extension's own (what ``help()`` shows);
+tests/python/test_pitfalls.py checks that the two agree.
+"""
+
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Optional, TypeVar, Union, final
+from typing import Any, Optional, Protocol, TypeVar, Union, final
 
 from ._enums import DestinationType, RejectionPolicy
 
@@ -36,17 +40,44 @@ __all__ = [
 
 __version__: str
 
-_F = TypeVar("_F", bound=Callable[[Message], object])
+_R = TypeVar("_R")
+_R_co = TypeVar("_R_co", covariant=True)
 
-class MessageBusError(Exception): ...
-class NoSuchDestinationError(MessageBusError): ...
-class DestinationExistsError(MessageBusError): ...
-class QueueFullError(MessageBusError): ...
-class BusClosedError(MessageBusError): ...
-class NoListenersError(MessageBusError): ...
-class ListenerError(MessageBusError): ...
-class SynchronousTimeoutError(MessageBusError, TimeoutError): ...
-class InvalidArgumentError(MessageBusError, ValueError): ...
+class _DecoratedListener(Protocol[_R_co]):
+    """What ``@bus.listener(...)`` returns: the function itself, which
+    carries the registration's handle."""
+
+    listener_handle: ListenerHandle
+    __name__: str
+    __qualname__: str
+    def __call__(self, message: Message, /) -> _R_co: ...
+
+class MessageBusError(Exception):
+    """Base class of every error the message bus raises."""
+
+class NoSuchDestinationError(MessageBusError):
+    """No destination has this name."""
+
+class DestinationExistsError(MessageBusError):
+    """A destination with this name exists already (use replace_destination)."""
+
+class QueueFullError(MessageBusError):
+    """The destination's queue is full and its policy rejected the message."""
+
+class BusClosedError(MessageBusError):
+    """The bus (or the destination) is shut down, or the bus was inherited through os.fork()."""
+
+class NoListenersError(MessageBusError):
+    """A synchronous send found no listener to answer it."""
+
+class ListenerError(MessageBusError):
+    """A listener failed during send_direct; the listener's exception is the __cause__."""
+
+class SynchronousTimeoutError(MessageBusError, TimeoutError):
+    """No reply arrived within the timeout."""
+
+class InvalidArgumentError(MessageBusError, ValueError):
+    """An argument has the right type but a bad value (an empty name, workers_core_size > workers_max_size, ...)."""
 
 @final
 class Message:
@@ -61,29 +92,40 @@ class Message:
         response_id: Optional[str] = None,
     ) -> Message: ...
     @property
-    def destination_name(self) -> Optional[str]: ...
+    def destination_name(self) -> Optional[str]:
+        """The destination the message was sent to (set by the bus)."""
     @property
-    def payload(self) -> Any: ...
+    def payload(self) -> Any:
+        """The payload: any object."""
     @payload.setter
     def payload(self, payload: Any) -> None: ...
     @property
-    def response_destination_name(self) -> Optional[str]: ...
+    def response_destination_name(self) -> Optional[str]:
+        """Where replies to this message go (`send_synchronous` sets it)."""
     @response_destination_name.setter
     def response_destination_name(self, name: Optional[str]) -> None: ...
     @property
-    def response_id(self) -> Optional[str]: ...
+    def response_id(self) -> Optional[str]:
+        """What a reply carries to find its request (`send_synchronous` sets
+        it)."""
     @response_id.setter
     def response_id(self, id: Optional[str]) -> None: ...
     @property
-    def response(self) -> Any: ...
+    def response(self) -> Any:
+        """What a listener answers to a direct synchronous send."""
     @response.setter
     def response(self, response: Any) -> None: ...
     @property
-    def values(self) -> dict[str, Any]: ...
-    def put(self, key: str, value: Any) -> None: ...
-    def get(self, key: str, default: Any = None) -> Any: ...
-    def remove(self, key: str) -> Any: ...
-    def contains(self, key: str) -> bool: ...
+    def values(self) -> dict[str, Any]:
+        """A new dict of the message's values."""
+    def put(self, key: str, value: Any) -> None:
+        """Sets a value; `None` removes the key (as in Liferay)."""
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key`, or `default` if it has none."""
+    def remove(self, key: str) -> Any:
+        """Removes a key; returns its value, or `None` if it had none."""
+    def contains(self, key: str) -> bool:
+        """Whether `key` has a value."""
     def __getitem__(self, key: str, /) -> Any: ...
     def __setitem__(self, key: str, value: Any, /) -> None: ...
     def __delitem__(self, key: str, /) -> None: ...
@@ -93,14 +135,36 @@ class Message:
 
 @final
 class ListenerHandle:
+    """What `register_listener` returns: `unregister()` removes the listener,
+    and so does the end of a `with` block (`with bus.register_listener(...)
+    as handle:`)."""
+
     @property
-    def destination(self) -> str: ...
+    def destination(self) -> str:
+        """The destination name the listener is registered on."""
     @property
-    def id(self) -> int: ...
-    def unregister(self) -> bool: ...
+    def id(self) -> int:
+        """A number that identifies the listener within its bus."""
+    def unregister(self) -> bool:
+        """Unregisters the listener: waits for its running calls to finish
+        (unless called from inside it). Returns False if it was not
+        registered any more (unregistered before, or its bus is gone)."""
+    def __enter__(self) -> ListenerHandle:
+        """Returns the handle itself."""
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool:
+        """Unregisters the listener (as `unregister()`)."""
 
 @final
 class BusEvent:
+    """Something that changed in the bus's registry. `kind` is one of
+    "destination_added", "destination_removed", "listener_registered",
+    "listener_unregistered"; `listener_id` is set for the last two."""
+
     @property
     def kind(self) -> str: ...
     @property
@@ -110,10 +174,28 @@ class BusEvent:
 
 @final
 class EventListenerHandle:
-    def remove(self) -> bool: ...
+    """What `add_event_listener` returns: `remove()` removes the event
+    listener, and so does the end of a `with` block."""
+
+    def remove(self) -> bool:
+        """Removes the event listener, waiting for its running calls (unless
+        called from inside it). False if it was removed before."""
+    def __enter__(self) -> EventListenerHandle:
+        """Returns the handle itself."""
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool:
+        """Removes the event listener (as `remove()`)."""
 
 @final
 class DestinationStatistics:
+    """Liferay's `DestinationStatistics`, plus the counters msgbus adds. Once a
+    destination is quiet: `sent = delivered + failed + rejected +
+    dropped_no_listener + discarded`."""
+
     @property
     def active_thread_count(self) -> int: ...
     @property
@@ -143,17 +225,22 @@ class DestinationStatistics:
 
 @final
 class PendingRequest:
-    def cancel(self) -> None: ...
+    """A request in flight; `cancel()` stops waiting for its reply."""
+
+    def cancel(self) -> None:
+        """Forgets the request: a reply arriving later is ignored."""
 
 @final
 class Pointer:
-    """An object another language put on the bus (a C pointer, or an object
-    of another runtime): Python cannot use it, but can send it on."""
+    """An object another language put on the bus: a C pointer (with the
+    function that frees it, when it was given one), or an object of
+    another runtime. Python cannot use what it points to; sending it on
+    hands the very same pointer to the next listener."""
 
     @property
     def address(self) -> Optional[int]:
-        """The address the pointer holds; None for an object of another
-        runtime."""
+        """The address the pointer holds, or `None` for an object of another
+        runtime, which has none to give."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -164,12 +251,16 @@ class MessageBus:
     def __new__(cls) -> MessageBus: ...
     @property
     def address(self) -> int:
-        """This handle's ``msgbus_bus *``, to hand the bus to C code in this
-        process; valid while this object lives."""
+        """The address of this handle's `msgbus_bus *`, to hand the bus to C
+        code in this process (which may `msgbus_bus_clone` it); valid while
+        this object lives."""
     @staticmethod
     def from_address(address: int) -> MessageBus:
-        """A new handle to the bus at ``address`` (a ``msgbus_bus *`` of this
-        process), which keeps the bus alive until it is closed."""
+        """A new handle to the bus at `address`: a `msgbus_bus *` of this
+        process (from C code, or another handle's `address`). The new handle
+        keeps the bus alive until it is closed; the bus is the same one,
+        shared with whoever made it, who shuts it down (Python's exit does
+        not)."""
     def add_destination(
         self,
         name: str,
@@ -182,7 +273,14 @@ class MessageBus:
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
         stack_size: int = ...,
-    ) -> None: ...
+    ) -> None:
+        """Adds a destination of `destination_type` ("serial", "parallel",
+        "synchronous" or a `DestinationType`) with optional keyword tuning:
+        `max_queue_size`, `workers_core_size`, `workers_max_size`,
+        `keep_alive` (s), `rejection_policy`, `block_timeout` (s), `stack_size`
+        (bytes). Without `max_queue_size` the queue is unbounded: one whose
+        senders outrun its listeners grows until memory runs out, and the
+        process aborts then; bound every queue that can fall behind."""
     def replace_destination(
         self,
         name: str,
@@ -195,44 +293,89 @@ class MessageBus:
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
         stack_size: int = ...,
-    ) -> None: ...
-    def remove_destination(self, name: str) -> None: ...
-    def has_destination(self, name: str) -> bool: ...
-    def destination_names(self) -> list[str]: ...
+    ) -> None:
+        """Replaces a destination (or adds it); its listeners move to the new
+        one, whose workers start once the old queue has drained."""
+    def remove_destination(self, name: str) -> None:
+        """Removes a destination; its queued messages are still delivered.
+        Its listeners stay registered on the name."""
+    def has_destination(self, name: str) -> bool:
+        """Whether a destination named `name` exists."""
+    def destination_names(self) -> list[str]:
+        """The names of the destinations, sorted."""
     def register_listener(
         self, destination: str, listener: Callable[[Message], object]
-    ) -> ListenerHandle: ...
-    def listener(self, destination: str) -> Callable[[_F], _F]: ...
-    def has_listener(self, destination: str) -> bool: ...
-    def send(self, destination: str, message: Any) -> None: ...
+    ) -> ListenerHandle:
+        """Registers `listener(message)` on `destination`, after the listeners
+        already there; the destination need not exist yet. Returns the
+        handle that unregisters it (also as a context manager). An `async
+        def` listener raises `TypeError`: nothing would await it."""
+    def listener(
+        self, destination: str
+    ) -> Callable[[Callable[[Message], _R]], _DecoratedListener[_R]]:
+        """A decorator, `@bus.listener("acme/orders")`: registers the function
+        it decorates on `destination` and returns the function itself, with
+        the registration's `ListenerHandle` as its `listener_handle`
+        attribute (`f.listener_handle.unregister()`)."""
+    def has_listener(self, destination: str) -> bool:
+        """Whether `destination` exists and has a listener."""
+    def send(self, destination: str, message: Any) -> None:
+        """Sends a `Message`, or any object as the payload of a new one.
+        Returns once it is queued (delivered, for a synchronous destination)."""
     def send_synchronous(
         self, destination: str, message: Any, timeout: Optional[float] = ...
-    ) -> Any: ...
+    ) -> Any:
+        """Sends with a fresh response id and waits up to `timeout` seconds
+        (`None`: as long as it takes) for the reply; returns its payload."""
     def request(
         self, destination: str, message: Any, timeout: Optional[float] = ...
-    ) -> Awaitable[Any]: ...
-    def send_direct(self, destination: str, message: Any) -> Any: ...
-    def reply(self, request: Message, payload: Any = None) -> None: ...
+    ) -> Coroutine[Any, Any, Any]:
+        """`send_synchronous` for asyncio: returns a coroutine of the reply's
+        payload (to `await`, or to run with `asyncio.create_task`), which
+        waits without blocking the event loop. Needs a running loop; bad
+        arguments and send errors raise here, not when awaited."""
+    def send_direct(self, destination: str, message: Any) -> Any:
+        """Calls the listeners of `destination` in this thread and returns the
+        `response` the last of them set. A listener's exception stops the
+        call and raises `ListenerError` from it."""
+    def reply(self, request: Message, payload: Any = None) -> None:
+        """Answers a default-synchronous request with `payload`."""
     def statistics(self, destination: str) -> DestinationStatistics:
         """The destination's statistics; its message counters belong to the
-        name and go on through replace_destination and remove + add."""
+        name and go on through `replace_destination` and remove + add."""
     def add_event_listener(
         self, callback: Callable[[BusEvent], object], destination: Optional[str] = None
-    ) -> EventListenerHandle: ...
-    def shutdown(self, force: bool = False, timeout: Optional[float] = None) -> None: ...
+    ) -> EventListenerHandle:
+        """Calls `callback(event)` for every registration event of the bus, or
+        of one destination name; returns the handle that removes it (also as
+        a context manager)."""
+    def shutdown(self, force: bool = False, timeout: Optional[float] = None) -> None:
+        """Stops the serial and parallel destinations. Graceful: every queued
+        message is delivered first; `force`: queued messages are discarded
+        (and counted). Waits up to `timeout` seconds (`None`: as long as it
+        takes) for the workers, else raises `TimeoutError`; they go on.
+        Afterwards sends to those destinations raise `BusClosedError`;
+        synchronous destinations keep working."""
     def __enter__(self) -> MessageBus: ...
     def __exit__(
         self,
         exc_type: Optional[type[BaseException]],
         exc: Optional[BaseException],
         traceback: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> bool:
+        """Shuts the bus down gracefully."""
 
-def default_bus() -> MessageBus: ...
+def default_bus() -> MessageBus:
+    """The process-wide bus (Liferay's `MessageBusUtil`), the same one
+    `msgbus_default_bus()` gives C code; made on first use, and anew in a
+    forked child. It is one bus for the whole process: after its
+    `shutdown()` it stays shut down (queued sends raise `BusClosedError`,
+    synchronous destinations keep working), and `default_bus()` goes on
+    returning it."""
+
 def set_exit_timeout(timeout: Optional[float]) -> Optional[float]:
-    """How long, in all, the exit shutdown waits for queued messages
-    (seconds, default 10; None: as long as it takes); returns the previous
-    value."""
+    """How long, in all, the exit shutdown waits for queued messages (seconds,
+    default 10; `None`: as long as it takes); returns the previous value."""
 
 def _core_info() -> tuple[str, str, int]: ...
 

@@ -3,20 +3,23 @@
 
 use std::ffi::{CStr, c_char, c_void};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use msgbus_abi::*;
 use pyo3::exceptions::{PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCFunction, PyDict, PyTuple, PyWeakrefReference};
+use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 
 use crate::config::{destination_config, optional_duration};
 use crate::core::api;
 use crate::errors::{self, check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
 use crate::gil::{self, attached, detached, millis, wait_in_slices};
-use crate::handles::{Owned, Utf8, with_c_str};
+use crate::handles::{
+    DestinationArg, DestinationTypeArg, NameArg, Owned, Text, Timeout, type_name, with_c_str,
+};
 use crate::lifecycle::{self, Generation};
-use crate::listener::{self, Listener, ListenerHandle, inline_calls};
+use crate::listener::{self, Listener, ListenerHandle, describe, inline_calls, refuse_async};
 use crate::message::{PyMessage, with_message};
 use crate::request;
 use crate::statistics::PyDestinationStatistics;
@@ -41,6 +44,8 @@ pub struct PyMessageBus {
     /// made or the default bus; `None` for a bus adopted from C code,
     /// which its maker shuts down.
     id: Option<u64>,
+    /// Set once `shutdown` was called through this object (for its repr).
+    shut_down: AtomicBool,
 }
 
 // SAFETY: the core's bus handles may be used from any thread at once.
@@ -66,6 +71,7 @@ impl PyMessageBus {
             hold: Some(hold),
             generation: Generation::current(),
             id: exit.then(|| lifecycle::track(handle)),
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -104,11 +110,9 @@ impl PyMessageBus {
         let this = slf.get();
         let bus = this.bus()?;
         if !listener.is_callable() {
-            return Err(PyTypeError::new_err(format!(
-                "a listener must be callable, not {}",
-                listener.get_type().name()?
-            )));
+            return Err(not_callable(listener));
         }
+        refuse_async(listener, "listener")?;
         let user_data = Listener::user_data(listener);
         let mut id = 0;
         let code = with_c_str(destination, "destination name", |name| {
@@ -179,6 +183,14 @@ impl PyMessageBus {
         check(code)?;
         Ok(answer)
     }
+}
+
+/// The `TypeError` for a listener that is not callable.
+fn not_callable(listener: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "listener must be callable (a function taking the message), not {}",
+        type_name(listener)
+    ))
 }
 
 /// The names of the bus's destinations.
@@ -284,8 +296,8 @@ impl PyMessageBus {
     fn add_destination(
         &self,
         py: Python<'_>,
-        name: Utf8<'_>,
-        destination_type: Utf8<'_>,
+        name: Text<'_, NameArg>,
+        destination_type: Text<'_, DestinationTypeArg>,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let name: &str = &name;
@@ -305,8 +317,8 @@ impl PyMessageBus {
     fn replace_destination(
         &self,
         py: Python<'_>,
-        name: Utf8<'_>,
-        destination_type: Utf8<'_>,
+        name: Text<'_, NameArg>,
+        destination_type: Text<'_, DestinationTypeArg>,
         tuning: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let name: &str = &name;
@@ -322,7 +334,7 @@ impl PyMessageBus {
 
     /// Removes a destination; its queued messages are still delivered.
     /// Its listeners stay registered on the name.
-    fn remove_destination(&self, py: Python<'_>, name: Utf8<'_>) -> PyResult<()> {
+    fn remove_destination(&self, py: Python<'_>, name: Text<'_, NameArg>) -> PyResult<()> {
         let name: &str = &name;
         let bus = self.bus()?;
         let code = with_c_str(name, "destination name", |name| {
@@ -332,7 +344,8 @@ impl PyMessageBus {
         check(code)
     }
 
-    fn has_destination(&self, name: Utf8<'_>) -> PyResult<bool> {
+    /// Whether a destination named `name` exists.
+    fn has_destination(&self, name: Text<'_, NameArg>) -> PyResult<bool> {
         let name: &str = &name;
         self.ask(name, api().bus_has_destination)
     }
@@ -343,22 +356,36 @@ impl PyMessageBus {
     }
 
     /// Registers `listener(message)` on `destination`, after the listeners
-    /// already there; the destination need not exist yet.
+    /// already there; the destination need not exist yet. Returns the
+    /// handle that unregisters it (also as a context manager). An `async
+    /// def` listener raises `TypeError`: nothing would await it.
     fn register_listener(
         slf: &Bound<'_, Self>,
-        destination: Utf8<'_>,
+        destination: Text<'_, DestinationArg>,
         listener: &Bound<'_, PyAny>,
     ) -> PyResult<ListenerHandle> {
         let destination: &str = &destination;
         PyMessageBus::register(slf, destination, listener)
     }
 
-    /// A decorator that registers the function it decorates on
-    /// `destination` and returns it unchanged.
+    /// A decorator, `@bus.listener("acme/orders")`: registers the function
+    /// it decorates on `destination` and returns the function itself, with
+    /// the registration's `ListenerHandle` as its `listener_handle`
+    /// attribute (`f.listener_handle.unregister()`).
     fn listener<'py>(
         slf: Bound<'py, Self>,
-        destination: String,
+        destination: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyCFunction>> {
+        if destination.is_callable() && !destination.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(format!(
+                "bus.listener takes the destination, not the function: write \
+                 @bus.listener(\"acme/orders\") above {}, not a bare @bus.listener",
+                describe(destination)
+            )));
+        }
+        let destination = destination
+            .extract::<Text<'_, DestinationArg>>()?
+            .to_owned();
         slf.get().bus()?;
         let py = slf.py();
         let bus = slf.unbind();
@@ -366,16 +393,47 @@ impl PyMessageBus {
             py,
             None,
             None,
-            move |args: &Bound<'_, PyTuple>, _| -> PyResult<Py<PyAny>> {
-                let (function,): (Bound<'_, PyAny>,) = args.extract()?;
-                PyMessageBus::register(bus.bind(args.py()), &destination, &function)?;
+            move |args: &Bound<'_, PyTuple>,
+                  kwargs: Option<&Bound<'_, PyDict>>|
+                  -> PyResult<Py<PyAny>> {
+                let given = args.len() + kwargs.map_or(0, |k| k.len());
+                if given != 1 || args.len() != 1 {
+                    return Err(PyTypeError::new_err(format!(
+                        "bus.listener({destination:?}) decorates one function, passed \
+                         positionally; it got {given} arguments"
+                    )));
+                }
+                let function = args.get_item(0)?;
+                let py = args.py();
+                if !function.is_callable() {
+                    return Err(not_callable(&function));
+                }
+                refuse_async(&function, "listener")?;
+                // Tried first: a function that cannot carry its handle is
+                // not registered.
+                if function.setattr("listener_handle", py.None()).is_err() {
+                    return Err(PyTypeError::new_err(format!(
+                        "bus.listener decorates a function, which then carries its handle as \
+                         .listener_handle, and {} takes no attributes: use \
+                         bus.register_listener({destination:?}, listener), which returns the \
+                         handle",
+                        describe(&function)
+                    )));
+                }
+                match PyMessageBus::register(bus.bind(py), &destination, &function) {
+                    Ok(handle) => function.setattr("listener_handle", handle)?,
+                    Err(err) => {
+                        let _ = function.delattr("listener_handle");
+                        return Err(err);
+                    }
+                }
                 Ok(function.unbind())
             },
         )
     }
 
     /// Whether `destination` exists and has a listener.
-    fn has_listener(&self, destination: Utf8<'_>) -> PyResult<bool> {
+    fn has_listener(&self, destination: Text<'_, DestinationArg>) -> PyResult<bool> {
         let destination: &str = &destination;
         self.ask(destination, api().bus_has_listener)
     }
@@ -385,7 +443,7 @@ impl PyMessageBus {
     fn send(
         &self,
         py: Python<'_>,
-        destination: Utf8<'_>,
+        destination: Text<'_, DestinationArg>,
         message: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let destination: &str = &destination;
@@ -397,16 +455,19 @@ impl PyMessageBus {
 
     /// Sends with a fresh response id and waits up to `timeout` seconds
     /// (`None`: as long as it takes) for the reply; returns its payload.
-    #[pyo3(signature = (destination, message, timeout = Some(10.0)))]
+    #[pyo3(
+        signature = (destination, message, timeout = Timeout(Some(10.0))),
+        text_signature = "($self, destination, message, timeout=10.0)"
+    )]
     fn send_synchronous<'py>(
         &self,
         py: Python<'py>,
-        destination: Utf8<'_>,
+        destination: Text<'_, DestinationArg>,
         message: &Bound<'py, PyAny>,
-        timeout: Option<f64>,
+        timeout: Timeout,
     ) -> PyResult<Bound<'py, PyAny>> {
         let destination: &str = &destination;
-        let timeout = optional_duration("timeout", timeout)?;
+        let timeout = optional_duration("timeout", timeout.0)?;
         let request = self.request_for(py, destination, message)?;
         let handle = request.as_ptr() as usize;
         // A reply, a listener's failure (with its detail), or nothing yet.
@@ -444,18 +505,23 @@ impl PyMessageBus {
         }
     }
 
-    /// `send_synchronous` for asyncio: returns an awaitable of the reply's
-    /// payload, without blocking the event loop.
-    #[pyo3(signature = (destination, message, timeout = Some(10.0)))]
+    /// `send_synchronous` for asyncio: returns a coroutine of the reply's
+    /// payload (to `await`, or to run with `asyncio.create_task`), which
+    /// waits without blocking the event loop. Needs a running loop; bad
+    /// arguments and send errors raise here, not when awaited.
+    #[pyo3(
+        signature = (destination, message, timeout = Timeout(Some(10.0))),
+        text_signature = "($self, destination, message, timeout=10.0)"
+    )]
     fn request<'py>(
         &self,
         py: Python<'py>,
-        destination: Utf8<'_>,
+        destination: Text<'_, DestinationArg>,
         message: &Bound<'py, PyAny>,
-        timeout: Option<f64>,
+        timeout: Timeout,
     ) -> PyResult<Bound<'py, PyAny>> {
         let destination: &str = &destination;
-        let timeout = optional_duration("timeout", timeout)?;
+        let timeout = optional_duration("timeout", timeout.0)?;
         request::running_loop(py)?;
         let request = self.request_for(py, destination, message)?;
         request::awaitable(py, request, self.generation, timeout)
@@ -467,7 +533,7 @@ impl PyMessageBus {
     fn send_direct<'py>(
         &self,
         py: Python<'py>,
-        destination: Utf8<'_>,
+        destination: Text<'_, DestinationArg>,
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let destination: &str = &destination;
@@ -501,28 +567,35 @@ impl PyMessageBus {
         })
     }
 
-    fn statistics(&self, destination: Utf8<'_>) -> PyResult<PyDestinationStatistics> {
+    /// The destination's statistics; its message counters belong to the
+    /// name and go on through `replace_destination` and remove + add.
+    fn statistics(
+        &self,
+        destination: Text<'_, DestinationArg>,
+    ) -> PyResult<PyDestinationStatistics> {
         let destination: &str = &destination;
         Ok(destination_statistics(self.bus()?, destination)?.into())
     }
 
     /// Calls `callback(event)` for every registration event of the bus, or
-    /// of one destination name.
+    /// of one destination name; returns the handle that removes it (also as
+    /// a context manager).
     #[pyo3(signature = (callback, destination = None))]
     fn add_event_listener(
         slf: &Bound<'_, Self>,
         callback: &Bound<'_, PyAny>,
-        destination: Option<Utf8<'_>>,
+        destination: Option<Text<'_, DestinationArg>>,
     ) -> PyResult<EventListenerHandle> {
         let destination = destination.as_deref();
         let this = slf.get();
         let bus = this.bus()?;
         if !callback.is_callable() {
             return Err(PyTypeError::new_err(format!(
-                "an event listener must be callable, not {}",
-                callback.get_type().name()?
+                "callback must be callable (a function taking the BusEvent), not {}",
+                type_name(callback)
             )));
         }
+        refuse_async(callback, "callback")?;
         let user_data = events::user_data(callback);
         let mut id = 0;
         let mut add = |name: *const c_char| {
@@ -548,17 +621,28 @@ impl PyMessageBus {
         }
         check(code?)?;
         let weak = PyWeakrefReference::new(slf)?.unbind();
-        Ok(EventListenerHandle::new(weak, this.generation, id))
+        Ok(EventListenerHandle::new(
+            weak,
+            this.generation,
+            id,
+            destination.map(str::to_owned),
+        ))
     }
 
     /// Stops the serial and parallel destinations. Graceful: every queued
     /// message is delivered first; `force`: queued messages are discarded
     /// (and counted). Waits up to `timeout` seconds (`None`: as long as it
     /// takes) for the workers, else raises `TimeoutError`; they go on.
-    #[pyo3(signature = (force = false, timeout = None))]
-    fn shutdown(&self, py: Python<'_>, force: bool, timeout: Option<f64>) -> PyResult<()> {
+    /// Afterwards sends to those destinations raise `BusClosedError`;
+    /// synchronous destinations keep working.
+    #[pyo3(
+        signature = (force = false, timeout = Timeout(None)),
+        text_signature = "($self, force=False, timeout=None)"
+    )]
+    fn shutdown(&self, py: Python<'_>, force: bool, timeout: Timeout) -> PyResult<()> {
         let bus = self.bus()? as usize;
-        let limit = optional_duration("timeout", timeout)?;
+        let limit = optional_duration("timeout", timeout.0)?;
+        self.shut_down.store(true, SeqCst);
         let stopped = wait_in_slices(py, limit, |slice| {
             // SAFETY: a live bus.
             let code =
@@ -578,6 +662,30 @@ impl PyMessageBus {
         slf
     }
 
+    /// `<msgbus.MessageBus 0x… destinations=3 open>`: the address of its
+    /// `msgbus_bus *`, the number of destinations (the built-in
+    /// `msgbus/default_response` included), and "shut down" once this
+    /// object's `shutdown` (or the exit's) was called.
+    fn __repr__(&self) -> String {
+        let address = self.handle() as usize;
+        let default = match self.hold {
+            Some(Hold::Default(_)) => " default",
+            _ => "",
+        };
+        if !self.generation.is_current() {
+            return format!(
+                "<msgbus.MessageBus{default} 0x{address:x} inherited through os.fork(): closed>"
+            );
+        }
+        let count = destination_names(self.handle()).map_or(0, |names| names.len());
+        let state = if self.shut_down.load(SeqCst) || !lifecycle::attachable() {
+            "shut down"
+        } else {
+            "open"
+        };
+        format!("<msgbus.MessageBus{default} 0x{address:x} destinations={count} {state}>")
+    }
+
     /// Shuts the bus down gracefully.
     fn __exit__(
         &self,
@@ -586,7 +694,7 @@ impl PyMessageBus {
         _exc: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        self.shutdown(py, false, None)?;
+        self.shutdown(py, false, Timeout(None))?;
         Ok(false)
     }
 }

@@ -5,14 +5,14 @@ use std::ptr;
 use std::time::Duration;
 
 use msgbus_abi::*;
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::core::api;
 use crate::errors::{check, invalid_argument};
 use crate::gil::millis;
-use crate::handles::Owned;
+use crate::handles::{Owned, type_name};
 
 /// A duration from a number of seconds.
 pub(crate) fn duration(name: &str, seconds: f64) -> PyResult<Duration> {
@@ -35,18 +35,53 @@ fn destination_type(name: &str) -> PyResult<msgbus_destination_type> {
         "synchronous" => MSGBUS_DESTINATION_TYPE_SYNCHRONOUS,
         other => {
             return Err(invalid_argument(format!(
-                "unknown destination type {other:?} (expected serial, parallel or synchronous)"
+                "destination_type must be 'serial', 'parallel' or 'synchronous' (or a \
+                 msgbus.DestinationType), not {other:?}"
             )));
         }
     })
 }
 
+/// The keyword arguments of `add_destination` and `replace_destination`.
+const TUNING: &str = "max_queue_size, workers_core_size, workers_max_size, keep_alive, \
+                      rejection_policy, block_timeout, stack_size";
+
+/// The size `key` gives: `allowed` says what it may be.
+fn size(key: &str, value: &Bound<'_, PyAny>, allowed: &str) -> PyResult<usize> {
+    match value.extract::<usize>() {
+        Ok(0) => Err(invalid_argument(format!("{key} must be {allowed}, not 0"))),
+        Ok(size) => Ok(size),
+        Err(err) if err.is_instance_of::<PyOverflowError>(value.py()) => Err(invalid_argument(
+            format!("{key} must be {allowed}, not {value}"),
+        )),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{key} must be {allowed}, not {}",
+            type_name(value)
+        ))),
+    }
+}
+
+/// The seconds `key` gives, or `None` where `none` says what that means.
+fn seconds(key: &str, value: &Bound<'_, PyAny>, none: Option<&str>) -> PyResult<Option<f64>> {
+    if let (true, Some(_)) = (value.is_none(), none) {
+        return Ok(None);
+    }
+    value.extract::<f64>().map(Some).map_err(|_| {
+        let none = none.map_or_else(String::new, |none| format!(", or None {none}"));
+        PyTypeError::new_err(format!(
+            "{key} must be a number of seconds >= 0{none}, not {}",
+            type_name(value)
+        ))
+    })
+}
+
 /// The configuration named by `destination_type` ("serial", "parallel",
 /// "synchronous", or a `DestinationType`) and the keyword tuning
-/// `max_queue_size`, `workers_core_size`, `workers_max_size`, `keep_alive`
-/// (seconds), `rejection_policy` ("discard", "caller_runs", "block"),
-/// `block_timeout` (seconds; `None`: wait as long as it takes) and
-/// `stack_size` (bytes). Defaults are Liferay's, and 8 MiB stacks.
+/// `max_queue_size` (`None`: unbounded), `workers_core_size`,
+/// `workers_max_size`, `keep_alive` (seconds), `rejection_policy`
+/// ("discard", "caller_runs", "block"), `block_timeout` (seconds; `None`:
+/// wait as long as it takes) and `stack_size` (bytes). Defaults are
+/// Liferay's, and 8 MiB stacks. Each error names its argument.
 pub(crate) fn destination_config(
     destination_type_name: &str,
     tuning: Option<&Bound<'_, PyDict>>,
@@ -61,42 +96,66 @@ pub(crate) fn destination_config(
     let (mut core, mut max) = (None, None);
     let mut policy = String::from("discard");
     let mut block_timeout = None;
+    let workers = "a positive int";
     for (key, value) in tuning.into_iter().flat_map(|t| t.iter()) {
         let key: String = key.extract()?;
         match key.as_str() {
+            "max_queue_size" if value.is_none() => {}
             "max_queue_size" => {
-                let size: usize = value.extract()?;
+                let size = size(&key, &value, "a positive int, or None for no bound")?;
                 // SAFETY: a live configuration.
                 check(unsafe {
                     (api.destination_config_set_max_queue_size)(config.as_ptr(), size)
                 })?;
             }
-            "workers_core_size" => core = Some(value.extract()?),
-            "workers_max_size" => max = Some(value.extract()?),
+            "workers_core_size" => core = Some(size(&key, &value, workers)?),
+            "workers_max_size" => max = Some(size(&key, &value, workers)?),
             "keep_alive" => {
-                let keep_alive = millis(duration(&key, value.extract()?)?);
+                let keep_alive = seconds(&key, &value, None)?.unwrap_or_default();
+                let keep_alive = millis(duration(&key, keep_alive)?);
                 // SAFETY: a live configuration.
                 check(unsafe {
                     (api.destination_config_set_keep_alive)(config.as_ptr(), keep_alive)
                 })?;
             }
             "stack_size" => {
-                let bytes: usize = value.extract()?;
+                let bytes = size(&key, &value, "a positive int (bytes)")?;
                 // SAFETY: a live configuration.
                 check(unsafe { (api.destination_config_set_stack_size)(config.as_ptr(), bytes) })?;
             }
-            "rejection_policy" => policy = value.extract()?,
-            "block_timeout" => block_timeout = optional_duration(&key, value.extract()?)?,
+            "rejection_policy" => {
+                policy = value.extract().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "rejection_policy must be a str ('discard', 'caller_runs' or 'block') \
+                         or a msgbus.RejectionPolicy, not {}",
+                        type_name(&value)
+                    ))
+                })?
+            }
+            "block_timeout" => {
+                let timeout = seconds(&key, &value, Some("to wait as long as it takes"))?;
+                block_timeout = optional_duration(&key, timeout)?;
+            }
             other => {
                 return Err(PyTypeError::new_err(format!(
-                    "unexpected keyword argument {other:?}"
+                    "unexpected keyword argument {other:?} (the tuning keywords are {TUNING})"
                 )));
             }
         }
     }
     if core.is_some() || max.is_some() {
-        let core = core.unwrap_or(MSGBUS_DEFAULT_WORKERS_CORE_SIZE);
-        let max = max.unwrap_or(MSGBUS_DEFAULT_WORKERS_MAX_SIZE);
+        let default = |size: Option<usize>, default| match size {
+            Some(size) => (size, ""),
+            None => (default, ", the default"),
+        };
+        let (core, core_default) = default(core, MSGBUS_DEFAULT_WORKERS_CORE_SIZE);
+        let (max, max_default) = default(max, MSGBUS_DEFAULT_WORKERS_MAX_SIZE);
+        if max < core {
+            return Err(invalid_argument(format!(
+                "workers_max_size ({max}{max_default}) must be at least workers_core_size \
+                 ({core}{core_default})"
+            )));
+        }
         // SAFETY: a live configuration.
         check(unsafe { (api.destination_config_set_workers)(config.as_ptr(), core, max) })?;
     }
@@ -106,15 +165,16 @@ pub(crate) fn destination_config(
             timeout.map_or(MSGBUS_WAIT_FOREVER, millis),
         ),
         (_, Some(_)) => {
-            return Err(invalid_argument(
-                "block_timeout applies only to rejection_policy='block'",
-            ));
+            return Err(invalid_argument(format!(
+                "block_timeout applies only to rejection_policy='block', not {policy:?}"
+            )));
         }
         ("discard", None) => (MSGBUS_REJECTION_POLICY_DISCARD, 0),
         ("caller_runs", None) => (MSGBUS_REJECTION_POLICY_CALLER_RUNS, 0),
         (other, None) => {
             return Err(invalid_argument(format!(
-                "unknown rejection policy {other:?} (expected discard, caller_runs or block)"
+                "rejection_policy must be 'discard', 'caller_runs' or 'block' (or a \
+                 msgbus.RejectionPolicy), not {other:?}"
             )));
         }
     };

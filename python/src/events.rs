@@ -87,20 +87,29 @@ pub(crate) unsafe extern "C" fn call(user_data: *mut c_void, event: *const msgbu
     });
 }
 
-/// What `add_event_listener` returns; `remove()` removes the listener.
+/// What `add_event_listener` returns: `remove()` removes the event
+/// listener, and so does the end of a `with` block.
 #[pyclass(frozen, module = "msgbus")]
 pub struct EventListenerHandle {
     bus: Py<PyWeakrefReference>,
     generation: Generation,
     id: u64,
+    /// The destination it listens to; `None` for the whole bus.
+    destination: Option<String>,
 }
 
 impl EventListenerHandle {
-    pub(crate) fn new(bus: Py<PyWeakrefReference>, generation: Generation, id: u64) -> Self {
+    pub(crate) fn new(
+        bus: Py<PyWeakrefReference>,
+        generation: Generation,
+        id: u64,
+        destination: Option<String>,
+    ) -> Self {
         EventListenerHandle {
             bus,
             generation,
             id,
+            destination,
         }
     }
 }
@@ -115,5 +124,31 @@ impl EventListenerHandle {
         remove_from(py, &self.bus, self.generation, move |bus| unsafe {
             (api().bus_remove_event_listener)(bus, id)
         })
+    }
+
+    /// Returns the handle itself.
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Removes the event listener (as `remove()`).
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.remove(py)?;
+        Ok(false)
+    }
+
+    /// `EventListenerHandle(id=3, destination="acme/orders")`, or
+    /// `destination=None` for one of the whole bus.
+    fn __repr__(&self) -> String {
+        match &self.destination {
+            Some(name) => format!("EventListenerHandle(id={}, destination={name:?})", self.id),
+            None => format!("EventListenerHandle(id={}, destination=None)", self.id),
+        }
     }
 }

@@ -2,10 +2,12 @@
 //! and C strings from Python's.
 
 use std::ffi::{CString, c_char};
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
 use msgbus_abi::*;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -77,23 +79,41 @@ impl<T: Handle> Drop for Owned<T> {
     }
 }
 
-/// A `str` argument as UTF-8, as every name, key, id and type name is
-/// (they cross into C): one with a lone surrogate, which has no UTF-8, is
-/// an `InvalidArgumentError` like any other name C cannot take, not a
-/// `UnicodeEncodeError`.
+/// The name of `obj`'s type, for error messages.
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".into(), |name| name.to_string())
+}
+
+/// `obj` as UTF-8, as every name, key, id and type name is (they cross
+/// into C); `what` names the argument in the errors: a `TypeError` for
+/// another type, an `InvalidArgumentError` (not a `UnicodeEncodeError`) for
+/// a lone surrogate, which has no UTF-8.
+fn utf8<'a>(obj: Borrowed<'a, '_, PyAny>, what: &str, hint: &str) -> PyResult<&'a str> {
+    let Ok(text) = obj.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a str{hint}, not {}",
+            type_name(&obj)
+        )));
+    };
+    <&'a str>::extract(obj).map_err(|_| {
+        let shown = text.repr().map_or_else(|_| "it".into(), |r| r.to_string());
+        invalid_argument(format!(
+            "{what} must be UTF-8 (it crosses into C), and {shown} holds a lone surrogate, \
+             which has none"
+        ))
+    })
+}
+
+/// A `str` argument as UTF-8 (see [`utf8`]).
 pub(crate) struct Utf8<'a>(&'a str);
 
 impl<'a> FromPyObject<'a, '_> for Utf8<'a> {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, '_, PyAny>) -> PyResult<Self> {
-        let text = obj.cast::<PyString>()?;
-        <&'a str>::extract(obj).map(Utf8).map_err(|_| {
-            let shown = text.repr().map_or_else(|_| "it".into(), |r| r.to_string());
-            invalid_argument(format!(
-                "names and keys are UTF-8, and {shown} holds a lone surrogate, which has none"
-            ))
-        })
+        utf8(obj, "a name, key or id", "").map(Utf8)
     }
 }
 
@@ -108,6 +128,78 @@ impl Deref for Utf8<'_> {
 
     fn deref(&self) -> &str {
         self.0
+    }
+}
+
+/// What a [`Text`] argument is called, and what it holds.
+pub(crate) trait Argument {
+    const NAME: &'static str;
+    /// Appended to "must be a str".
+    const HINT: &'static str;
+}
+
+macro_rules! arguments {
+    ($($ty:ident => $name:literal, $hint:literal;)*) => {$(
+        pub(crate) struct $ty;
+        impl Argument for $ty {
+            const NAME: &'static str = $name;
+            const HINT: &'static str = $hint;
+        }
+    )*};
+}
+
+arguments! {
+    NameArg => "name", " (a destination name such as 'acme/orders')";
+    DestinationArg => "destination", " (a destination name such as 'acme/orders')";
+    DestinationTypeArg => "destination_type",
+        " ('serial', 'parallel' or 'synchronous') or a msgbus.DestinationType";
+    KeyArg => "key", "";
+    ResponseDestinationNameArg => "response_destination_name", " or None";
+    ResponseIdArg => "response_id", " or None";
+}
+
+/// A `str` argument as UTF-8 whose errors name it (`A`).
+pub(crate) struct Text<'a, A>(Utf8<'a>, PhantomData<A>);
+
+impl<'a, A: Argument> FromPyObject<'a, '_> for Text<'a, A> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, '_, PyAny>) -> PyResult<Self> {
+        utf8(obj, A::NAME, A::HINT).map(|text| Text(Utf8(text), PhantomData))
+    }
+}
+
+impl<A> Deref for Text<'_, A> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0.0
+    }
+}
+
+impl<'a, A> From<Text<'a, A>> for Utf8<'a> {
+    fn from(text: Text<'a, A>) -> Self {
+        text.0
+    }
+}
+
+/// A `timeout` argument: seconds, or `None` to wait as long as it takes.
+pub(crate) struct Timeout(pub(crate) Option<f64>);
+
+impl FromPyObject<'_, '_> for Timeout {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            return Ok(Timeout(None));
+        }
+        obj.extract::<f64>().map(|t| Timeout(Some(t))).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "timeout must be a number of seconds, or None to wait as long as it takes, \
+                 not {}",
+                type_name(&obj)
+            ))
+        })
     }
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use msgbus_abi::*;
 use parking_lot::Mutex;
+use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -28,7 +29,7 @@ use crate::config::optional_duration;
 use crate::core::api;
 use crate::errors::BusClosedError;
 use crate::gil::{self, detached, millis};
-use crate::handles::Owned;
+use crate::handles::{Owned, Timeout};
 use crate::logging;
 use crate::threadstate;
 
@@ -90,9 +91,12 @@ pub(crate) fn untrack(id: u64) {
     LIVE.lock().retain(|(live, _, _)| *live != id);
 }
 
-/// `msgbus.default_bus()`: the process-wide bus (Liferay's
-/// `MessageBusUtil`), the same one `msgbus_default_bus()` gives C code;
-/// made on first use, and anew in a forked child.
+/// The process-wide bus (Liferay's `MessageBusUtil`), the same one
+/// `msgbus_default_bus()` gives C code; made on first use, and anew in a
+/// forked child. It is one bus for the whole process: after its
+/// `shutdown()` it stays shut down (queued sends raise `BusClosedError`,
+/// synchronous destinations keep working), and `default_bus()` goes on
+/// returning it.
 #[pyfunction]
 pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
     let generation = Generation::current();
@@ -116,12 +120,11 @@ pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
     Ok(fresh)
 }
 
-/// `msgbus.set_exit_timeout(timeout)`: how long, in all, the exit
-/// shutdown waits for queued messages to be delivered (`None`: as long as
-/// it takes); returns the previous value.
+/// How long, in all, the exit shutdown waits for queued messages (seconds,
+/// default 10; `None`: as long as it takes); returns the previous value.
 #[pyfunction]
-fn set_exit_timeout(timeout: Option<f64>) -> PyResult<Option<f64>> {
-    let timeout = optional_duration("timeout", timeout)?;
+fn set_exit_timeout(timeout: Timeout) -> PyResult<Option<f64>> {
+    let timeout = optional_duration("timeout", timeout.0)?;
     let previous = std::mem::replace(&mut *EXIT_TIMEOUT.lock(), timeout);
     Ok(previous.map(|t| t.as_secs_f64()))
 }
@@ -131,8 +134,10 @@ fn set_exit_timeout(timeout: Option<f64>) -> PyResult<Option<f64>> {
 /// forces what is left (its queue is discarded) and waits no more. A bus
 /// whose listener calls are still running is logged and left to the end
 /// of the process: freeing it would wait for them. Ctrl-C during the wait
-/// forces every bus left at once. After this, nothing enters the
-/// interpreter anew.
+/// forces every bus left at once, and the process then ends as Python's
+/// does on Ctrl-C (killed by SIGINT, status 130 in a shell) without a
+/// traceback; a second Ctrl-C ends it at once. After this, nothing enters
+/// the interpreter anew.
 #[pyfunction]
 fn _shutdown_all(py: Python<'_>) -> PyResult<()> {
     let generation = Generation::current();
@@ -199,7 +204,38 @@ fn _shutdown_all(py: Python<'_>) -> PyResult<()> {
     }
     detached(py, || drop(left));
     EXITED.store(true, SeqCst);
-    interrupted.map_or(Ok(()), Err)
+    match interrupted {
+        Some(err) if err.is_instance_of::<PyKeyboardInterrupt>(py) => {
+            // The wait is over; what is left of the exit runs as usual,
+            // and the process ends by SIGINT (see `end_by_sigint`).
+            INTERRUPTED_AT_EXIT.store(true, SeqCst);
+            let signal = py.import("signal")?;
+            signal.call_method1(
+                "signal",
+                (signal.getattr("SIGINT")?, signal.getattr("SIG_DFL")?),
+            )?;
+            Ok(())
+        }
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// Set when Ctrl-C ended the exit shutdown's wait.
+static INTERRUPTED_AT_EXIT: AtomicBool = AtomicBool::new(false);
+
+/// A C `atexit` handler, run after the interpreter has finalized: if
+/// Ctrl-C ended the exit shutdown, ends the process by SIGINT, as CPython
+/// ends one whose main program a `KeyboardInterrupt` ended.
+extern "C" fn end_by_sigint() {
+    if INTERRUPTED_AT_EXIT.load(SeqCst) {
+        // SAFETY: plain system calls; nothing runs after them.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::kill(libc::getpid(), libc::SIGINT);
+            libc::_exit(130);
+        }
+    }
 }
 
 /// Where a bus's listener calls run, and how many messages it discarded.
@@ -252,6 +288,8 @@ fn _after_fork_in_child() {
 /// `os.register_at_fork`.
 pub(crate) fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    // SAFETY: registers a handler that makes only system calls.
+    unsafe { libc::atexit(end_by_sigint) };
     let shutdown_all = wrap_pyfunction!(_shutdown_all, m)?;
     m.add_function(wrap_pyfunction!(set_exit_timeout, m)?)?;
     py.import("atexit")?

@@ -6,14 +6,16 @@ use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_void};
 
 use msgbus_abi::*;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyWeakrefReference;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyType, PyWeakrefReference};
 
 use crate::bus::PyMessageBus;
 use crate::core::api;
 use crate::errors::check;
 use crate::gil::{attached, release};
+use crate::handles::type_name;
 use crate::lifecycle::{self, Generation};
 use crate::logging;
 use crate::message::PyMessage;
@@ -108,7 +110,73 @@ fn run(py: Python<'_>, listener: &Listener, message: *const msgbus_message) -> P
     // SAFETY: a live object.
     let kept = unsafe { pyo3::ffi::Py_REFCNT(delivered.as_ptr()) } > 1;
     delivered.borrow_mut().end_of_call(message, kept);
-    called.map(drop)
+    let returned = called?;
+    if !returned.is_none() && returned.hasattr("__await__")? {
+        // Closed, so Python does not warn that it was never awaited.
+        if returned.hasattr("close")? {
+            returned.call_method0("close")?;
+        }
+        return Err(PyTypeError::new_err(format!(
+            "the listener returned {}, which the bus never awaits; {ASYNC_ADVICE}",
+            type_name(&returned)
+        )));
+    }
+    Ok(())
+}
+
+/// How to run a coroutine from a listener, for the errors that refuse one.
+const ASYNC_ADVICE: &str = "listeners run on the bus's worker threads, outside any event loop: \
+    register a plain function that hands the coroutine to your loop, e.g. \
+    `lambda message: asyncio.run_coroutine_threadsafe(handler(message), loop)`";
+
+static IS_COROUTINE_FUNCTION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static IS_ASYNC_GENERATOR_FUNCTION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static PARTIAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Whether calling `callable` makes a coroutine or an async generator: an
+/// `async def` function or method, an object whose `__call__` is one, or a
+/// `functools.partial` of either.
+fn is_async(callable: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = callable.py();
+    let coroutine = IS_COROUTINE_FUNCTION.import(py, "inspect", "iscoroutinefunction")?;
+    let generator = IS_ASYNC_GENERATOR_FUNCTION.import(py, "inspect", "isasyncgenfunction")?;
+    let partial = PARTIAL.import(py, "functools", "partial")?;
+    let test = |f: &Bound<'_, PyAny>| -> PyResult<bool> {
+        Ok(coroutine.call1((f,))?.is_truthy()? || generator.call1((f,))?.is_truthy()?)
+    };
+    let mut target = callable.clone();
+    // Partials of partials, up to a depth no real code reaches.
+    for _ in 0..32 {
+        if test(&target)? {
+            return Ok(true);
+        }
+        if target.is_instance(partial)? {
+            target = target.getattr("func")?;
+            continue;
+        }
+        // Calling a class makes an instance, whatever its `__call__` is.
+        if target.is_instance_of::<PyType>() {
+            return Ok(false);
+        }
+        return match target.getattr("__call__") {
+            Ok(call) => test(&call),
+            Err(_) => Ok(false),
+        };
+    }
+    Ok(false)
+}
+
+/// A `TypeError` for an async `callable` (the argument `what`), which the
+/// bus would call and never await.
+pub(crate) fn refuse_async(callable: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
+    if is_async(callable)? {
+        return Err(PyTypeError::new_err(format!(
+            "{what} {} is an async function, which the bus would call and never await; \
+             {ASYNC_ADVICE}",
+            describe(callable)
+        )));
+    }
+    Ok(())
 }
 
 /// Describes the failure to the core (which counts it; the exception is
@@ -207,7 +275,9 @@ pub(crate) fn remove_from(
     Ok(code == MSGBUS_RESULT_OK)
 }
 
-/// What `register_listener` returns; `unregister()` removes the listener.
+/// What `register_listener` returns: `unregister()` removes the listener,
+/// and so does the end of a `with` block (`with bus.register_listener(...)
+/// as handle:`).
 #[pyclass(frozen, module = "msgbus")]
 pub struct ListenerHandle {
     bus: Py<PyWeakrefReference>,
@@ -251,6 +321,23 @@ impl ListenerHandle {
     #[getter]
     fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Returns the handle itself.
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Unregisters the listener (as `unregister()`).
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.unregister(py)?;
+        Ok(false)
     }
 
     fn __repr__(&self) -> String {

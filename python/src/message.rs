@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 
 use crate::core::api;
 use crate::errors::check;
-use crate::handles::{Owned, Utf8, with_c_str};
+use crate::handles::{KeyArg, Owned, ResponseDestinationNameArg, ResponseIdArg, Text, with_c_str};
 use crate::value::{store, to_py, to_value};
 
 /// Where a `Message`'s contents are.
@@ -28,6 +28,7 @@ enum Held {
     Delivered(*const msgbus_message),
 }
 
+/// A message: a payload, values by key, and the fields of a request.
 #[pyclass(name = "Message", module = "msgbus")]
 pub struct PyMessage {
     held: Held,
@@ -146,6 +147,16 @@ impl PyMessage {
         Ok((code == MSGBUS_RESULT_OK).then(|| to_py(py, value)))
     }
 
+    fn has(&self, key: &str) -> PyResult<bool> {
+        let mut contains = false;
+        // SAFETY: a live message and a NUL-terminated key.
+        let code = with_c_str(key, "key", |key| unsafe {
+            (api().message_contains)(self.handle(), key, &mut contains)
+        })?;
+        check(code)?;
+        Ok(contains)
+    }
+
     /// The keys and values, in insertion order.
     fn items<'py>(&self, py: Python<'py>) -> Vec<(String, Bound<'py, PyAny>)> {
         struct Visit<'a, 'py>(Python<'py>, &'a mut Vec<(String, Bound<'py, PyAny>)>);
@@ -217,8 +228,8 @@ impl PyMessage {
     fn new(
         payload: Option<&Bound<'_, PyAny>>,
         values: Option<&Bound<'_, PyMapping>>,
-        response_destination_name: Option<Utf8<'_>>,
-        response_id: Option<Utf8<'_>>,
+        response_destination_name: Option<Text<'_, ResponseDestinationNameArg>>,
+        response_id: Option<Text<'_, ResponseIdArg>>,
     ) -> PyResult<Self> {
         let response_destination_name = response_destination_name.as_deref();
         let response_id = response_id.as_deref();
@@ -232,21 +243,23 @@ impl PyMessage {
         if let Some(values) = values {
             if let Ok(dict) = values.cast::<PyDict>() {
                 for (key, value) in dict.iter() {
-                    message.put_value(&key.extract::<Utf8<'_>>()?, &value)?;
+                    message.put_value(&key.extract::<Text<'_, KeyArg>>()?, &value)?;
                 }
             } else {
                 for item in values.items()?.iter() {
-                    let (key, value): (String, Bound<'_, PyAny>) = item.extract()?;
-                    message.put_value(&key, &value)?;
+                    let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+                    message.put_value(&key.extract::<Text<'_, KeyArg>>()?, &value)?;
                 }
             }
         }
         // A new message has neither.
         if response_destination_name.is_some() {
-            message.set_response_destination_name(response_destination_name.map(Utf8::from))?;
+            let set = api().message_set_response_destination_name;
+            message.set_text(set, response_destination_name, "response_destination_name")?;
         }
         if response_id.is_some() {
-            message.set_response_id(response_id.map(Utf8::from))?;
+            let set = api().message_set_response_id;
+            message.set_text(set, response_id, "response_id")?;
         }
         Ok(message)
     }
@@ -257,6 +270,7 @@ impl PyMessage {
         self.text(api().message_destination_name)
     }
 
+    /// The payload: any object.
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         // SAFETY: a live message; the payload is borrowed from it.
@@ -268,25 +282,31 @@ impl PyMessage {
         set_payload(self.as_mut_ptr(), payload)
     }
 
+    /// Where replies to this message go (`send_synchronous` sets it).
     #[getter]
     fn response_destination_name(&self) -> Option<String> {
         self.text(api().message_response_destination_name)
     }
 
     #[setter]
-    fn set_response_destination_name(&mut self, name: Option<Utf8<'_>>) -> PyResult<()> {
+    fn set_response_destination_name(
+        &mut self,
+        name: Option<Text<'_, ResponseDestinationNameArg>>,
+    ) -> PyResult<()> {
         let name = name.as_deref();
         let set = api().message_set_response_destination_name;
         self.set_text(set, name, "response_destination_name")
     }
 
+    /// What a reply carries to find its request (`send_synchronous` sets
+    /// it).
     #[getter]
     fn response_id(&self) -> Option<String> {
         self.text(api().message_response_id)
     }
 
     #[setter]
-    fn set_response_id(&mut self, id: Option<Utf8<'_>>) -> PyResult<()> {
+    fn set_response_id(&mut self, id: Option<Text<'_, ResponseIdArg>>) -> PyResult<()> {
         let id = id.as_deref();
         self.set_text(api().message_set_response_id, id, "response_id")
     }
@@ -323,16 +343,17 @@ impl PyMessage {
     }
 
     /// Sets a value; `None` removes the key (as in Liferay).
-    fn put(&mut self, key: Utf8<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn put(&mut self, key: Text<'_, KeyArg>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let key: &str = &key;
         self.put_value(key, value)
     }
 
+    /// The value of `key`, or `default` if it has none.
     #[pyo3(signature = (key, default = None))]
     fn get<'py>(
         &self,
         py: Python<'py>,
-        key: Utf8<'_>,
+        key: Text<'_, KeyArg>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let key: &str = &key;
@@ -343,7 +364,11 @@ impl PyMessage {
     }
 
     /// Removes a key; returns its value, or `None` if it had none.
-    fn remove<'py>(&mut self, py: Python<'py>, key: Utf8<'_>) -> PyResult<Bound<'py, PyAny>> {
+    fn remove<'py>(
+        &mut self,
+        py: Python<'py>,
+        key: Text<'_, KeyArg>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let key: &str = &key;
         let Some(value) = self.value_of(py, key)? else {
             return Ok(py.None().into_bound(py));
@@ -356,30 +381,28 @@ impl PyMessage {
         Ok(value)
     }
 
-    fn contains(&self, key: Utf8<'_>) -> PyResult<bool> {
-        let key: &str = &key;
-        let mut contains = false;
-        // SAFETY: a live message and a NUL-terminated key.
-        let code = with_c_str(key, "key", |key| unsafe {
-            (api().message_contains)(self.handle(), key, &mut contains)
-        })?;
-        check(code)?;
-        Ok(contains)
+    /// Whether `key` has a value.
+    fn contains(&self, key: Text<'_, KeyArg>) -> PyResult<bool> {
+        self.has(&key)
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: Utf8<'_>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: Text<'_, KeyArg>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let key: &str = &key;
         self.value_of(py, key)?.ok_or_else(|| missing(key))
     }
 
-    fn __setitem__(&mut self, key: Utf8<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(&mut self, key: Text<'_, KeyArg>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let key: &str = &key;
         self.put_value(key, value)
     }
 
-    fn __delitem__(&mut self, key: Utf8<'_>) -> PyResult<()> {
+    fn __delitem__(&mut self, key: Text<'_, KeyArg>) -> PyResult<()> {
         let key: &str = &key;
-        if !self.contains(key.into())? {
+        if !self.has(key)? {
             return Err(missing(key));
         }
         let message = self.as_mut_ptr();
@@ -390,7 +413,7 @@ impl PyMessage {
         check(code)
     }
 
-    fn __contains__(&self, key: Utf8<'_>) -> PyResult<bool> {
+    fn __contains__(&self, key: Text<'_, KeyArg>) -> PyResult<bool> {
         self.contains(key)
     }
 

@@ -112,6 +112,14 @@ impl PendingRequest {
         let request = self.request.lock().take();
         drop(request);
     }
+
+    fn __repr__(&self) -> String {
+        let state = match self.request.lock().as_ref() {
+            Some(_) => "waiting",
+            None => "done",
+        };
+        format!("<msgbus.PendingRequest {state}>")
+    }
 }
 
 impl Drop for PendingRequest {

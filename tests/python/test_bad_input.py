@@ -57,9 +57,11 @@ def test_wrong_types_raise_type_error(bus, call):
     assert bus.destination_names() == ["msgbus/default_response"]
 
 
-def test_negative_sizes_raise_overflow_error(bus):
-    with pytest.raises(OverflowError):
-        bus.add_destination("acme/x", "parallel", workers_max_size=-1)
+@pytest.mark.parametrize("key", ["max_queue_size", "workers_core_size", "workers_max_size", "stack_size"])
+def test_negative_sizes_raise_invalid_argument_naming_the_size(bus, key):
+    """They raised OverflowError ("can't convert negative int to unsigned")."""
+    with pytest.raises(msgbus.InvalidArgumentError, match=f"^{key} must be a positive int.*, not -1$"):
+        bus.add_destination("acme/x", "parallel", **{key: -1})
 
 
 def test_destination_types_accept_the_enum_and_its_value(bus):
