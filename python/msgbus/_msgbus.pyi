@@ -326,7 +326,10 @@ class MessageBus:
         self, destination: str, message: Any, timeout: Optional[float] = ...
     ) -> Any:
         """Sends with a fresh response id and waits up to `timeout` seconds
-        (`None`: as long as it takes) for the reply; returns its payload."""
+        (`None`: as long as it takes) for the reply; returns its payload.
+        Raises `ListenerError` as soon as every listener it reached has
+        returned, one raised and none replied; `SynchronousTimeoutError`
+        when no reply came in time."""
     def request(
         self, destination: str, message: Any, timeout: Optional[float] = ...
     ) -> Coroutine[Any, Any, Any]:

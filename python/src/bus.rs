@@ -455,6 +455,9 @@ impl PyMessageBus {
 
     /// Sends with a fresh response id and waits up to `timeout` seconds
     /// (`None`: as long as it takes) for the reply; returns its payload.
+    /// Raises `ListenerError` as soon as every listener it reached has
+    /// returned, one raised and none replied; `SynchronousTimeoutError`
+    /// when no reply came in time.
     #[pyo3(
         signature = (destination, message, timeout = Timeout(Some(10.0))),
         text_signature = "($self, destination, message, timeout=10.0)"
