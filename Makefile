@@ -31,6 +31,12 @@ PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
 BENCH_TOOLS := matplotlib==3.11.2
 PACKAGE_VENV := target/venv-package
 PACKAGE_TOOLS := auditwheel==6.4.2
+# make wheel: maturin, and zig (from PyPI) as the linker for glibc 2.17;
+# its own venv and cargo target directory, apart from the dev build's.
+WHEEL_VENV := target/venv-wheel
+WHEEL_TOOLS := $(filter maturin==%,$(PY_TOOLS)) ziglang==0.15.2
+WHEEL_TARGET := target/wheel-build
+WHEELS := target/wheels
 BENCH_REPS ?= 5
 BENCH := target/bench
 EXAMPLES := target/examples
@@ -53,7 +59,7 @@ REPORT ?= $(RELIABILITY)/RELIABILITY.md
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install uninstall clean \
-	python test-python test-python-package example-programs test-demo examples \
+	python test-python wheel test-python-package example-programs test-demo examples \
 	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability
 
 all: test
@@ -305,15 +311,38 @@ test-python: python ffi c-deps
 	$(PYTHON) -m mypy.stubtest msgbus._msgbus
 	$(PYTHON) -m mypy tests/python examples/python
 
-## The wheel `pip install ./python` builds (an abi3 wheel with its stubs, the
-## library and the headers), made with `pip wheel` in a fresh venv and
-## installed there; tests/package/check.py checks it.
-test-python-package:
-	rm -rf target/wheels $(PACKAGE_VENV)
+## A venv with make wheel's tools.
+$(WHEEL_VENV)/.tools:
+	python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_TOOLS)
+	touch $@
+
+## The release artifacts, in target/wheels: the abi3 wheel (CPython >= 3.10)
+## for manylinux2014 (glibc >= 2.17), its extension and libmsgbus.so.0
+## stripped and both linked by zig (python/build.rs's cargo inherits
+## maturin's zig linker), and the sdist (which carries the headers, but not
+## yet ffi/ and core/: maturin packs only path dependencies of python/).
+wheel: $(WHEEL_VENV)/.tools
+	rm -rf $(WHEELS)
+	PATH="$(CURDIR)/$(WHEEL_VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(CURDIR)/$(WHEEL_TARGET) \
+	  CARGO_PROFILE_RELEASE_STRIP=symbols $(WHEEL_VENV)/bin/maturin build -q --release --strip \
+	  --zig --compatibility manylinux2014 -m python/Cargo.toml --out $(WHEELS)
+	$(WHEEL_VENV)/bin/maturin sdist -m python/Cargo.toml --out $(WHEELS)
+
+## make wheel's wheel, installed in a fresh venv with pytest: checked by
+## tests/package/check.py (auditwheel's manylinux_2_17 tag, abi3, the
+## library and headers shipped, stripped, glibc 2.17 symbols at most), then
+## the Python tests run against it, from tests/python, where `import msgbus`
+## is the installed package and not python/msgbus. The tests build C
+## programs against make ffi's libraries, as make test-python's do.
+test-python-package: wheel ffi c-deps
+	rm -rf $(PACKAGE_VENV)
 	python3 -m venv $(PACKAGE_VENV)
-	$(PACKAGE_VENV)/bin/pip wheel -q --no-deps ./python -w target/wheels
-	$(PACKAGE_VENV)/bin/pip install -q target/wheels/*.whl $(PACKAGE_TOOLS)
-	cd target && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/check.py $(CURDIR)/target/wheels/*.whl
+	$(PACKAGE_VENV)/bin/pip install -q $(WHEELS)/*.whl $(PACKAGE_TOOLS) $(filter pytest%,$(PY_TOOLS))
+	cd target && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/check.py $(CURDIR)/$(WHEELS)/*.whl
+	cd tests/python && $(CURDIR)/$(PACKAGE_VENV)/bin/python -c 'import msgbus, sys; \
+	  assert msgbus.__file__.startswith(sys.prefix), msgbus.__file__' && \
+	  timeout -k 10 600 $(CURDIR)/$(PACKAGE_VENV)/bin/python -m pytest -q
 
 clean:
 	$(CARGO) clean
