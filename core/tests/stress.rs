@@ -218,7 +218,12 @@ impl Run {
                     if mine.len() < 3 {
                         let weak = self.bus.downgrade();
                         let l = listener(&mut rng, weak, self.calls[name].clone());
-                        mine.push(self.bus.register_listener(name, l).unwrap());
+                        // Refused only where a shutdown stopped the workers.
+                        match self.bus.register_listener(name, l) {
+                            Ok(id) => mine.push(id),
+                            Err(Error::Closed(_)) if self.shut_down.load(SeqCst) => {}
+                            Err(e) => panic!("register_listener: {e}"),
+                        }
                     } else {
                         let id = mine.swap_remove(rng.below(mine.len()));
                         self.bus.unregister_listener(id).unwrap();
