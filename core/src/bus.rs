@@ -386,6 +386,7 @@ impl MessageBus {
     /// parallel destinations) or delivered (synchronous ones). A message to
     /// a destination without listeners is dropped and counted.
     pub fn send(&self, destination: &str, message: impl Into<Message>) -> Result<()> {
+        self.check_live()?;
         self.send_to(destination, message.into())
     }
 
@@ -393,9 +394,9 @@ impl MessageBus {
     /// message came (replaced, or removed) gives it back, and the message
     /// goes to the destination that holds the name now, or meets
     /// `NoSuchDestination`: only a bus that is shut down refuses it as
-    /// closed.
+    /// closed. Its callers have checked that the bus was not inherited
+    /// through `fork()`.
     fn send_to(&self, name: &str, mut message: Message) -> Result<()> {
-        self.check_live()?;
         loop {
             let destinations = self.inner.destinations.load();
             match lookup(&destinations, name)?.send(message) {
