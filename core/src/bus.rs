@@ -303,13 +303,14 @@ impl MessageBus {
     ) -> Result<ListenerId> {
         self.check_live()?;
         check_name(name)?;
-        let stopped = |d: &Arc<Destination>| d.is_queued() && self.inner.shut_down.load(SeqCst);
-        if self
-            .inner
-            .destinations
-            .load()
-            .get(name)
-            .is_some_and(stopped)
+        let stopped = |d: &Arc<Destination>| d.is_queued();
+        if self.inner.shut_down.load(SeqCst)
+            && self
+                .inner
+                .destinations
+                .load()
+                .get(name)
+                .is_some_and(stopped)
         {
             return Err(Error::Closed(format!(
                 "bus is shut down; {name} delivers no more messages"

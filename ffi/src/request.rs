@@ -8,7 +8,7 @@ use msgbus_abi::*;
 use msgbus_core::PendingReply;
 
 use crate::boundary::*;
-use crate::callback::UserData;
+use crate::callback::{UserData, handing_over};
 
 impl Castable for msgbus_request {
     type Rust = PendingReply;
@@ -64,13 +64,12 @@ pub unsafe extern "C" fn msgbus_request_on_reply(
         // SAFETY: per the contract.
         let request = unsafe { borrow(request, "request") }?;
         let callback = required(callback, "callback")?;
-        request.check_live()?;
-        let user_data = UserData::new(user_data, user_data_free);
-        request.on_reply(move |payload| {
-            // SAFETY: the caller's callback; the payload is borrowed for the call.
-            unsafe { callback(user_data.ptr(), to_handle::<msgbus_value>(&payload)) };
-        })?;
-        Ok(())
+        handing_over(UserData::new(user_data, user_data_free), |user_data| {
+            Ok(request.on_reply(move |payload| {
+                // SAFETY: the caller's callback; the payload is borrowed for the call.
+                unsafe { callback(user_data.ptr(), to_handle::<msgbus_value>(&payload)) };
+            })?)
+        })
     })
 }
 

@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 
-use crate::config::{destination_config, optional_duration};
+use crate::config::destination_config;
 use crate::core::api;
 use crate::errors::{self, check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
@@ -459,7 +459,7 @@ impl PyMessageBus {
     /// returned, one raised and none replied; `SynchronousTimeoutError`
     /// when no reply came in time.
     #[pyo3(
-        signature = (destination, message, timeout = Timeout(Some(10.0))),
+        signature = (destination, message, timeout = Timeout::TEN_SECONDS),
         text_signature = "($self, destination, message, timeout=10.0)"
     )]
     fn send_synchronous<'py>(
@@ -470,7 +470,7 @@ impl PyMessageBus {
         timeout: Timeout,
     ) -> PyResult<Bound<'py, PyAny>> {
         let destination: &str = &destination;
-        let timeout = optional_duration("timeout", timeout.0)?;
+        let timeout = timeout.0;
         let request = self.request_for(py, destination, message)?;
         let handle = request.as_ptr() as usize;
         // A reply, a listener's failure (with its detail), or nothing yet.
@@ -513,7 +513,7 @@ impl PyMessageBus {
     /// waits without blocking the event loop. Needs a running loop; bad
     /// arguments and send errors raise here, not when awaited.
     #[pyo3(
-        signature = (destination, message, timeout = Timeout(Some(10.0))),
+        signature = (destination, message, timeout = Timeout::TEN_SECONDS),
         text_signature = "($self, destination, message, timeout=10.0)"
     )]
     fn request<'py>(
@@ -524,10 +524,9 @@ impl PyMessageBus {
         timeout: Timeout,
     ) -> PyResult<Bound<'py, PyAny>> {
         let destination: &str = &destination;
-        let timeout = optional_duration("timeout", timeout.0)?;
         request::running_loop(py)?;
         let request = self.request_for(py, destination, message)?;
-        request::awaitable(py, request, self.generation, timeout)
+        request::awaitable(py, request, self.generation, timeout.0)
     }
 
     /// Calls the listeners of `destination` in this thread and returns the
@@ -644,7 +643,7 @@ impl PyMessageBus {
     )]
     fn shutdown(&self, py: Python<'_>, force: bool, timeout: Timeout) -> PyResult<()> {
         let bus = self.bus()? as usize;
-        let limit = optional_duration("timeout", timeout.0)?;
+        let limit = timeout.0;
         self.shut_down.store(true, SeqCst);
         let stopped = wait_in_slices(py, limit, |slice| {
             // SAFETY: a live bus.

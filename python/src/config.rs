@@ -24,7 +24,7 @@ pub(crate) fn duration(name: &str, seconds: f64) -> PyResult<Duration> {
 }
 
 /// [`duration`], where `None` stays `None`.
-pub(crate) fn optional_duration(name: &str, seconds: Option<f64>) -> PyResult<Option<Duration>> {
+fn optional_duration(name: &str, seconds: Option<f64>) -> PyResult<Option<Duration>> {
     seconds.map(|s| duration(name, s)).transpose()
 }
 

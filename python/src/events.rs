@@ -146,9 +146,13 @@ impl EventListenerHandle {
     /// `EventListenerHandle(id=3, destination="acme/orders")`, or
     /// `destination=None` for one of the whole bus.
     fn __repr__(&self) -> String {
-        match &self.destination {
-            Some(name) => format!("EventListenerHandle(id={}, destination={name:?})", self.id),
-            None => format!("EventListenerHandle(id={}, destination=None)", self.id),
-        }
+        let destination = self
+            .destination
+            .as_ref()
+            .map_or_else(|| "None".into(), |name| format!("{name:?}"));
+        format!(
+            "EventListenerHandle(id={}, destination={destination})",
+            self.id
+        )
     }
 }

@@ -5,12 +5,14 @@ use std::ffi::{CString, c_char};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
+use std::time::Duration;
 
 use msgbus_abi::*;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::config::duration;
 use crate::core::api;
 use crate::errors::invalid_argument;
 
@@ -183,8 +185,14 @@ impl<'a, A> From<Text<'a, A>> for Utf8<'a> {
     }
 }
 
-/// A `timeout` argument: seconds, or `None` to wait as long as it takes.
-pub(crate) struct Timeout(pub(crate) Option<f64>);
+/// A `timeout` argument: seconds, or `None` (here `None` too) to wait as
+/// long as it takes.
+pub(crate) struct Timeout(pub(crate) Option<Duration>);
+
+impl Timeout {
+    /// The default of the calls that wait for a reply.
+    pub(crate) const TEN_SECONDS: Timeout = Timeout(Some(Duration::from_secs(10)));
+}
 
 impl FromPyObject<'_, '_> for Timeout {
     type Error = PyErr;
@@ -193,13 +201,14 @@ impl FromPyObject<'_, '_> for Timeout {
         if obj.is_none() {
             return Ok(Timeout(None));
         }
-        obj.extract::<f64>().map(|t| Timeout(Some(t))).map_err(|_| {
+        let seconds = obj.extract::<f64>().map_err(|_| {
             PyTypeError::new_err(format!(
                 "timeout must be a number of seconds, or None to wait as long as it takes, \
                  not {}",
                 type_name(&obj)
             ))
-        })
+        })?;
+        duration("timeout", seconds).map(|t| Timeout(Some(t)))
     }
 }
 

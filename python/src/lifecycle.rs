@@ -25,7 +25,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::bus::{PyMessageBus, destination_names, destination_statistics};
-use crate::config::optional_duration;
 use crate::core::api;
 use crate::errors::BusClosedError;
 use crate::gil::{self, detached, millis};
@@ -124,8 +123,7 @@ pub(crate) fn default_bus(py: Python<'_>) -> PyResult<Py<PyMessageBus>> {
 /// default 10; `None`: as long as it takes); returns the previous value.
 #[pyfunction]
 fn set_exit_timeout(timeout: Timeout) -> PyResult<Option<f64>> {
-    let timeout = optional_duration("timeout", timeout.0)?;
-    let previous = std::mem::replace(&mut *EXIT_TIMEOUT.lock(), timeout);
+    let previous = std::mem::replace(&mut *EXIT_TIMEOUT.lock(), timeout.0);
     Ok(previous.map(|t| t.as_secs_f64()))
 }
 
