@@ -2,26 +2,26 @@
 //! ways of sending, events, statistics and shutdown.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use parking_lot::Mutex;
-use rpds::HashTrieMapSync;
 
 use crate::config::{DestinationConfig, DestinationType};
-use crate::destination::{Destination, Refused, current_worker_bus};
+use crate::destination::{Destination, current_worker_bus};
 use crate::error::{Error, ListenerError, Result, check_name};
 use crate::events::{BusEvent, EventHub, EventListenerId};
 use crate::fork::Generation;
+use crate::interceptors::{InterceptorFn, InterceptorId};
 use crate::listener::{Listener, ListenerFn, ListenerId, ListenerList};
 use crate::message::Message;
-use crate::name_hash::NameHasher;
+use crate::metrics::{BusMetrics, Metrics};
 use crate::reply::{PendingReply, Replies};
+use crate::routes::{DestinationMap, Routes};
 use crate::runtime::Runtime;
-use crate::statistics::{Counters, DestinationStatistics};
+use crate::schedule::{ScheduleId, Scheduler};
+use crate::statistics::{Counters, DestinationStatistics, RequestOutcome};
 use crate::text::Text;
 use crate::value::Value;
 
@@ -56,22 +56,19 @@ impl WeakMessageBus {
     }
 }
 
-/// Persistent: a change makes a new map in O(log n), sharing the rest with
-/// the old one, which the sends reading it keep meanwhile.
-type DestinationMap = HashTrieMapSync<Text, Arc<Destination>, BuildHasherDefault<NameHasher>>;
-
 struct Inner {
     id: u64,
-    /// Read on every send without locking; replaced whole under `registry`.
-    destinations: ArcSwap<DestinationMap>,
+    /// The destinations, interceptors and dead letters every send passes.
+    routes: Arc<Routes>,
     registry: Mutex<Registry>,
     events: EventHub,
     replies: Arc<Replies>,
     /// [`DEFAULT_RESPONSE_DESTINATION`], made once: every request names it.
     default_response: Text,
-    shut_down: AtomicBool,
     next_id: AtomicU64,
     made_in: Generation,
+    /// Delayed and periodic sends; its thread starts with the first.
+    scheduler: Scheduler,
 }
 
 #[derive(Default)]
@@ -121,19 +118,28 @@ impl Default for MessageBus {
 impl MessageBus {
     /// A new bus with its built-in `msgbus/default_response` destination.
     pub fn new() -> Self {
+        let id = NEXT_BUS_ID.fetch_add(1, Relaxed);
+        let routes = Arc::new(Routes::new());
+        let scheduled = Arc::downgrade(&routes);
+        let fire = move |name: &Text, message: Message| {
+            let Some(routes) = scheduled.upgrade() else {
+                return;
+            };
+            if let Err(e) = routes.send(name, message) {
+                log::warn!("a scheduled send to {name} failed: {e}");
+            }
+        };
         let bus = MessageBus {
             inner: Arc::new(Inner {
-                id: NEXT_BUS_ID.fetch_add(1, Relaxed),
-                destinations: ArcSwap::from_pointee(DestinationMap::new_with_hasher_and_ptr_kind(
-                    Default::default(),
-                )),
+                id,
+                routes,
                 registry: Mutex::default(),
                 events: EventHub::default(),
                 replies: Replies::new(),
                 default_response: DEFAULT_RESPONSE_DESTINATION.into(),
-                shut_down: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
                 made_in: Generation::current(),
+                scheduler: Scheduler::new(format!("msgbus-timer-{id}"), Box::new(fire)),
             }),
         };
         bus.add_destination(DEFAULT_RESPONSE_DESTINATION, DestinationType::Synchronous)
@@ -174,14 +180,14 @@ impl MessageBus {
         let inner = &self.inner;
         let replaced = {
             let mut registry = inner.registry.lock();
-            let current = inner.destinations.load();
+            let current = inner.routes.destinations.load();
             let old = current.get(name).cloned();
             // Replacing the reply destination would strand waiting senders.
             if old.is_some() && (!replace || name == DEFAULT_RESPONSE_DESTINATION) {
                 return Err(Error::DestinationExists(name.into()));
             }
             if config.destination_type != DestinationType::Synchronous
-                && inner.shut_down.load(SeqCst)
+                && inner.routes.shut_down.load(SeqCst)
             {
                 return Err(Error::Closed(format!(
                     "bus is shut down; cannot add {name}"
@@ -195,8 +201,10 @@ impl MessageBus {
                 registry.list(&name),
                 registry.counters(&name),
                 old.clone(),
+                &inner.routes,
             ));
             inner
+                .routes
                 .destinations
                 .store(Arc::new(current.insert(name, destination)));
             if let Some(old) = &old {
@@ -229,12 +237,15 @@ impl MessageBus {
         let inner = &self.inner;
         {
             let mut registry = inner.registry.lock();
-            let current = inner.destinations.load();
+            let current = inner.routes.destinations.load();
             let old = current
                 .get(name)
                 .cloned()
                 .ok_or_else(|| Error::NoSuchDestination(name.into()))?;
-            inner.destinations.store(Arc::new(current.remove(name)));
+            inner
+                .routes
+                .destinations
+                .store(Arc::new(current.remove(name)));
             if old.listeners().is_empty() {
                 registry.lists.remove(name);
             }
@@ -247,7 +258,7 @@ impl MessageBus {
     }
 
     pub fn has_destination(&self, name: &str) -> bool {
-        self.check_live().is_ok() && self.inner.destinations.load().contains_key(name)
+        self.check_live().is_ok() && self.inner.routes.destinations.load().contains_key(name)
     }
 
     /// The names of the destinations, sorted.
@@ -257,6 +268,7 @@ impl MessageBus {
         }
         let mut names: Vec<String> = self
             .inner
+            .routes
             .destinations
             .load()
             .keys()
@@ -304,9 +316,10 @@ impl MessageBus {
         self.check_live()?;
         check_name(name)?;
         let stopped = |d: &Arc<Destination>| d.is_queued();
-        if self.inner.shut_down.load(SeqCst)
+        if self.inner.routes.shut_down.load(SeqCst)
             && self
                 .inner
+                .routes
                 .destinations
                 .load()
                 .get(name)
@@ -377,6 +390,7 @@ impl MessageBus {
         self.check_live().is_ok()
             && self
                 .inner
+                .routes
                 .destinations
                 .load()
                 .get(name)
@@ -386,30 +400,14 @@ impl MessageBus {
     /// Asynchronous send: returns once the message is queued (serial and
     /// parallel destinations) or delivered (synchronous ones). A message to
     /// a destination without listeners is dropped and counted.
+    ///
+    /// The message passes the interceptors first; one that consumes it
+    /// makes this return `Ok`. A message the bus does not deliver (no such
+    /// destination, no listener, rejected, failed, discarded) goes to the
+    /// dead-letter destination, if one is set.
     pub fn send(&self, destination: &str, message: impl Into<Message>) -> Result<()> {
         self.check_live()?;
-        self.send_to(destination, message.into())
-    }
-
-    /// Sends to the destination holding `name`. One that closed as the
-    /// message came (replaced, or removed) gives it back, and the message
-    /// goes to the destination that holds the name now, or meets
-    /// `NoSuchDestination`: only a bus that is shut down refuses it as
-    /// closed. Its callers have checked that the bus was not inherited
-    /// through `fork()`.
-    fn send_to(&self, name: &str, mut message: Message) -> Result<()> {
-        loop {
-            let destinations = self.inner.destinations.load();
-            match lookup(&destinations, name)?.send(message) {
-                Ok(()) => return Ok(()),
-                Err(Refused::Full) => return Err(Error::QueueFull(name.into())),
-                Err(Refused::Interrupted) => return Err(Error::Interrupted),
-                Err(Refused::Closed(_)) if self.inner.shut_down.load(SeqCst) => {
-                    return Err(Error::Closed(name.into()));
-                }
-                Err(Refused::Closed(back)) => message = *back,
-            }
-        }
+        self.inner.routes.send(destination, message.into())
     }
 
     /// Default synchronous send: sends `message` with a fresh response id
@@ -429,14 +427,14 @@ impl MessageBus {
     ///
     /// The message's response destination becomes
     /// [`DEFAULT_RESPONSE_DESTINATION`] unless it names an existing one.
+    ///
+    /// Interceptors see the message with its response id set: one that
+    /// consumes it may answer it with [`MessageBus::reply`].
     pub fn request(&self, destination: &str, message: impl Into<Message>) -> Result<PendingReply> {
         self.check_live()?;
         let mut message = message.into();
-        let destinations = self.inner.destinations.load();
-        let target = lookup(&destinations, destination)?;
-        if target.listeners().is_empty() {
-            return Err(Error::NoListeners(destination.into()));
-        }
+        let routes = &self.inner.routes;
+        let destinations = routes.destinations.load();
         let response_destination = match message
             .response_destination_name()
             .and_then(|name| destinations.get(name))
@@ -447,9 +445,22 @@ impl MessageBus {
             }
             None => self.inner.default_response.clone(),
         };
-        let pending = self.inner.replies.expect();
+        let mut pending = self.inner.replies.expect();
         message.set_request(response_destination, pending.shared_id(), pending.slot());
-        self.send_to(destination, message)?;
+        if routes.interceptors.consume(destination, &mut message) {
+            return Ok(pending);
+        }
+        let destinations = routes.destinations.load();
+        let Some(target) = destinations.get(destination) else {
+            routes.unknown(destination, &message);
+            return Err(Error::NoSuchDestination(destination.into()));
+        };
+        if target.listeners().is_empty() {
+            target.counters().request(RequestOutcome::NoListeners);
+            return Err(Error::NoListeners(destination.into()));
+        }
+        pending.count_in(target.counters().clone());
+        routes.send_to(destination, message)?;
         Ok(pending)
     }
 
@@ -460,7 +471,17 @@ impl MessageBus {
             if !registry.routed.insert(name.clone()) {
                 return;
             }
-            let router = Box::new(self.inner.replies.router());
+            let routes = Arc::downgrade(&self.inner.routes);
+            let at = name.clone();
+            let expired = move |reply: &Message| {
+                let Some(routes) = routes.upgrade() else {
+                    return;
+                };
+                if let Some(destination) = routes.destinations.load().get(&at) {
+                    destination.expired(reply);
+                }
+            };
+            let router = Box::new(self.inner.replies.router(expired));
             self.register_locked(&mut registry, name, |id| Listener::reply_router(id, router))
         };
         self.inner.events.emit(BusEvent::ListenerRegistered {
@@ -473,10 +494,24 @@ impl MessageBus {
     /// thread, bypassing its queue, and returns the `response` the last of
     /// them set (null if none did). A failing listener stops the call and
     /// its error is returned.
+    ///
+    /// An interceptor that consumes the message makes this return the
+    /// response it set, if any.
     pub fn send_direct(&self, destination: &str, message: impl Into<Message>) -> Result<Value> {
         self.check_live()?;
-        let destinations = self.inner.destinations.load();
-        lookup(&destinations, destination)?.send_direct(message.into())
+        let routes = &self.inner.routes;
+        let mut message = message.into();
+        if routes.interceptors.consume(destination, &mut message) {
+            return Ok(message.response());
+        }
+        let destinations = routes.destinations.load();
+        match destinations.get(destination) {
+            Some(target) => target.send_direct(message),
+            None => {
+                routes.unknown(destination, &message);
+                Err(Error::NoSuchDestination(destination.into()))
+            }
+        }
     }
 
     /// Replies to a default-synchronous request: sends `payload` to the
@@ -491,12 +526,20 @@ impl MessageBus {
         let to = request.response_destination_name().ok_or_else(|| {
             Error::InvalidArgument("the request has no response destination".into())
         })?;
-        let destinations = self.inner.destinations.load();
-        let destination = lookup(&destinations, to)?;
-        match destination.route_reply(request, payload.into()) {
-            Ok(()) => Ok(()),
-            Err(payload) => self.send_to(to, Message::response_to(request, payload)),
+        let routes = &self.inner.routes;
+        let payload = payload.into();
+        if routes.interceptors.any() {
+            return routes.send(to, Message::response_to(request, payload));
         }
+        let destinations = routes.destinations.load();
+        let payload = match destinations.get(to) {
+            Some(destination) => match destination.route_reply(request, payload) {
+                Ok(()) => return Ok(()),
+                Err(payload) => payload,
+            },
+            None => payload,
+        };
+        routes.send_to(to, Message::response_to(request, payload))
     }
 
     /// Registers an event listener for every event of the bus
@@ -533,8 +576,126 @@ impl MessageBus {
     /// drain; thread and queue figures are the current destination's.
     pub fn destination_statistics(&self, name: &str) -> Result<DestinationStatistics> {
         self.check_live()?;
-        let destinations = self.inner.destinations.load();
+        let destinations = self.inner.routes.destinations.load();
         Ok(lookup(&destinations, name)?.statistics())
+    }
+
+    /// Names the bus's dead-letter destination (`None`: none, the
+    /// default): every message the bus does not deliver goes there once,
+    /// unless its destination names its own
+    /// ([`DestinationConfig::dead_letter_destination`]). The destination
+    /// need not exist yet; a dead letter it cannot take is logged and
+    /// counted in the metrics.
+    pub fn set_dead_letter_destination(&self, name: Option<&str>) -> Result<()> {
+        self.check_live()?;
+        if let Some(name) = name {
+            check_name(name)?;
+        }
+        self.inner.routes.dead_letters.set_target(name);
+        Ok(())
+    }
+
+    /// The bus's dead-letter destination, if one is set.
+    pub fn dead_letter_destination(&self) -> Option<String> {
+        let target = self.inner.routes.dead_letters.target()?;
+        Some(target.to_string())
+    }
+
+    /// Adds an interceptor, after those already there: every send (of any
+    /// kind, scheduled ones and replies included; dead letters excepted)
+    /// passes it before the destination lookup. It may change the message,
+    /// or consume it by returning `Ok(true)` (counted in the metrics).
+    pub fn add_interceptor<F>(&self, interceptor: F) -> Result<InterceptorId>
+    where
+        F: Fn(&str, &mut Message) -> Result<bool, ListenerError> + Send + Sync + 'static,
+    {
+        self.add_interceptor_boxed(None, Box::new(interceptor))
+    }
+
+    /// [`MessageBus::add_interceptor`] for an interceptor already boxed,
+    /// of `runtime` (which the bus holds while it calls it) or of none.
+    pub fn add_interceptor_boxed(
+        &self,
+        runtime: Option<&Runtime>,
+        interceptor: Box<InterceptorFn>,
+    ) -> Result<InterceptorId> {
+        self.check_live()?;
+        let id = self.inner.next_id.fetch_add(1, Relaxed);
+        Ok(self.inner.routes.interceptors.add(id, runtime, interceptor))
+    }
+
+    /// Removes an interceptor; waits for its running calls like
+    /// [`MessageBus::unregister_listener`].
+    pub fn remove_interceptor(&self, id: InterceptorId) -> Result<()> {
+        self.check_live()?;
+        self.inner.routes.interceptors.remove(id)
+    }
+
+    /// Sends `message` to `destination` after `delay`, and then every
+    /// `every` if given (at a fixed rate), from the bus's timer thread, as
+    /// [`MessageBus::send`] would: through the interceptors, and what is
+    /// not delivered is dead-lettered as any send's; a failed send is
+    /// logged. The destination must exist now. A shutdown cancels what has
+    /// not fired.
+    pub fn schedule(
+        &self,
+        destination: &str,
+        message: impl Into<Message>,
+        delay: Duration,
+        every: Option<Duration>,
+    ) -> Result<ScheduleId> {
+        self.check_live()?;
+        check_name(destination)?;
+        if !self
+            .inner
+            .routes
+            .destinations
+            .load()
+            .contains_key(destination)
+        {
+            return Err(Error::NoSuchDestination(destination.into()));
+        }
+        let id = self.inner.next_id.fetch_add(1, Relaxed);
+        self.inner
+            .scheduler
+            .schedule(id, destination.into(), message.into(), delay, every)
+    }
+
+    /// Cancels a schedule: whether it was pending. No firing begins after
+    /// this returns (one already running completes).
+    pub fn cancel_schedule(&self, id: ScheduleId) -> Result<bool> {
+        self.check_live()?;
+        Ok(self.inner.scheduler.cancel(id))
+    }
+
+    /// The metrics of every destination and of the bus.
+    pub fn metrics(&self) -> Result<Metrics> {
+        self.check_live()?;
+        let routes = &self.inner.routes;
+        let mut destinations: Vec<_> = routes
+            .destinations
+            .load()
+            .values()
+            .map(|d| d.metrics())
+            .collect();
+        destinations.sort_by(|a, b| a.name.cmp(&b.name));
+        let (intercepted_count, interceptor_failed_count) = routes.interceptors.counts();
+        let counts = &routes.dead_letters;
+        let bus = BusMetrics {
+            unknown_destination_count: counts.unknown.load(Relaxed),
+            unknown_destination_dead_lettered_count: counts.unknown_dead_lettered.load(Relaxed),
+            dead_letters_refused_count: counts.refused.load(Relaxed),
+            interceptor_count: routes.interceptors.len(),
+            intercepted_count,
+            interceptor_failed_count,
+            schedules: self.inner.scheduler.statistics(),
+        };
+        Ok(Metrics { destinations, bus })
+    }
+
+    /// [`MessageBus::metrics`] in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> Result<String> {
+        Ok(self.metrics()?.to_prometheus_text())
     }
 
     /// Shuts the bus down: serial and parallel destinations stop accepting
@@ -545,6 +706,10 @@ impl MessageBus {
     /// discarded and only running listener calls are waited for. Waits up
     /// to `timeout` (`None`: as long as it takes) for the workers to exit
     /// and returns [`Error::Timeout`] if they have not; they go on draining.
+    /// Scheduled sends that have not fired are cancelled (their number is
+    /// logged, and counted in the metrics); dead-letter destinations close
+    /// last, so that what the others do not deliver as they drain still
+    /// reaches them.
     /// Called from a listener of this bus, it starts the shutdown without
     /// waiting. Calling it again is harmless (and may force a graceful one).
     pub fn shutdown(&self, force: bool, timeout: Option<Duration>) -> Result<()> {
@@ -568,24 +733,43 @@ fn lookup<'a>(destinations: &'a DestinationMap, name: &str) -> Result<&'a Arc<De
 impl Inner {
     fn shutdown(&self, force: bool, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.shut_down.store(true, SeqCst);
+        self.routes.shut_down.store(true, SeqCst);
         let destinations: Vec<Arc<Destination>> = {
             let registry = self.registry.lock();
-            let live = self.destinations.load();
+            let live = self.routes.destinations.load();
             live.values()
                 .chain(registry.retired.iter())
                 .cloned()
                 .collect()
         };
-        for destination in &destinations {
-            destination.close(force);
-        }
-        if current_worker_bus() == Some(self.id) {
-            return Ok(());
-        }
+        let bus_target = self.routes.dead_letters.target();
+        let mut targets: HashSet<&str> = destinations
+            .iter()
+            .filter_map(|d| d.config().dead_letter_destination.as_deref())
+            .collect();
+        targets.extend(bus_target.as_deref().map(Text::as_str));
+        let (last, first): (Vec<_>, Vec<_>) = destinations
+            .iter()
+            .partition(|d| targets.contains(d.name().as_str()));
+        let in_worker = current_worker_bus() == Some(self.id);
         let mut stopped = true;
-        for destination in &destinations {
-            stopped &= destination.wait_stopped(deadline);
+        for (group, destinations) in [first, last].into_iter().enumerate() {
+            for destination in &destinations {
+                destination.close(force);
+            }
+            // After the first close, which wakes a firing blocked on a
+            // full queue.
+            if group == 0 {
+                let cancelled = self.scheduler.shutdown();
+                if cancelled > 0 {
+                    log::info!("shutdown cancelled {cancelled} scheduled sends that had not fired");
+                }
+            }
+            if !in_worker {
+                for destination in &destinations {
+                    stopped &= destination.wait_stopped(deadline);
+                }
+            }
         }
         match (stopped, timeout) {
             (false, Some(timeout)) => Err(Error::Timeout(timeout)),

@@ -28,17 +28,22 @@ mod bus;
 mod bytes;
 mod callback;
 mod config;
+mod dead_letter;
 mod default_bus;
 mod destination;
 mod error;
 mod events;
 mod fork;
 mod gate;
+mod interceptors;
 mod listener;
 mod message;
+mod metrics;
 mod name_hash;
 mod reply;
+mod routes;
 mod runtime;
+mod schedule;
 mod spin;
 mod statistics;
 mod text;
@@ -49,16 +54,26 @@ pub use bus::{
 };
 pub use bytes::Bytes;
 pub use config::{
-    DEFAULT_KEEP_ALIVE, DEFAULT_STACK_SIZE, DEFAULT_WORKERS_CORE_SIZE, DEFAULT_WORKERS_MAX_SIZE,
-    DestinationConfig, DestinationType, MIN_STACK_SIZE, RejectionPolicy,
+    DEFAULT_KEEP_ALIVE, DEFAULT_STACK_SIZE, DEFAULT_TIMING_EVERY, DEFAULT_WORKERS_CORE_SIZE,
+    DEFAULT_WORKERS_MAX_SIZE, DestinationConfig, DestinationType, MIN_STACK_SIZE, RejectionPolicy,
+};
+pub use dead_letter::{
+    DESTINATION as DEAD_LETTER_DESTINATION_KEY, ERROR as DEAD_LETTER_ERROR_KEY,
+    REASON as DEAD_LETTER_REASON_KEY,
 };
 pub use default_bus::{default_bus, is_default_bus};
 pub use error::{Error, ListenerError, Result};
 pub use events::{BusEvent, EventListenerFn, EventListenerId};
+pub use interceptors::{InterceptorFn, InterceptorId};
 pub use listener::{ListenerFn, ListenerId};
 pub use message::Message;
+pub use metrics::{
+    BUCKET_BOUNDS, BusMetrics, DeadLetterCounts, DestinationMetrics, HistogramSnapshot, Metrics,
+    RequestCounts, ScheduleStatistics,
+};
 pub use reply::PendingReply;
 pub use runtime::{Runtime, RuntimeHooks};
+pub use schedule::ScheduleId;
 pub use statistics::DestinationStatistics;
 pub use text::Text;
 pub use value::{Object, Value, ValueType};

@@ -31,6 +31,7 @@ use crate::message::Message;
 use crate::name_hash::NameMap;
 use crate::runtime;
 use crate::spin::{REPLY_SPIN, spin};
+use crate::statistics::{Counters, RequestOutcome};
 use crate::text::Text;
 use crate::value::Value;
 
@@ -63,6 +64,8 @@ impl Replies {
             number,
             slot,
             replies: self.clone(),
+            tally: None,
+            timed_out: AtomicBool::new(false),
         }
     }
 
@@ -75,20 +78,27 @@ impl Replies {
 
     /// The listener that completes waiting senders: registered on
     /// `msgbus/default_response` and on any response destination a
-    /// synchronous send names. Replies nobody waits for are ignored.
+    /// synchronous send names. A reply to a request of this bus whose
+    /// sender no longer waits goes to `expired`; other messages are not
+    /// the router's.
     pub(crate) fn router(
         self: &Arc<Self>,
+        expired: impl Fn(&Message) + Send + Sync + 'static,
     ) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
         let replies = self.clone();
         move |reply| {
-            if let Some(slot) = reply.reply_slot() {
-                slot.fill(reply.payload().clone());
-            } else if let Some(slot) = reply
-                .response_id()
-                .and_then(|id| replies.number(id))
-                .and_then(|number| replies.waiting.lock().get(&number).cloned())
-            {
-                slot.fill(reply.payload().clone());
+            let filled = match reply.reply_slot() {
+                Some(slot) => slot.fill(reply.payload().clone()).is_ok(),
+                None => match reply.response_id().and_then(|id| replies.number(id)) {
+                    Some(number) => {
+                        let slot = replies.waiting.lock().get(&number).cloned();
+                        slot.is_some_and(|slot| slot.fill(reply.payload().clone()).is_ok())
+                    }
+                    None => true,
+                },
+            };
+            if !filled {
+                expired(reply);
             }
             Ok(())
         }
@@ -135,6 +145,10 @@ struct SlotState {
     waiter: Option<Thread>,
     /// Takes the reply instead of the slot (see [`PendingReply::on_reply`]).
     callback: Option<ReplyCallback>,
+    /// A reply filled the slot (rather than a failure concluding it).
+    replied: bool,
+    /// The sender stopped waiting: a reply now is expired.
+    abandoned: bool,
     /// The first failure of a listener the request reached (see
     /// [`Slot::conclude`]).
     failure: Option<ListenerError>,
@@ -161,17 +175,19 @@ impl Slot {
         }
     }
 
-    /// Completes the request; later replies are ignored.
-    pub(crate) fn fill(&self, value: Value) {
+    /// Completes the request; a later reply, or one after the sender
+    /// stopped waiting, comes back as `Err`.
+    pub(crate) fn fill(&self, value: Value) -> Result<(), Value> {
         let mut state = self.state.lock();
-        if self.full.load(Relaxed) {
-            return;
+        if self.full.load(Relaxed) || state.abandoned {
+            return Err(value);
         }
         self.full.store(true, Release);
+        state.replied = true;
         if let Some(callback) = state.callback.take() {
             drop(state);
             runtime::suspended(|| callback(value));
-            return;
+            return Ok(());
         }
         state.value = Some(value);
         let waiter = state.waiter.take();
@@ -179,6 +195,7 @@ impl Slot {
         if let Some(waiter) = waiter {
             waiter.unpark();
         }
+        Ok(())
     }
 
     /// Notes that a listener the request reached failed; the first
@@ -275,6 +292,10 @@ pub struct PendingReply {
     number: u64,
     slot: Arc<Slot>,
     replies: Arc<Replies>,
+    /// The request destination's counters, which count how it ended.
+    tally: Option<Arc<Counters>>,
+    /// A wait ended without an outcome.
+    timed_out: AtomicBool,
 }
 
 impl PendingReply {
@@ -295,7 +316,10 @@ impl PendingReply {
         match runtime::suspended(|| self.slot.wait(Some(timeout))) {
             Some(Ok(value)) => Ok(value),
             Some(Err(failure)) => Err(Error::Listener(failure)),
-            None => Err(Error::Timeout(timeout)),
+            None => {
+                self.timed_out.store(true, Relaxed);
+                Err(Error::Timeout(timeout))
+            }
         }
     }
 
@@ -334,6 +358,27 @@ impl PendingReply {
     pub(crate) fn slot(&self) -> Arc<Slot> {
         self.slot.clone()
     }
+
+    /// Counts how the request ends in `counters` (its destination's).
+    pub(crate) fn count_in(&mut self, counters: Arc<Counters>) {
+        self.tally = Some(counters);
+    }
+
+    /// How the request ended, as its handle goes; marks the slot
+    /// abandoned, so that a reply from now on is expired.
+    fn end(&self) -> RequestOutcome {
+        let mut state = self.slot.state.lock();
+        state.abandoned = true;
+        if state.replied {
+            RequestOutcome::Ok
+        } else if self.slot.full.load(Relaxed) {
+            RequestOutcome::Failed
+        } else if self.timed_out.load(Relaxed) {
+            RequestOutcome::Timeout
+        } else {
+            RequestOutcome::Abandoned
+        }
+    }
 }
 
 impl Drop for PendingReply {
@@ -343,6 +388,10 @@ impl Drop for PendingReply {
             return;
         }
         self.replies.waiting.lock().remove(&self.number);
+        let outcome = self.end();
+        if let Some(tally) = &self.tally {
+            tally.request(outcome);
+        }
         let callback = self.slot.state.lock().callback.take();
         drop(callback);
         Slot::recycle(&mut self.slot);
@@ -372,7 +421,7 @@ mod tests {
         assert_ne!(Arc::as_ptr(&second.slot), address, "a reply still holds it");
         drop(held);
         let address = Arc::as_ptr(&second.slot);
-        second.slot.fill(Value::Int(1));
+        second.slot.fill(Value::Int(1)).unwrap();
         drop(second);
         let third = replies.expect();
         assert_eq!(Arc::as_ptr(&third.slot), address, "reused");

@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::apart::Apart;
+use crate::dead_letter::Reason;
+use crate::metrics::{DeadLetterCounts, Histogram, RequestCounts};
 
 /// A snapshot of a destination's statistics (Liferay's
 /// `DestinationStatistics`, plus the counters msgbus adds).
@@ -51,6 +53,30 @@ impl Outcome {
     pub(crate) fn failed(self) -> bool {
         self.0 & Self::FAILED != 0
     }
+
+    /// Why the message was not delivered, as [`Counters::finished`]
+    /// counts it; `None` when it was.
+    pub(crate) fn undelivered(self) -> Option<Reason> {
+        if self.0 & Self::FAILED != 0 {
+            Some(Reason::Failed)
+        } else if self.0 & Self::DISCARDED != 0 {
+            Some(Reason::Discarded)
+        } else if self.0 & Self::CALLED != 0 {
+            None
+        } else {
+            Some(Reason::NoListener)
+        }
+    }
+}
+
+/// How a default-synchronous request ended (see [`RequestCounts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RequestOutcome {
+    Ok,
+    Failed,
+    Timeout,
+    NoListeners,
+    Abandoned,
 }
 
 /// Counters written by senders.
@@ -69,16 +95,30 @@ struct WorkerSide {
     discarded: AtomicU64,
 }
 
+/// Counters written rarely, by either side: dead letters by reason and
+/// requests by outcome.
+#[derive(Default)]
+struct Rare {
+    dead_letters: [AtomicU64; 5],
+    requests: [AtomicU64; 5],
+}
+
 #[derive(Default)]
 pub(crate) struct Counters {
     /// Apart, so that senders and workers do not share a cache line.
     sender: Apart<SenderSide>,
     worker: Apart<WorkerSide>,
+    rare: Rare,
+    /// Sampled: queue wait of a message, and each listener call's duration.
+    pub(crate) queue_wait: Histogram,
+    pub(crate) processing: Histogram,
 }
 
 impl Counters {
-    pub(crate) fn sent(&self) {
-        self.sender.sent.fetch_add(1, Relaxed);
+    /// Counts a sent message; the count before it, which numbers the
+    /// message for sampling.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sender.sent.fetch_add(1, Relaxed)
     }
 
     /// Takes back a `sent` whose message the destination gave back.
@@ -106,6 +146,49 @@ impl Counters {
             &self.sender.dropped_no_listener
         };
         counter.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a message of this destination that a dead-letter
+    /// destination took.
+    pub(crate) fn dead_lettered(&self, reason: Reason) {
+        let index = match reason {
+            Reason::Failed => 0,
+            Reason::Rejected => 1,
+            Reason::NoListener => 2,
+            Reason::Discarded => 3,
+            Reason::Expired => 4,
+            // A name no destination has is the bus's to count.
+            Reason::NoSuchDestination => return,
+        };
+        self.rare.dead_letters[index].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn request(&self, outcome: RequestOutcome) {
+        self.rare.requests[outcome as usize].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn dead_letter_counts(&self) -> DeadLetterCounts {
+        let [failed, rejected, no_listener, discarded, expired] =
+            self.rare.dead_letters.each_ref().map(|c| c.load(Relaxed));
+        DeadLetterCounts {
+            failed,
+            rejected,
+            no_listener,
+            discarded,
+            expired,
+        }
+    }
+
+    pub(crate) fn request_counts(&self) -> RequestCounts {
+        let [ok, failed, timeout, no_listeners, abandoned] =
+            self.rare.requests.each_ref().map(|c| c.load(Relaxed));
+        RequestCounts {
+            ok,
+            failed,
+            timeout,
+            no_listeners,
+            abandoned,
+        }
     }
 
     /// Fills the message counters of `stats`.

@@ -13,7 +13,10 @@
 //! - `sent - rejected` is exactly the number of calls that reported the
 //!   message accepted (the test's own ledger);
 //! - listeners were called at least once per delivered or failed message,
-//!   and failed at least once per failed message.
+//!   and failed at least once per failed message;
+//! - every undelivered message reached the bus's dead-letter destination
+//!   exactly once, with its reason: as many letters of each reason as the
+//!   counters say, sends to unknown names and expired replies included.
 //!
 //! `MSGBUS_STRESS_SEED` replays a run (the seed is printed);
 //! `MSGBUS_STRESS_SECONDS` sets its length (`make soak`). The last line of
@@ -44,6 +47,11 @@ const NAMES: [&str; 6] = [
     "acme/sync-b",
 ];
 const INJECTED: &str = "stress: injected panic";
+/// The bus's dead-letter destination, synchronous, never removed.
+const DEAD: &str = "acme/dead";
+
+/// Dead letters received, by (destination, reason).
+type Letters = Arc<parking_lot::Mutex<HashMap<(String, String), u64>>>;
 
 /// splitmix64: small, fast and good enough to pick operations.
 struct Rng(u64);
@@ -312,6 +320,26 @@ fn every_message_ends_in_exactly_one_recorded_outcome() {
 
     let mut rng = Rng(seed);
     let bus = MessageBus::new();
+    let letters = Letters::default();
+    bus.add_destination(DEAD, DestinationType::Synchronous)
+        .unwrap();
+    let record = letters.clone();
+    bus.register_listener(DEAD, move |m| {
+        let text = |key| {
+            m.get(key)
+                .and_then(msgbus::Value::as_str)
+                .expect("a dead letter names its reason and destination")
+                .to_string()
+        };
+        let key = (
+            text(msgbus::DEAD_LETTER_DESTINATION_KEY),
+            text(msgbus::DEAD_LETTER_REASON_KEY),
+        );
+        *record.lock().entry(key).or_default() += 1;
+        Ok(())
+    })
+    .unwrap();
+    bus.set_dead_letter_destination(Some(DEAD)).unwrap();
     let mut calls = HashMap::new();
     for name in NAMES {
         bus.add_destination_with_config(name, random_config(&mut rng, name))
@@ -342,6 +370,13 @@ fn every_message_ends_in_exactly_one_recorded_outcome() {
 
     let mut messages = 0;
     let mut faults = 0;
+    let letters = letters.lock().clone();
+    let letters_of = |name: &str, reason: &str| {
+        letters
+            .get(&(name.to_string(), reason.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
     for name in NAMES {
         // A removed name's counters are read through a destination added
         // for the purpose (synchronous ones may be added after shutdown).
@@ -375,6 +410,19 @@ fn every_message_ends_in_exactly_one_recorded_outcome() {
             "{context}, {called} calls"
         );
         assert!(failed_calls >= s.failed_message_count, "{context}");
+        let dead = [
+            ("failed", s.failed_message_count),
+            ("rejected", s.rejected_message_count),
+            ("no_listener", s.dropped_no_listener_count),
+            ("discarded", s.discarded_message_count),
+        ];
+        for (reason, count) in dead {
+            assert_eq!(
+                letters_of(name, reason),
+                count,
+                "{context}: {reason} letters"
+            );
+        }
         if !run.force {
             assert_eq!(s.discarded_message_count, 0, "{context}");
         }
@@ -387,6 +435,36 @@ fn every_message_ends_in_exactly_one_recorded_outcome() {
         .unwrap();
     assert_eq!(replies.sent_message_count, replies.delivered_message_count);
     assert!(messages > 0);
+    let metrics = run.bus.metrics().unwrap();
+    let expired = metrics
+        .destinations
+        .iter()
+        .find(|d| d.name == msgbus::DEFAULT_RESPONSE_DESTINATION)
+        .unwrap()
+        .dead_letters
+        .expired;
+    let defaults = msgbus::DEFAULT_RESPONSE_DESTINATION;
+    assert_eq!(letters_of(defaults, "expired"), expired, "seed {seed}");
+    let unknown: u64 = NAMES
+        .iter()
+        .map(|name| letters_of(name, "no_such_destination"))
+        .sum();
+    assert_eq!(
+        unknown, metrics.bus.unknown_destination_count,
+        "seed {seed}"
+    );
+    assert_eq!(metrics.bus.dead_letters_refused_count, 0, "seed {seed}");
+    let total: u64 = letters.values().sum();
+    let expected: u64 = metrics
+        .destinations
+        .iter()
+        .map(|d| {
+            let l = d.dead_letters;
+            l.failed + l.rejected + l.no_listener + l.discarded + l.expired
+        })
+        .sum::<u64>()
+        + unknown;
+    assert_eq!(total, expected, "seed {seed}: every letter accounted for");
     println!(
         "RELIABILITY stress seed={seed} seconds={seconds} threads={THREADS} operations={} messages={} faults={faults} forced={}",
         run.operations.load(SeqCst),

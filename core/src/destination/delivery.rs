@@ -3,9 +3,11 @@
 //! becomes one call per listener, each holding a [`Share`] of it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::Destination;
 use super::fanout::Share;
+use crate::error::ListenerError;
 use crate::listener::{Call, Listener, SnapshotCache};
 use crate::message::Message;
 use crate::statistics::Outcome;
@@ -13,10 +15,18 @@ use crate::statistics::Outcome;
 pub(crate) enum Task {
     /// Serial: call every listener of the destination in turn.
     Message(Message),
+    /// Serial, a message sampled for timing.
+    Timed(Box<Timed>),
     /// Parallel: call one listener with the message the call shares.
     Call(Share),
     /// Sent at shutdown, one per worker, behind every queued task.
     Stop,
+}
+
+/// A serial message whose queue wait and listener calls are timed.
+pub(crate) struct Timed {
+    pub(crate) message: Message,
+    pub(crate) queued_at: Instant,
 }
 
 impl Task {
@@ -25,34 +35,56 @@ impl Task {
         match self {
             Task::Call(share) => Some(share),
             Task::Stop => None,
-            Task::Message(_) => unreachable!("a parallel destination queues calls"),
-        }
-    }
-}
-
-/// Calls `listener`; a failure on a default-synchronous request is noted
-/// for its sender (see [`Destination::finished`]).
-fn call_flags(destination: &str, listener: &Listener, message: &Message) -> u8 {
-    match listener.call(destination, message) {
-        Call::Delivered => Outcome::CALLED,
-        Call::Failed(error) => {
-            if let Some(slot) = message.reply_slot() {
-                slot.note_failure(error);
+            Task::Message(_) | Task::Timed(_) => {
+                unreachable!("a parallel destination queues calls")
             }
-            Outcome::CALLED | Outcome::FAILED
         }
-        Call::Skipped => 0,
     }
 }
 
 impl Destination {
+    /// Calls `listener` (timing the call when `timed`): its outcome flags
+    /// and its failure. A failure on a default-synchronous request is
+    /// noted for its sender (see [`Destination::finished`]).
+    pub(super) fn call_one(
+        &self,
+        listener: &Listener,
+        message: &Message,
+        timed: bool,
+    ) -> (u8, Option<ListenerError>) {
+        let started = timed.then(Instant::now);
+        let call = listener.call(&self.name, message);
+        if let Some(started) = started {
+            self.counters.processing.observe(started.elapsed());
+        }
+        match call {
+            Call::Delivered => (Outcome::CALLED, None),
+            Call::Failed(error) => {
+                if let Some(slot) = message.reply_slot() {
+                    slot.note_failure(error.clone());
+                }
+                (Outcome::CALLED | Outcome::FAILED, Some(error))
+            }
+            Call::Skipped => (0, None),
+        }
+    }
+
     /// Calls `listeners` in turn with `message`; a failure does not stop
-    /// the others.
-    pub(super) fn deliver_all(&self, message: &Message, listeners: &[Arc<Listener>]) -> Outcome {
-        let flags = listeners
-            .iter()
-            .fold(0, |flags, l| flags | call_flags(&self.name, l, message));
-        Outcome(flags)
+    /// the others. The outcome, and the first failure.
+    pub(super) fn deliver_all(
+        &self,
+        message: &Message,
+        listeners: &[Arc<Listener>],
+        timed: bool,
+    ) -> (Outcome, Option<ListenerError>) {
+        let mut flags = 0;
+        let mut first_error = None;
+        for listener in listeners {
+            let (called, error) = self.call_one(listener, message, timed);
+            flags |= called;
+            first_error = first_error.or(error);
+        }
+        (Outcome(flags), first_error)
     }
 
     /// Runs one queued task (never `Stop`), or counts it as discarded;
@@ -61,24 +93,38 @@ impl Destination {
         if discard {
             return self.discard(task);
         }
-        match task {
-            Task::Message(mut message) => {
-                message.set_destination_name(self.name.clone());
-                let outcome = self.deliver_all(&message, listeners.load());
-                self.finished(&message, outcome);
+        let (mut message, timed) = match task {
+            Task::Message(message) => (message, false),
+            Task::Timed(timed) => {
+                self.counters.queue_wait.observe(timed.queued_at.elapsed());
+                (timed.message, true)
             }
             Task::Call(call) => {
-                let flags = call_flags(&self.name, call.listener(), call.message());
-                self.end_call(call, flags);
+                let queued_at = call.queued_at();
+                if let Some(at) = queued_at {
+                    self.counters.queue_wait.observe(at.elapsed());
+                }
+                let timed = queued_at.is_some();
+                let (flags, error) = self.call_one(call.listener(), call.message(), timed);
+                if let Some(error) = error {
+                    call.note_error(error);
+                }
+                return self.end_call(call, flags);
             }
             Task::Stop => unreachable!("workers stop on Task::Stop before running it"),
-        }
+        };
+        message.set_destination_name(self.name.clone());
+        let (outcome, error) = self.deliver_all(&message, listeners.load(), timed);
+        self.finished(&message, outcome, error.as_ref());
     }
 
-    /// Counts a queued task (never `Stop`) as discarded and drops it.
+    /// Counts a queued task (never `Stop`) as discarded, dead-letters its
+    /// message, and drops it.
     pub(super) fn discard(&self, task: Task) {
+        let discarded = Outcome(Outcome::DISCARDED);
         match task {
-            Task::Message(_) => self.counters.finished(Outcome(Outcome::DISCARDED)),
+            Task::Message(message) => self.finished(&message, discarded, None),
+            Task::Timed(timed) => self.finished(&timed.message, discarded, None),
             Task::Call(call) => self.end_call(call, Outcome::DISCARDED),
             Task::Stop => unreachable!("a Stop is not a message"),
         }
@@ -87,20 +133,37 @@ impl Destination {
     /// Ends a listener call with `flags`; the last call of a message
     /// returns its record and finishes the message.
     fn end_call(&self, call: Share, flags: u8) {
-        if let Some((outcome, record, message)) = call.end(flags) {
+        if let Some((outcome, record, message, error)) = call.end(flags) {
             self.spares().put(record);
-            self.finished(&message, outcome);
+            self.finished(&message, outcome, error.as_ref());
         }
     }
 
-    /// Counts a message whose listeners have all returned; a request one of
-    /// them failed on, with no reply, fails its sender's wait now.
-    pub(super) fn finished(&self, message: &Message, outcome: Outcome) {
+    /// Counts a message whose listeners have all returned, with its first
+    /// failure if any; an undelivered one is dead-lettered.
+    pub(super) fn finished(
+        &self,
+        message: &Message,
+        outcome: Outcome,
+        error: Option<&ListenerError>,
+    ) {
         self.counters.finished(outcome);
+        if outcome.0 != Outcome::CALLED {
+            self.undelivered(message, outcome, error);
+        }
+    }
+
+    /// A request one of the listeners failed on, with no reply, fails its
+    /// sender's wait now; whatever was not delivered is dead-lettered.
+    #[cold]
+    fn undelivered(&self, message: &Message, outcome: Outcome, error: Option<&ListenerError>) {
         if outcome.failed() {
             if let Some(slot) = message.reply_slot() {
                 slot.conclude();
             }
+        }
+        if let Some(reason) = outcome.undelivered() {
+            self.dead_letter(message, reason, error.map(ListenerError::message));
         }
     }
 }

@@ -15,10 +15,13 @@ use std::ptr::NonNull;
 use std::sync::atomic::{
     self, AtomicU8, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
 
 use crate::apart::Apart;
+use crate::error::ListenerError;
 use crate::listener::{Listener, Snapshot};
 use crate::message::Message;
 use crate::statistics::Outcome;
@@ -39,6 +42,8 @@ pub(crate) struct Fanout {
     remaining: AtomicUsize,
     /// The calls' outcome flags, or-ed.
     flags: AtomicU8,
+    /// The first failure of a call (taken by the last call).
+    error: Mutex<Option<ListenerError>>,
     /// Set while the sender owns the record, read by the calls, taken by
     /// the last one; `None` in a spare.
     delivery: UnsafeCell<Option<Delivery>>,
@@ -47,6 +52,8 @@ pub(crate) struct Fanout {
 struct Delivery {
     message: Message,
     listeners: Snapshot,
+    /// When the message was queued, if it is timed.
+    queued_at: Option<Instant>,
 }
 
 /// One listener task's share of a [`Fanout`].
@@ -82,10 +89,21 @@ impl Share {
         &self.delivery().listeners[self.index]
     }
 
+    pub(super) fn queued_at(&self) -> Option<Instant> {
+        self.delivery().queued_at
+    }
+
+    /// Keeps `error` as the message's failure, unless a call failed first.
+    pub(super) fn note_error(&self, error: ListenerError) {
+        // SAFETY: the record lives until this call ends.
+        let mut first = unsafe { self.fanout.as_ref() }.error.lock();
+        first.get_or_insert(error);
+    }
+
     /// Ends this call with its outcome flags. The call that ends last gets
-    /// the message's outcome (all calls' flags), the emptied record and
-    /// the message.
-    pub(super) fn end(self, flags: u8) -> Option<(Outcome, Box<Fanout>, Message)> {
+    /// the message's outcome (all calls' flags), the emptied record, the
+    /// message and its first failure.
+    pub(super) fn end(self, flags: u8) -> Option<Ended> {
         let fanout = self.fanout;
         std::mem::forget(self);
         release(fanout, flags)
@@ -100,7 +118,10 @@ impl Drop for Share {
     }
 }
 
-fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>, Message)> {
+/// What the last call of a message gets back: see [`Share::end`].
+pub(super) type Ended = (Outcome, Box<Fanout>, Message, Option<ListenerError>);
+
+fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<Ended> {
     {
         // SAFETY: the calling call had not ended, so the record lives.
         let shared = unsafe { fanout.as_ref() };
@@ -123,7 +144,8 @@ fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<(Outcome, Box<Fanout>, 
         .expect("a shared record holds its delivery")
         .message;
     let outcome = Outcome(std::mem::take(record.flags.get_mut()));
-    Some((outcome, record, message))
+    let error = record.error.get_mut().take();
+    Some((outcome, record, message, error))
 }
 
 /// A parallel destination's spare records.
@@ -152,6 +174,7 @@ impl Spares {
         &self,
         message: Message,
         listeners: Snapshot,
+        queued_at: Option<Instant>,
         mut queue: impl FnMut(Share),
     ) {
         let calls = listeners.len();
@@ -166,11 +189,16 @@ impl Spares {
             Err(_) => Box::new(Fanout {
                 remaining: AtomicUsize::new(0),
                 flags: AtomicU8::new(0),
+                error: Mutex::new(None),
                 delivery: UnsafeCell::new(None),
             }),
         };
         *record.remaining.get_mut() = calls;
-        *record.delivery.get_mut() = Some(Delivery { message, listeners });
+        *record.delivery.get_mut() = Some(Delivery {
+            message,
+            listeners,
+            queued_at,
+        });
         let fanout = NonNull::from(Box::leak(record));
         for index in 0..calls {
             queue(Share { fanout, index });
@@ -233,14 +261,16 @@ mod tests {
         let token = Arc::new(());
         let listeners = snapshot(3);
         let mut calls = Vec::new();
-        spares.share(message(&token), listeners.clone(), |call| calls.push(call));
+        spares.share(message(&token), listeners.clone(), None, |call| {
+            calls.push(call)
+        });
         assert_eq!(calls.len(), 3);
         assert!(std::ptr::eq(calls[2].listener(), &*listeners[2]));
         assert!(calls[1].message().payload().as_object().is_some());
         let mut calls = calls.into_iter();
         assert!(calls.next().unwrap().end(Outcome::CALLED).is_none());
         assert!(calls.next().unwrap().end(0).is_none());
-        let (outcome, record, message) = calls.next().unwrap().end(Outcome::FAILED).unwrap();
+        let (outcome, record, message, _) = calls.next().unwrap().end(Outcome::FAILED).unwrap();
         assert_eq!(outcome.0, Outcome::CALLED | Outcome::FAILED);
         assert!(
             message.payload().as_object().is_some(),
@@ -252,9 +282,9 @@ mod tests {
         let reused: *const Fanout = &*record;
         spares.put(record);
         let mut calls = Vec::new();
-        spares.share(Message::new(), snapshot(1), |call| calls.push(call));
+        spares.share(Message::new(), snapshot(1), None, |call| calls.push(call));
         assert_eq!(calls[0].fanout.as_ptr().cast_const(), reused);
-        let (outcome, _, _) = calls.pop().unwrap().end(0).unwrap();
+        let (outcome, ..) = calls.pop().unwrap().end(0).unwrap();
         assert_eq!(outcome.0, 0, "flags start afresh");
     }
 
@@ -263,7 +293,9 @@ mod tests {
         let spares = Spares::new();
         let listeners = snapshot(1);
         let share = |calls: &mut Vec<Share>| {
-            spares.share(Message::new(), listeners.clone(), |call| calls.push(call))
+            spares.share(Message::new(), listeners.clone(), None, |call| {
+                calls.push(call)
+            })
         };
         let kept = SPARES + 2 * TRIM_EVERY;
         let mut calls = Vec::new();
@@ -285,7 +317,7 @@ mod tests {
         let spares = Spares::new();
         let token = Arc::new(());
         let mut calls = Vec::new();
-        spares.share(message(&token), snapshot(2), |call| calls.push(call));
+        spares.share(message(&token), snapshot(2), None, |call| calls.push(call));
         assert_eq!(Arc::strong_count(&token), 2);
         drop(calls);
         assert_eq!(Arc::strong_count(&token), 1);

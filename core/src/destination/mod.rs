@@ -7,20 +7,23 @@ mod pool;
 mod queue;
 mod rejections;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use self::delivery::Task;
+use self::delivery::{Task, Timed};
 use self::fanout::Spares;
 use self::pool::Pool;
 use self::queue::{Admission, Queue};
 use self::rejections::Rejections;
 use crate::config::{DestinationConfig, DestinationType};
+use crate::dead_letter::{DeadLetters, Reason};
 use crate::error::{Error, Result};
 use crate::gate::LastOut;
-use crate::listener::{Call, ListenerList};
+use crate::listener::ListenerList;
 use crate::message::Message;
+use crate::metrics::DestinationMetrics;
+use crate::routes::Routes;
 use crate::statistics::{Counters, DestinationStatistics, Outcome};
 use crate::text::Text;
 use crate::value::Value;
@@ -62,6 +65,13 @@ pub(crate) struct Destination {
     counters: Arc<Counters>,
     /// `None` for a synchronous destination.
     queued: Option<Queued>,
+    /// Where dead letters go; weak, as the bus's routes hold this
+    /// destination.
+    routes: Weak<Routes>,
+    dead_letters: Arc<DeadLetters>,
+    /// A message whose number (its `sent` count) has none of these bits
+    /// set is timed; `None`: no message is.
+    timing_mask: Option<u64>,
 }
 
 struct Queued {
@@ -82,6 +92,7 @@ impl Destination {
         listeners: Arc<ListenerList>,
         counters: Arc<Counters>,
         predecessor: Option<Arc<Destination>>,
+        routes: &Arc<Routes>,
     ) -> Self {
         let parallel = config.destination_type == DestinationType::Parallel;
         let queued = (config.destination_type != DestinationType::Synchronous).then(|| Queued {
@@ -90,6 +101,7 @@ impl Destination {
             spares: parallel.then(Spares::new),
             rejections: Rejections::new(),
         });
+        let timing_mask = (config.timing_every != 0).then(|| u64::from(config.timing_every) - 1);
         Destination {
             name,
             config,
@@ -97,11 +109,29 @@ impl Destination {
             listeners,
             counters,
             queued,
+            routes: Arc::downgrade(routes),
+            dead_letters: routes.dead_letters.clone(),
+            timing_mask,
         }
     }
 
     pub(crate) fn name(&self) -> &Text {
         &self.name
+    }
+
+    pub(crate) fn config(&self) -> &DestinationConfig {
+        &self.config
+    }
+
+    /// The name's counters.
+    pub(crate) fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+
+    /// Counts a sent message; whether it is one of those timed.
+    fn sent(&self) -> bool {
+        let number = self.counters.sent();
+        self.timing_mask.is_some_and(|mask| number & mask == 0)
     }
 
     /// Whether its messages go through a queue and workers (serial and
@@ -118,33 +148,46 @@ impl Destination {
     /// destination is synchronous.
     pub(crate) fn send(self: &Arc<Self>, message: Message) -> Result<(), Refused> {
         let Some(queued) = &self.queued else {
-            self.counters.sent();
-            self.deliver_here(message);
+            let timed = self.sent();
+            self.deliver_here(message, timed);
             return Ok(());
         };
         let Some(_sending) = Sending::enter(queued) else {
             return Err(Refused::Closed(Box::new(message)));
         };
-        self.counters.sent();
+        let timed = self.sent();
         match self.config.destination_type {
-            DestinationType::Parallel => self.send_parallel(queued, message),
-            _ => self.send_serial(queued, message),
+            DestinationType::Parallel => self.send_parallel(queued, message, timed),
+            _ => self.send_serial(queued, message, timed),
         }
     }
 
     /// The worker sets the message's destination name: the sender's time
     /// is the scarcer.
-    fn send_serial(self: &Arc<Self>, queued: &Queued, message: Message) -> Result<(), Refused> {
+    fn send_serial(
+        self: &Arc<Self>,
+        queued: &Queued,
+        message: Message,
+        timed: bool,
+    ) -> Result<(), Refused> {
         if self.listeners.is_empty() {
-            self.drop_no_listener();
+            self.drop_no_listener(&message);
             return Ok(());
         }
         match self.admit(queued, 1) {
             Ok(true) => {
-                queued.queue.push(Task::Message(message));
+                let task = if timed {
+                    Task::Timed(Box::new(Timed {
+                        message,
+                        queued_at: Instant::now(),
+                    }))
+                } else {
+                    Task::Message(message)
+                };
+                queued.queue.push(task);
                 queued.pool.after_push(self, 1);
             }
-            Ok(false) => self.deliver_here(message),
+            Ok(false) => self.deliver_here(message, timed),
             Err(why) => return Err(self.give_back(why, message)),
         }
         Ok(())
@@ -155,22 +198,24 @@ impl Destination {
         self: &Arc<Self>,
         queued: &Queued,
         mut message: Message,
+        timed: bool,
     ) -> Result<(), Refused> {
         let listeners = self.listeners.load_full();
         let tasks = listeners.len();
         if tasks == 0 {
-            self.drop_no_listener();
+            self.drop_no_listener(&message);
             return Ok(());
         }
         match self.admit(queued, tasks) {
             Ok(true) => {
                 message.set_destination_name(self.name.clone());
-                self.spares().share(message, listeners, |share| {
+                let queued_at = timed.then(Instant::now);
+                self.spares().share(message, listeners, queued_at, |share| {
                     queued.queue.push(Task::Call(share))
                 });
                 queued.pool.after_push(self, tasks);
             }
-            Ok(false) => self.deliver_here(message),
+            Ok(false) => self.deliver_here(message, timed),
             Err(why) => return Err(self.give_back(why, message)),
         }
         Ok(())
@@ -200,13 +245,16 @@ impl Destination {
         }
     }
 
-    /// The refusal for an admission that failed. A message whose sender
-    /// waited for room until the destination closed comes back uncounted,
-    /// as one refused at the door does; one whose sender gave up waiting
-    /// is not counted either.
+    /// The refusal for an admission that failed; a rejected message is
+    /// dead-lettered. A message whose sender waited for room until the
+    /// destination closed comes back uncounted, as one refused at the door
+    /// does; one whose sender gave up waiting is not counted either.
     fn give_back(&self, why: NotAdmitted, message: Message) -> Refused {
         match why {
-            NotAdmitted::Full => Refused::Full,
+            NotAdmitted::Full => {
+                self.dead_letter(&message, Reason::Rejected, None);
+                Refused::Full
+            }
             NotAdmitted::Closed => {
                 self.counters.unsent();
                 Refused::Closed(Box::new(message))
@@ -218,15 +266,33 @@ impl Destination {
         }
     }
 
-    fn deliver_here(&self, mut message: Message) {
+    fn deliver_here(&self, mut message: Message, timed: bool) {
         message.set_destination_name(self.name.clone());
-        let outcome = self.deliver_all(&message, &self.listeners.load());
-        self.finished(&message, outcome);
+        let (outcome, error) = self.deliver_all(&message, &self.listeners.load(), timed);
+        self.finished(&message, outcome, error.as_ref());
     }
 
-    fn drop_no_listener(&self) {
+    fn drop_no_listener(&self, message: &Message) {
         self.counters.dropped_no_listener();
         log::debug!("no listener on {}: message dropped", self.name);
+        self.dead_letter(message, Reason::NoListener, None);
+    }
+
+    /// Sends a dead letter of `message`, undelivered for `reason`, to this
+    /// destination's dead-letter destination or the bus's, if either is
+    /// set, and counts it if one took it.
+    #[cold]
+    pub(crate) fn dead_letter(&self, message: &Message, reason: Reason, error: Option<&str>) {
+        let own = self.config.dead_letter_destination.as_deref();
+        if !self.dead_letters.any(own) {
+            return;
+        }
+        let Some(routes) = self.routes.upgrade() else {
+            return;
+        };
+        if routes.dead_letter(&self.name, own, message, reason, error) {
+            self.counters.dead_lettered(reason);
+        }
     }
 
     /// Fills the slot of the sender waiting for `request` with the reply's
@@ -244,11 +310,26 @@ impl Destination {
             _ => return Err(payload),
         };
         self.counters.sent();
-        let flags = router
-            .instead(|| slot.fill(payload))
-            .map_or(0, |()| Outcome::CALLED);
+        let filled = router.instead(|| slot.fill(payload));
+        let flags = filled.as_ref().map_or(0, |_| Outcome::CALLED);
         self.counters.finished(Outcome(flags));
+        match filled {
+            Some(Err(payload)) => self.expired(&Message::response_to(request, payload)),
+            None => self.dead_letter(
+                &Message::response_to(request, Value::Null),
+                Reason::NoListener,
+                None,
+            ),
+            Some(Ok(())) => {}
+        }
         Ok(())
+    }
+
+    /// Dead-letters a reply that came to this destination for a sender
+    /// who no longer waits.
+    #[cold]
+    pub(crate) fn expired(&self, reply: &Message) {
+        self.dead_letter(reply, Reason::Expired, None);
     }
 
     /// Direct synchronous send: calls the listeners in this thread, whatever
@@ -256,20 +337,17 @@ impl Destination {
     /// failure stops the call and is returned.
     pub(crate) fn send_direct(&self, mut message: Message) -> Result<Value> {
         message.set_destination_name(self.name.clone());
-        self.counters.sent();
+        let timed = self.sent();
         let mut flags = 0;
         for listener in self.listeners.load().iter() {
-            match listener.call(&self.name, &message) {
-                Call::Delivered => flags |= Outcome::CALLED,
-                Call::Failed(error) => {
-                    self.counters
-                        .finished(Outcome(Outcome::CALLED | Outcome::FAILED));
-                    return Err(Error::Listener(error));
-                }
-                Call::Skipped => {}
+            let (called, error) = self.call_one(listener, &message, timed);
+            flags |= called;
+            if let Some(error) = error {
+                self.finished(&message, Outcome(flags), Some(&error));
+                return Err(Error::Listener(error));
             }
         }
-        self.counters.finished(Outcome(flags));
+        self.finished(&message, Outcome(flags), None);
         Ok(message.response())
     }
 
@@ -289,6 +367,18 @@ impl Destination {
             stats.pending_message_count = queued.queue.pending();
         }
         stats
+    }
+
+    pub(crate) fn metrics(&self) -> DestinationMetrics {
+        DestinationMetrics {
+            name: self.name.to_string(),
+            destination_type: self.config.destination_type,
+            statistics: self.statistics(),
+            dead_letters: self.counters.dead_letter_counts(),
+            requests: self.counters.request_counts(),
+            queue_wait: self.counters.queue_wait.snapshot(),
+            processing: self.counters.processing.snapshot(),
+        }
     }
 
     /// Stops accepting messages. Workers deliver what is queued and then

@@ -179,6 +179,23 @@ impl Message {
         reply.waiting = Some(slot);
     }
 
+    /// A copy of the payload, values and reply routing, without the
+    /// destination name, the response slot or the waiting sender: what a
+    /// dead letter starts from.
+    pub(crate) fn without_request(&self) -> Message {
+        let mut copy = Message {
+            payload: self.payload.clone(),
+            values: self.values.clone(),
+            ..Message::default()
+        };
+        if let Some(reply) = self.reply.get() {
+            let fields = copy.reply_mut();
+            fields.response_destination_name = reply.response_destination_name.clone();
+            fields.response_id = reply.response_id.clone();
+        }
+        copy
+    }
+
     pub(crate) fn reply_slot(&self) -> Option<&Slot> {
         self.reply.get()?.waiting.as_deref()
     }
