@@ -56,11 +56,14 @@ SOAK_SECONDS ?= 600
 STRESS_SECONDS ?= 10
 RELIABILITY := target/reliability
 REPORT ?= $(RELIABILITY)/RELIABILITY.md
+TOOLS := target/tools
+PROMTOOL := $(TOOLS)/promtool
 
 .PHONY: all demo test lint test-rust c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install uninstall clean \
 	python test-python wheel test-python-package example-programs test-demo examples \
-	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability
+	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability \
+	test-metrics
 
 all: test
 
@@ -180,7 +183,7 @@ reliability: python fuzz
 ## Everything CI checks; the reliability report comes last.
 test: lint test-rust check-header check-symbols test-header test-install test-cpp \
 	test-python test-python-package test-demo test-examples test-readme bench-quick test-c \
-	reliability
+	test-metrics reliability
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -188,6 +191,23 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace
+
+## promtool, unpacked from Debian's prometheus package: no server is
+## installed, let alone started.
+$(PROMTOOL):
+	@mkdir -p $(TOOLS)/deb
+	@cd $(TOOLS)/deb && { apt-get download prometheus >download.log 2>&1 || \
+	  { $(SUDO) apt-get update -qq && apt-get download prometheus >download.log 2>&1; } || \
+	  { cat download.log; exit 1; }; }
+	dpkg-deb -x $(TOOLS)/deb/prometheus_*.deb $(TOOLS)/deb/root
+	cp $(TOOLS)/deb/root/usr/bin/promtool $@
+
+## The metrics text of a bus that did a bit of everything, as promtool
+## reads it (core/tests/metrics.rs writes it).
+test-metrics: $(PROMTOOL)
+	MSGBUS_METRICS_FILE=$(CURDIR)/target/metrics.prom $(CARGO) test -q -p msgbus --test metrics
+	$(PROMTOOL) check metrics < target/metrics.prom
+	@echo "promtool check metrics accepts the metrics text"
 
 ## The C toolchain, sanitizer runtimes, valgrind, pkg-config and cmake.
 c-deps:

@@ -49,6 +49,18 @@ TARGETS = [
     Target("S1 C", ("c", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0, True),
     Target("S1 Python", ("python", "S1", "msgbus", "throughput"), ("python", "S1", "plain loop", "throughput"), 0.25, True),
     Target("memory B/msg", ("rust", "memory", "msgbus", "bytes per queued message"), None, 128, False),
+    # Issue 21: timing sampled by default costs W1 at most 5 %; timers fire
+    # about as punctually as a sleeping thread wakes; pending timers are
+    # bounded in memory.
+    Target("W1 timing 1/64", ("rust", "W1 timing", "timing 1 in 64", "throughput"),
+           ("rust", "W1 timing", "timing off", "throughput"), 0.95, True),
+    Target("W1 timing all", ("rust", "W1 timing", "timing every message", "throughput"),
+           ("rust", "W1 timing", "timing off", "throughput"), 0, True),
+    Target("timer p50 late", ("rust", "timers", "msgbus", "p50 lateness"),
+           ("rust", "timers", "thread::sleep", "p50 lateness"), 0, False),
+    Target("timer p99 late", ("rust", "timers", "msgbus", "p99 lateness"),
+           ("rust", "timers", "thread::sleep", "p99 lateness"), 0, False),
+    Target("B/pending timer", ("rust", "timers", "msgbus", "bytes per pending timer"), None, 256, False),
     # 100 000 destinations and 100 000 listeners on one: each step within a
     # second (issue 17), and against a hand-written registry.
     *(Target(f"100k {label} s", ("rust", "registry", "msgbus", metric), None, 1, False)

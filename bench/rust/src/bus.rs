@@ -26,8 +26,12 @@ fn message(payload: &[u8], sequence: usize) -> Message {
 /// queued message was delivered (and its workers joined), as the
 /// baseline's end is its receivers' join.
 pub fn throughput(kind: DestinationType, shape: Shape) -> f64 {
+    throughput_with(DestinationConfig::new(kind).workers(2, 2), shape)
+}
+
+/// [`throughput`] through a destination of `config`.
+pub fn throughput_with(config: DestinationConfig, shape: Shape) -> f64 {
     let bus = MessageBus::new();
-    let config = DestinationConfig::new(kind).workers(2, 2);
     bus.add_destination_with_config("bench/throughput", config)
         .unwrap();
     for listener in 0..shape.listeners {

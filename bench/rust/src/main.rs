@@ -5,11 +5,12 @@
 //! them). `--quick` runs every workload at a small size; `--only=msgbus`
 //! or `--only=crossbeam` one side of each comparison (see [`Side`]); other
 //! arguments name the workloads to run (`W1`, `S1`, `memory`, `scaling`,
-//! `registry`; default all), for profiling one of them.
+//! `registry`, `timing`, `timers`; default all), for profiling one of them.
 
 mod baseline;
 mod bus;
 mod measure;
+mod operations;
 mod registry;
 mod shape;
 
@@ -27,6 +28,8 @@ struct Sizes {
     scaling: usize,
     memory: usize,
     registry: usize,
+    timers: usize,
+    pending_timers: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -37,6 +40,8 @@ const FULL: Sizes = Sizes {
     scaling: 200_000,
     memory: 1_000_000,
     registry: 100_000,
+    timers: 20_000,
+    pending_timers: 1_000_000,
 };
 
 const QUICK: Sizes = Sizes {
@@ -47,6 +52,8 @@ const QUICK: Sizes = Sizes {
     scaling: 2_000,
     memory: 20_000,
     registry: 2_000,
+    timers: 500,
+    pending_timers: 20_000,
 };
 
 /// Which side of each comparison a run measures: `--only=msgbus` or
@@ -182,6 +189,64 @@ fn main() {
     if runs("registry") {
         registry(side, sizes.registry);
     }
+    // Both sides of these run in msgbus's process: timing compares msgbus
+    // with itself, and the timers' baseline is a sleeping thread.
+    if runs("timing") && side.msgbus() {
+        timing(base(sizes.w1, 1));
+    }
+    if runs("timers") && side.msgbus() {
+        timers(sizes.timers, sizes.pending_timers);
+    }
+}
+
+/// W1 with the metrics' timing off, sampled (the default) and at every
+/// message.
+fn timing(shape: Shape) {
+    let params = shape.params();
+    for (implementation, seconds) in operations::timing_cost(shape, 3) {
+        Figure {
+            workload: "W1 timing",
+            implementation,
+            metric: "throughput",
+            value: shape.deliveries() as f64 / seconds,
+            unit: "deliveries/s",
+            params: &params,
+        }
+        .print();
+    }
+}
+
+/// Lateness of scheduled sends against a sleeping thread, and the memory
+/// of pending timers.
+fn timers(timers: usize, pending: usize) {
+    let span = std::time::Duration::from_secs(2);
+    for (implementation, mut late) in [
+        ("msgbus", operations::lateness(timers, span)),
+        ("thread::sleep", operations::sleeping_lateness(timers, span)),
+    ] {
+        let (p50, p99) = percentiles(&mut late);
+        let params = [("timers", timers)];
+        for (metric, value) in [("p50 lateness", p50), ("p99 lateness", p99)] {
+            Figure {
+                workload: "timers",
+                implementation,
+                metric,
+                value,
+                unit: "us",
+                params: &params,
+            }
+            .print();
+        }
+    }
+    Figure {
+        workload: "timers",
+        implementation: "msgbus",
+        metric: "bytes per pending timer",
+        value: operations::bytes_per_timer(pending),
+        unit: "B",
+        params: &[("timers", pending)],
+    }
+    .print();
 }
 
 /// Seconds to add and remove `n` destinations, and to register and
