@@ -364,12 +364,13 @@ impl PendingReply {
         self.tally = Some(counters);
     }
 
-    /// How the request ended, as its handle goes; marks the slot
-    /// abandoned, so that a reply from now on is expired.
-    fn end(&self) -> RequestOutcome {
+    /// How the request ended, as its handle goes, and the callback no
+    /// reply will reach now; marks the slot abandoned, so that a reply from
+    /// now on is expired.
+    fn end(&self) -> (RequestOutcome, Option<ReplyCallback>) {
         let mut state = self.slot.state.lock();
         state.abandoned = true;
-        if state.replied {
+        let outcome = if state.replied {
             RequestOutcome::Ok
         } else if self.slot.full.load(Relaxed) {
             RequestOutcome::Failed
@@ -377,7 +378,8 @@ impl PendingReply {
             RequestOutcome::Timeout
         } else {
             RequestOutcome::Abandoned
-        }
+        };
+        (outcome, state.callback.take())
     }
 }
 
@@ -388,11 +390,10 @@ impl Drop for PendingReply {
             return;
         }
         self.replies.waiting.lock().remove(&self.number);
-        let outcome = self.end();
+        let (outcome, callback) = self.end();
         if let Some(tally) = &self.tally {
             tally.request(outcome);
         }
-        let callback = self.slot.state.lock().callback.take();
         drop(callback);
         Slot::recycle(&mut self.slot);
     }
