@@ -4,14 +4,19 @@
  * replying), send, send synchronously with tiny timeouts, send directly,
  * make requests (waited on, handed to a callback, or dropped before their
  * reply), send through a second handle with a payload described in place,
- * send a long payload that carries twins offered to it, shut down
- * (graceful or forced, with or without waiting) — three bytes per call.
+ * send a long payload that carries twins offered to it, add and remove
+ * interceptors (which mark messages, or consume them), schedule sends far
+ * ahead and cancel them, render the metrics, shut down (graceful or
+ * forced, with or without waiting) — three bytes per call. Every
+ * undelivered message goes to a dead-letter destination, fuzz/dead.
  * After the program the bus is shut down and the accounting law is
  * checked for every destination name: nothing pending, every message sent
- * delivered, failed, rejected, dropped or discarded, and sent - rejected
- * equal to the calls that reported the message accepted; once the bus is
- * freed, every twin offered was freed once. A violation aborts, which
- * libFuzzer reports with the input.
+ * delivered, failed, rejected, dropped or discarded, sent - rejected equal
+ * to the calls that reported the message accepted less those an
+ * interceptor consumed, and one dead letter per failed, rejected, dropped
+ * and discarded message, of that reason; every send to a missing name
+ * dead-lettered once; once the bus is freed, every twin offered was freed
+ * once. A violation aborts, which libFuzzer reports with the input.
  *
  *   make fuzz FUZZ_SECONDS=600 */
 #include <stdatomic.h>
@@ -25,8 +30,76 @@
 
 #define NAMES 4
 #define MAX_LISTENERS 8
+#define MAX_INTERCEPTORS 4
+#define REASONS 4
 
 static const char *const NAME[NAMES] = {"fuzz/a", "fuzz/b", "fuzz/c", "fuzz/d"};
+static const char *const DEAD = "fuzz/dead";
+/* The reasons a dead letter of a fuzz destination may carry, in the order
+ * of the counters they match; `expired` replies come from
+ * msgbus/default_response, `no_such_destination` is counted apart. */
+static const char *const REASON[REASONS] = {"failed", "rejected", "no_listener", "discarded"};
+
+/* What the dead-letter destination received, by destination and reason;
+ * and messages interceptors consumed, by destination. Written from any
+ * thread. */
+static atomic_ulong letters[NAMES][REASONS], unknown_letters, consumed[NAMES];
+
+static int name_index(const char *name) {
+  for (int i = 0; i < NAMES; i++)
+    if (strcmp(name, NAME[i]) == 0) return i;
+  return -1;
+}
+
+static const char *text_value(const msgbus_message *message, const char *key) {
+  const msgbus_value *value = NULL;
+  const char *text = NULL;
+  size_t len = 0;
+  if (msgbus_message_get(message, key, &value) != MSGBUS_RESULT_OK ||
+      msgbus_value_as_string(value, &text, &len) != MSGBUS_RESULT_OK) {
+    fprintf(stderr, "a dead letter without %s\n", key);
+    abort();
+  }
+  return text;
+}
+
+static msgbus_result collect_letter(void *user_data, const msgbus_message *message) {
+  (void)user_data;
+  const char *from = text_value(message, "msgbus.destination"), *reason = text_value(message, "msgbus.reason");
+  if (strcmp(reason, "no_such_destination") == 0) {
+    atomic_fetch_add(&unknown_letters, 1);
+    return MSGBUS_RESULT_OK;
+  }
+  int at = name_index(from);
+  if (at < 0) return MSGBUS_RESULT_OK; /* expired replies of msgbus/default_response */
+  for (int r = 0; r < REASONS; r++)
+    if (strcmp(reason, REASON[r]) == 0) {
+      atomic_fetch_add(&letters[at][r], 1);
+      return MSGBUS_RESULT_OK;
+    }
+  fprintf(stderr, "a dead letter of %s with reason %s\n", from, reason);
+  abort();
+}
+
+/* kind 0 marks the message, 1 consumes it, 2 fails. */
+static msgbus_result intercept(void *user_data, const char *destination, msgbus_message *message, bool *out_consume) {
+  int kind = (int)(intptr_t)user_data, at = name_index(destination);
+  if (kind == 2) return MSGBUS_RESULT_INVALID_ARGUMENT;
+  if (kind == 1 && at >= 0) {
+    atomic_fetch_add(&consumed[at], 1);
+    *out_consume = true;
+    return MSGBUS_RESULT_OK;
+  }
+  msgbus_value *mark = msgbus_value_new_int(1);
+  msgbus_result r = msgbus_message_put(message, "fuzz.mark", mark);
+  msgbus_value_free(mark);
+  return r;
+}
+
+static void ignore_text(void *user_data, const char *text, size_t len) {
+  (void)user_data;
+  if (strlen(text) != len) abort();
+}
 
 typedef struct {
   const msgbus_bus *bus;
@@ -60,6 +133,8 @@ static void fail(const char *what, const char *name, unsigned long long a, unsig
 /* Set once the program shuts the bus down: before that, no send may be
  * refused as closed (a replace or a remove never does). */
 static bool shut_down;
+/* Sends refused because no destination had the name. */
+static unsigned long long unknown_sends;
 
 /* Whether a send's result means the bus took the message. Any result other
  * than the refusals the calls document is a bug. */
@@ -76,6 +151,8 @@ static bool accepted(msgbus_result r, bool waits) {
     if (!shut_down) break;
     return false;
   case MSGBUS_RESULT_NO_SUCH_DESTINATION:
+    unknown_sends++;
+    return false;
   case MSGBUS_RESULT_QUEUE_FULL:
   case MSGBUS_RESULT_NO_LISTENERS:
     return false;
@@ -117,14 +194,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   msgbus_bus *bus = NULL;
   if (msgbus_bus_new(&bus) != MSGBUS_RESULT_OK) abort();
   shut_down = false;
+  unknown_sends = 0;
   msgbus_message *message = msgbus_message_new();
   (void)msgbus_message_set_payload_string(message, "fuzz");
-  uint64_t ids[MAX_LISTENERS];
-  size_t listeners = 0;
+  uint64_t ids[MAX_LISTENERS], interceptors[MAX_INTERCEPTORS];
+  size_t listeners = 0, intercepting = 0;
   unsigned long long told[NAMES] = {0};
+  for (int i = 0; i < NAMES; i++) {
+    atomic_store(&consumed[i], 0);
+    for (int r = 0; r < REASONS; r++) atomic_store(&letters[i][r], 0);
+  }
+  atomic_store(&unknown_letters, 0);
+  uint64_t dead_listener = 0;
+  if (msgbus_bus_add_destination(bus, DEAD, MSGBUS_DESTINATION_TYPE_SYNCHRONOUS) != MSGBUS_RESULT_OK ||
+      msgbus_bus_register_listener(bus, DEAD, collect_letter, NULL, NULL, &dead_listener) != MSGBUS_RESULT_OK ||
+      msgbus_bus_set_dead_letter_destination(bus, DEAD) != MSGBUS_RESULT_OK)
+    abort();
 
   for (size_t at = 0; at + 3 <= size; at += 3) {
-    uint8_t op = input[at] % 13, target = input[at + 1] % NAMES, arg = input[at + 2];
+    uint8_t op = input[at] % 16, target = input[at + 1] % NAMES, arg = input[at + 2];
     const char *name = NAME[target];
     msgbus_value *response = NULL;
     msgbus_destination_config *config = NULL;
@@ -222,6 +310,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
       msgbus_message_free(carrier);
       break;
     }
+    case 12:
+      if (intercepting < MAX_INTERCEPTORS && !(arg & 0x80)) {
+        if (msgbus_bus_add_interceptor(bus, intercept, (void *)(intptr_t)(arg % 3), NULL, &interceptors[intercepting]) !=
+            MSGBUS_RESULT_OK)
+          abort();
+        intercepting++;
+      } else if (intercepting > 0) {
+        size_t which = arg % intercepting;
+        if (msgbus_bus_remove_interceptor(bus, interceptors[which]) != MSGBUS_RESULT_OK) abort();
+        interceptors[which] = interceptors[--intercepting];
+      }
+      break;
+    case 13: {
+      /* A schedule far ahead: cancelled now, or left for the shutdown. */
+      uint64_t id = 0;
+      bool cancelled = false;
+      msgbus_result r = msgbus_bus_schedule(bus, name, message, 3600000, arg & 1, &id);
+      if (r == MSGBUS_RESULT_OK && (arg & 2)) {
+        if (msgbus_bus_cancel_schedule(bus, id, &cancelled) != MSGBUS_RESULT_OK || !cancelled) abort();
+      } else if (r != MSGBUS_RESULT_OK && r != MSGBUS_RESULT_NO_SUCH_DESTINATION && !(r == MSGBUS_RESULT_CLOSED && shut_down)) {
+        abort();
+      }
+      break;
+    }
+    case 14:
+      if (msgbus_bus_metrics_text(bus, ignore_text, NULL) != MSGBUS_RESULT_OK ||
+          msgbus_bus_metrics_json(bus, ignore_text, NULL) != MSGBUS_RESULT_OK)
+        abort();
+      break;
     default:
       shut_down = true;
       (void)msgbus_bus_shutdown(bus, arg & 1, (arg & 2) ? MSGBUS_WAIT_FOREVER : 0);
@@ -243,9 +360,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
                                s.dropped_no_listener_count + s.discarded_message_count;
     if (s.sent_message_count != ended) fail("sent != outcomes", NAME[i], s.sent_message_count, ended);
     if (s.pending_message_count != 0) fail("pending after shutdown", NAME[i], s.pending_message_count, 0);
-    if (s.sent_message_count - s.rejected_message_count != told[i])
-      fail("accepted != told", NAME[i], s.sent_message_count - s.rejected_message_count, told[i]);
+    unsigned long long taken = told[i] - atomic_load(&consumed[i]);
+    if (s.sent_message_count - s.rejected_message_count != taken)
+      fail("accepted != told - consumed", NAME[i], s.sent_message_count - s.rejected_message_count, taken);
+    unsigned long long undelivered[REASONS] = {s.failed_message_count, s.rejected_message_count,
+                                               s.dropped_no_listener_count, s.discarded_message_count};
+    for (int r = 0; r < REASONS; r++)
+      if (atomic_load(&letters[i][r]) != undelivered[r]) fail(REASON[r], NAME[i], atomic_load(&letters[i][r]), undelivered[r]);
   }
+  if (atomic_load(&unknown_letters) != unknown_sends)
+    fail("no_such_destination letters != refused sends", "-", atomic_load(&unknown_letters), unknown_sends);
   msgbus_message_free(message);
   msgbus_bus_free(bus);
   if (atomic_load(&twins_freed) != atomic_load(&twins_offered))

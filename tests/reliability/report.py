@@ -159,7 +159,7 @@ def main() -> None:
         f"| accounting law under random load (`core/tests/stress.rs`, seed {stress['seed']}, "
         f"{stress['seconds']} s, {stress['threads']} threads, shutdown {'forced' if stress['forced'] == 'true' else 'graceful'}) "
         f"| {n(stress['operations'])} operations, {n(stress['messages'])} messages accounted, "
-        f"{n(stress['faults'])} listener faults injected | every message in exactly one outcome |",
+        f"{n(stress['faults'])} listener faults injected | every message in exactly one outcome; every undelivered one dead-lettered once |",
         f"| graceful shutdown under load (`core/tests/shutdown_under_load.rs`) "
         f"| {shutdown['rounds']} rounds × {shutdown['producers']} producers: {n(shutdown['accepted'])} accepted, "
         f"{n(shutdown['refused_closed'])} refused with `closed` | all accepted delivered; no bus thread left |",
@@ -171,7 +171,7 @@ def main() -> None:
         f"| bad input, Python (`tests/python/test_bad_input.py`) | {n(bad_py)} cases | typed exception for each |",
         f"| fuzzing the C API (`tests/fuzz/fuzz_bus.c`, ASan+UBSan) | {n(fuzz['number_of_executed_units'])} "
         f"executions, {n(fuzz.get('new_units_added', '0'))} new inputs, peak RSS {fuzz.get('peak_rss_mb', '?')} MB "
-        "| no crash, no leak, no broken accounting |",
+        "| no crash, no leak, no broken accounting, one dead letter per undelivered message |",
         f"| Python memory (`tests/python/test_memory.py`) | {n(memory['messages'])} messages with values "
         f"| resident {n(memory['start_kib'])} KiB before, {n(memory['peak_kib'])} KiB at most, "
         f"{n(memory['end_kib'])} KiB after |",
