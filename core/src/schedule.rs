@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
+use crate::fork::Generation;
 use crate::message::Message;
 use crate::metrics::ScheduleStatistics;
 use crate::runtime;
@@ -76,6 +77,9 @@ const THREAD_NAME_MAX: usize = 15;
 pub(crate) struct Scheduler {
     shared: Arc<Shared>,
     thread_name: String,
+    /// A scheduler inherited through `fork()` has no timer thread, and its
+    /// lock may have been held by the parent's: it is left alone.
+    made_in: Generation,
 }
 
 /// What the scheduler shares with its timer thread, which holds nothing
@@ -142,6 +146,7 @@ impl Scheduler {
                 fire,
             }),
             thread_name: cut(thread_name, THREAD_NAME_MAX),
+            made_in: Generation::current(),
         }
     }
 
@@ -291,8 +296,11 @@ impl Scheduler {
 impl Drop for Scheduler {
     /// Stops and joins the timer thread; dropped on that thread (its
     /// firing dropped the last owner), leaves it to exit after the firing.
+    /// Inherited through `fork()`, does nothing.
     fn drop(&mut self) {
-        self.shutdown();
+        if !self.made_in.inherited() {
+            self.shutdown();
+        }
     }
 }
 
