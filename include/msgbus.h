@@ -16,9 +16,10 @@
  *   is freed exactly once with its _free; _free(NULL) does nothing.
  * - No Rust panic crosses this API: it becomes MSGBUS_RESULT_PANIC (or the
  *   documented default of a function that returns no msgbus_result).
- * - Callbacks take user_data first. Listeners and event listeners are
- *   registered with an optional user_data_free, called exactly once after
- *   the last possible call; they run on any thread, concurrently.
+ * - Callbacks take user_data first. Listeners, event listeners and
+ *   interceptors are registered with an optional user_data_free, called
+ *   exactly once after the last possible call; they run on any thread,
+ *   concurrently.
  * - No ABI stability is promised across minor versions while 0.x; the
  *   SONAME is libmsgbus.so.0.
  */
@@ -71,6 +72,12 @@
 #define MSGBUS_MIN_STACK_SIZE (16 << 10)
 
 /**
+ * One message in this many is timed for the metrics' histograms unless
+ * configured (msgbus_destination_config_set_timing_every).
+ */
+#define MSGBUS_DEFAULT_TIMING_EVERY 64
+
+/**
  * A message bus. Every function may be called on it from any thread at
  * once. msgbus_bus_free drops this handle: the last handle shuts the bus
  * down gracefully (every queued message is delivered first).
@@ -91,7 +98,8 @@ typedef struct msgbus_destination_config msgbus_destination_config;
  * shared, small ones are stored in the message): changes made after a
  * send are not seen by its listeners. A message given to a
  * listener is borrowed for the call and read-only, except for its
- * response (msgbus_message_set_response). Not for concurrent mutation.
+ * response (msgbus_message_set_response); one given to an interceptor is
+ * borrowed for the call and may be changed. Not for concurrent mutation.
  */
 typedef struct msgbus_message msgbus_message;
 
@@ -183,6 +191,23 @@ typedef struct msgbus_event {
  * lock held: it may call back into the bus.
  */
 typedef void (*msgbus_event_listener_fn)(void *user_data, const struct msgbus_event *event);
+
+/**
+ * An interceptor (msgbus_bus_add_interceptor): called on the sender's
+ * thread for every send, before the destination lookup, with the
+ * destination name and the message about to be sent, both borrowed for
+ * the call. The message may be changed (msgbus_message_put and the other
+ * setters; not freed, not kept). Return MSGBUS_RESULT_OK, setting
+ * `*out_consume` (false on entry) to true to consume the message: it goes
+ * no further, and the send succeeds. Any other code reports a failure
+ * (logged and counted; the message goes on as if the interceptor had not
+ * been there); msgbus_listener_set_failure describes it, as for
+ * listeners. Called from any number of threads at once.
+ */
+typedef msgbus_result (*msgbus_interceptor_fn)(void *user_data,
+                                               const char *destination,
+                                               struct msgbus_message *message,
+                                               bool *out_consume);
 
 /**
  * A log level: one of the MSGBUS_LOG_LEVEL_* constants.
@@ -320,6 +345,13 @@ typedef struct msgbus_value_view {
   const uint8_t *data;
   size_t len;
 } msgbus_value_view;
+
+/**
+ * Receives a text (msgbus_bus_metrics_text, _json) in one call, on the
+ * calling thread: `text` is NUL-terminated, `len` bytes long without the
+ * NUL, UTF-8, and borrowed for the call.
+ */
+typedef void (*msgbus_text_fn)(void *user_data, const char *text, size_t len);
 
 /**
  * The functions of libmsgbus, from msgbus_api_get: field `x` is the
@@ -506,6 +538,38 @@ typedef struct msgbus_api {
                                   msgbus_free_fn free,
                                   void **out_twin,
                                   msgbus_free_fn *out_free);
+  msgbus_result (*bus_set_dead_letter_destination)(const struct msgbus_bus *bus, const char *name);
+  msgbus_result (*destination_config_set_dead_letter_destination)(struct msgbus_destination_config *config,
+                                                                  const char *name);
+  msgbus_result (*destination_config_set_timing_every)(struct msgbus_destination_config *config,
+                                                       uint32_t every);
+  msgbus_result (*bus_add_interceptor)(const struct msgbus_bus *bus,
+                                       msgbus_interceptor_fn callback,
+                                       void *user_data,
+                                       msgbus_free_fn user_data_free,
+                                       uint64_t *out_id);
+  msgbus_result (*bus_add_interceptor_in_runtime)(const struct msgbus_bus *bus,
+                                                  const struct msgbus_runtime *runtime,
+                                                  msgbus_interceptor_fn callback,
+                                                  void *user_data,
+                                                  msgbus_free_fn user_data_free,
+                                                  uint64_t *out_id);
+  msgbus_result (*bus_remove_interceptor)(const struct msgbus_bus *bus, uint64_t id);
+  msgbus_result (*bus_schedule)(const struct msgbus_bus *bus,
+                                const char *name,
+                                const struct msgbus_message *message,
+                                uint64_t delay_ms,
+                                uint64_t period_ms,
+                                uint64_t *out_id);
+  msgbus_result (*bus_cancel_schedule)(const struct msgbus_bus *bus,
+                                       uint64_t id,
+                                       bool *out_cancelled);
+  msgbus_result (*bus_metrics_text)(const struct msgbus_bus *bus,
+                                    msgbus_text_fn visitor,
+                                    void *user_data);
+  msgbus_result (*bus_metrics_json)(const struct msgbus_bus *bus,
+                                    msgbus_text_fn visitor,
+                                    void *user_data);
 } msgbus_api;
 
 /**
@@ -921,8 +985,8 @@ msgbus_result msgbus_bus_reply(const struct msgbus_bus *bus,
 msgbus_result msgbus_bus_shutdown(const struct msgbus_bus *bus, bool force, uint64_t timeout_ms);
 
 /**
- * Describes the failure the calling listener is about to report: call it
- * from inside a listener just before it returns an error code. `detail`
+ * Describes the failure the calling listener (or interceptor) is about to
+ * report: call it from inside one just before it returns an error code. `detail`
  * replaces "the listener returned N (...)" in the bus's log record and in
  * the msgbus_last_error_message of a direct send; `logged` says the
  * listener logged the failure itself, so the bus counts it without
@@ -1011,6 +1075,50 @@ msgbus_result msgbus_destination_config_set_rejection_policy(struct msgbus_desti
                                                              uint64_t block_timeout_ms);
 
 /**
+ * Sends the messages this destination does not deliver to the
+ * destination `name` rather than to the bus's dead-letter destination
+ * (msgbus_bus_set_dead_letter_destination); `name` NULL falls back to the
+ * bus's, the default. The destination need not exist yet.
+ *
+ * # Safety
+ * `config` is NULL or live; `name` NULL or NUL-terminated.
+ */
+msgbus_result msgbus_destination_config_set_dead_letter_destination(struct msgbus_destination_config *config,
+                                                                    const char *name);
+
+/**
+ * Times one message in `every` for the queue-wait and processing-time
+ * histograms of the metrics (msgbus_bus_metrics_text): a power of two, 1
+ * to time every message, 0 for none (default
+ * MSGBUS_DEFAULT_TIMING_EVERY, 64). Any other number is
+ * refused.
+ *
+ * # Safety
+ * `config` is NULL or live.
+ */
+msgbus_result msgbus_destination_config_set_timing_every(struct msgbus_destination_config *config,
+                                                         uint32_t every);
+
+/**
+ * Names the bus's dead-letter destination (`name` NULL: none, the
+ * default): every message the bus does not deliver goes there once, as a
+ * copy with the original payload and values plus "msgbus.reason"
+ * ("failed", "rejected", "no_listener", "discarded",
+ * "no_such_destination", "expired"), "msgbus.destination" and, for
+ * failures, "msgbus.error" (the listener's failure detail); unless its
+ * destination names its own
+ * (msgbus_destination_config_set_dead_letter_destination). The
+ * destination need not exist yet; a dead letter it cannot take is logged
+ * and counted in the metrics. A message failing at a dead-letter
+ * destination is never dead-lettered again.
+ *
+ * # Safety
+ * `bus` NULL or live; `name` NULL or NUL-terminated.
+ */
+msgbus_result msgbus_bus_set_dead_letter_destination(const struct msgbus_bus *bus,
+                                                     const char *name);
+
+/**
  * Registers `callback` for the registration events of the whole bus
  * (`destination` NULL) or of one destination name; `*out_id` gets its id.
  * `user_data_free` (may be NULL) runs exactly once after the last possible
@@ -1036,6 +1144,53 @@ msgbus_result msgbus_bus_add_event_listener(const struct msgbus_bus *bus,
  * `bus` NULL or live.
  */
 msgbus_result msgbus_bus_remove_event_listener(const struct msgbus_bus *bus, uint64_t id);
+
+/**
+ * Adds `callback` as an interceptor, after those already there: every
+ * send of the bus (of any kind, scheduled ones and replies included; dead
+ * letters excepted) calls it, on the sending thread, before the
+ * destination lookup. It may change the message, or consume it (see
+ * msgbus_interceptor_fn). `*out_id` gets its id. `user_data_free` (may be
+ * NULL) is called with `user_data` exactly once, after the last possible
+ * call: when the interceptor is removed, or when the bus is freed; not if
+ * this fails. MSGBUS_RESULT_CLOSED for a bus inherited through fork().
+ *
+ * # Safety
+ * `bus` NULL or live; `callback` and `user_data_free` callable with
+ * `user_data` from any thread.
+ */
+msgbus_result msgbus_bus_add_interceptor(const struct msgbus_bus *bus,
+                                         msgbus_interceptor_fn callback,
+                                         void *user_data,
+                                         msgbus_free_fn user_data_free,
+                                         uint64_t *out_id);
+
+/**
+ * msgbus_bus_add_interceptor for an interceptor of `runtime` (see
+ * msgbus_runtime_register): it is called holding the runtime's lock, as
+ * msgbus_bus_register_listener_in_runtime's listeners are.
+ *
+ * # Safety
+ * As msgbus_bus_add_interceptor; `runtime` NULL or from
+ * msgbus_runtime_register.
+ */
+msgbus_result msgbus_bus_add_interceptor_in_runtime(const struct msgbus_bus *bus,
+                                                    const struct msgbus_runtime *runtime,
+                                                    msgbus_interceptor_fn callback,
+                                                    void *user_data,
+                                                    msgbus_free_fn user_data_free,
+                                                    uint64_t *out_id);
+
+/**
+ * Removes an interceptor. Unless called from inside that interceptor,
+ * waits for its running calls to finish and calls its user_data_free
+ * before returning; from inside, user_data_free runs as the call returns.
+ * MSGBUS_RESULT_NO_SUCH_LISTENER for an unknown id.
+ *
+ * # Safety
+ * `bus` NULL or live.
+ */
+msgbus_result msgbus_bus_remove_interceptor(const struct msgbus_bus *bus, uint64_t id);
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH": static, never NULL, never
@@ -1272,6 +1427,33 @@ msgbus_result msgbus_message_response(const struct msgbus_message *message,
                                       struct msgbus_value **out_value);
 
 /**
+ * Calls `visitor` once, on this thread, with every destination's metrics
+ * and the bus's in the Prometheus text exposition format 0.0.4 (`msgbus_*`
+ * families: queue depth, threads, sent, delivered, failed, rejected,
+ * dropped, discarded, dead letters, request outcomes, queue-wait and
+ * processing-time histograms, interceptors and schedules), as a scrape
+ * endpoint serves it (`text/plain; version=0.0.4`).
+ * MSGBUS_RESULT_CLOSED for a bus inherited through fork().
+ *
+ * # Safety
+ * `bus` NULL or live; `visitor` callable with `user_data`.
+ */
+msgbus_result msgbus_bus_metrics_text(const struct msgbus_bus *bus,
+                                      msgbus_text_fn visitor,
+                                      void *user_data);
+
+/**
+ * msgbus_bus_metrics_text's figures as one JSON object, in one call of
+ * `visitor`.
+ *
+ * # Safety
+ * As msgbus_bus_metrics_text.
+ */
+msgbus_result msgbus_bus_metrics_json(const struct msgbus_bus *bus,
+                                      msgbus_text_fn visitor,
+                                      void *user_data);
+
+/**
  * Waits up to `timeout_ms` for the request's reply; `*out_response` then
  * owns its payload (a null value is a reply). MSGBUS_RESULT_TIMEOUT when
  * none came in time: the request still waits, and may be waited on
@@ -1349,6 +1531,40 @@ const char *msgbus_result_str(msgbus_result result);
  */
 msgbus_result msgbus_runtime_register(const struct msgbus_runtime_hooks *hooks,
                                       const struct msgbus_runtime **out_runtime);
+
+/**
+ * Schedules a copy of `message` (which stays the caller's) to be sent to
+ * the destination `name` after `delay_ms`, and then, unless `period_ms`
+ * is 0, every `period_ms` at a fixed rate until cancelled. Each firing is
+ * a send as msgbus_bus_send's, from the bus's one timer thread: through
+ * the interceptors, and what is not delivered is dead-lettered; a failed
+ * send is logged. `*out_id` gets the schedule's id, for
+ * msgbus_bus_cancel_schedule. A shutdown cancels what has not fired.
+ * Errors: MSGBUS_RESULT_NO_SUCH_DESTINATION (the destination must exist
+ * now), _CLOSED after shutdown.
+ *
+ * # Safety
+ * `bus` and `message` NULL or live; `name` NULL or NUL-terminated;
+ * `out_id` NULL or writable.
+ */
+msgbus_result msgbus_bus_schedule(const struct msgbus_bus *bus,
+                                  const char *name,
+                                  const struct msgbus_message *message,
+                                  uint64_t delay_ms,
+                                  uint64_t period_ms,
+                                  uint64_t *out_id);
+
+/**
+ * Cancels a schedule: `*out_cancelled` says whether it was pending (false
+ * for an unknown id, or a one-shot that fired already). No firing begins
+ * after this returns; one running completes.
+ *
+ * # Safety
+ * `bus` NULL or live; `out_cancelled` NULL or writable.
+ */
+msgbus_result msgbus_bus_cancel_schedule(const struct msgbus_bus *bus,
+                                         uint64_t id,
+                                         bool *out_cancelled);
 
 /**
  * Fills `*out_statistics` with a snapshot of the destination `name`'s

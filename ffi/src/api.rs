@@ -91,4 +91,15 @@ pub(crate) static API: msgbus_api = msgbus_api {
     destination_config_set_stack_size: msgbus_destination_config_set_stack_size,
     value_twin: msgbus_value_twin,
     value_set_twin: msgbus_value_set_twin,
+    bus_set_dead_letter_destination: msgbus_bus_set_dead_letter_destination,
+    destination_config_set_dead_letter_destination:
+        msgbus_destination_config_set_dead_letter_destination,
+    destination_config_set_timing_every: msgbus_destination_config_set_timing_every,
+    bus_add_interceptor: msgbus_bus_add_interceptor,
+    bus_add_interceptor_in_runtime: msgbus_bus_add_interceptor_in_runtime,
+    bus_remove_interceptor: msgbus_bus_remove_interceptor,
+    bus_schedule: msgbus_bus_schedule,
+    bus_cancel_schedule: msgbus_bus_cancel_schedule,
+    bus_metrics_text: msgbus_bus_metrics_text,
+    bus_metrics_json: msgbus_bus_metrics_json,
 };

@@ -129,6 +129,12 @@ pub(crate) fn to_handle<C: Castable>(value: &C::Rust) -> *const C {
     (value as *const C::Rust).cast()
 }
 
+/// A borrowed handle onto a Rust value the callee may change (for the
+/// length of the borrow it came from).
+pub(crate) fn to_handle_mut<C: Castable>(value: &mut C::Rust) -> *mut C {
+    (value as *mut C::Rust).cast()
+}
+
 /// Frees a handle made by [`to_owned_handle`]; NULL does nothing.
 ///
 /// # Safety

@@ -72,20 +72,35 @@ pub(crate) fn listener(
     user_data: Arc<UserData>,
 ) -> impl Fn(&Message) -> Result<(), ListenerError> + Send + Sync + 'static {
     move |message| {
-        // SAFETY: the registrant's callback; the message is borrowed for the call.
-        let code = unsafe { callback(user_data.ptr(), to_handle::<msgbus_message>(message)) };
-        let described = FAILURE.take();
-        if code == MSGBUS_RESULT_OK {
-            return Ok(());
-        }
-        Err(described.unwrap_or_else(|| {
-            ListenerError::new(format!("the listener returned {code} ({})", text_of(code)))
-        }))
+        reported("listener", || {
+            // SAFETY: the registrant's callback; the message is borrowed for the call.
+            unsafe { callback(user_data.ptr(), to_handle::<msgbus_message>(message)) }
+        })
     }
 }
 
-/// Describes the failure the calling listener is about to report: call it
-/// from inside a listener just before it returns an error code. `detail`
+/// Runs `call`, a C callback returning a result code that it may describe
+/// first with msgbus_listener_set_failure: `Ok` for MSGBUS_RESULT_OK, else
+/// the failure it described, or one naming the code (and `what` returned
+/// it). A description an enclosing callback on this thread gave before
+/// the send that led here stays for that callback.
+pub(crate) fn reported(
+    what: &str,
+    call: impl FnOnce() -> msgbus_result,
+) -> Result<(), ListenerError> {
+    let enclosing = FAILURE.take();
+    let code = call();
+    let described = FAILURE.replace(enclosing);
+    if code == MSGBUS_RESULT_OK {
+        return Ok(());
+    }
+    Err(described.unwrap_or_else(|| {
+        ListenerError::new(format!("the {what} returned {code} ({})", text_of(code)))
+    }))
+}
+
+/// Describes the failure the calling listener (or interceptor) is about to
+/// report: call it from inside one just before it returns an error code. `detail`
 /// replaces "the listener returned N (...)" in the bus's log record and in
 /// the msgbus_last_error_message of a direct send; `logged` says the
 /// listener logged the failure itself, so the bus counts it without

@@ -1,5 +1,6 @@
 //! msgbus_destination_config: the type and tuning of a destination.
 
+use std::ffi::c_char;
 use std::time::Duration;
 
 use msgbus_core::{DestinationConfig, DestinationType, RejectionPolicy};
@@ -16,7 +17,8 @@ const _: () = assert!(
     MSGBUS_DEFAULT_WORKERS_CORE_SIZE == msgbus_core::DEFAULT_WORKERS_CORE_SIZE
         && MSGBUS_DEFAULT_WORKERS_MAX_SIZE == msgbus_core::DEFAULT_WORKERS_MAX_SIZE
         && MSGBUS_DEFAULT_STACK_SIZE == msgbus_core::DEFAULT_STACK_SIZE
-        && MSGBUS_MIN_STACK_SIZE == msgbus_core::MIN_STACK_SIZE,
+        && MSGBUS_MIN_STACK_SIZE == msgbus_core::MIN_STACK_SIZE
+        && MSGBUS_DEFAULT_TIMING_EVERY == msgbus_core::DEFAULT_TIMING_EVERY,
     "the header's defaults are the core's"
 );
 
@@ -198,6 +200,57 @@ pub unsafe extern "C" fn msgbus_destination_config_set_rejection_policy(
                 }
             };
             c.rejection_policy = policy;
+            Ok(())
+        })
+    }
+}
+
+/// Sends the messages this destination does not deliver to the
+/// destination `name` rather than to the bus's dead-letter destination
+/// (msgbus_bus_set_dead_letter_destination); `name` NULL falls back to the
+/// bus's, the default. The destination need not exist yet.
+///
+/// # Safety
+/// `config` is NULL or live; `name` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_dead_letter_destination(
+    config: *mut msgbus_destination_config,
+    name: *const c_char,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            let name = match name.is_null() {
+                true => None,
+                false => Some(crate::boundary::name(name, "name")?),
+            };
+            let changed = c.clone().dead_letter_destination(name);
+            changed.validate()?;
+            *c = changed;
+            Ok(())
+        })
+    }
+}
+
+/// Times one message in `every` for the queue-wait and processing-time
+/// histograms of the metrics (msgbus_bus_metrics_text): a power of two, 1
+/// to time every message, 0 for none (default
+/// MSGBUS_DEFAULT_TIMING_EVERY, 64). Any other number is
+/// refused.
+///
+/// # Safety
+/// `config` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_config_set_timing_every(
+    config: *mut msgbus_destination_config,
+    every: u32,
+) -> msgbus_result {
+    // SAFETY: per the contract.
+    unsafe {
+        update(config, |c| {
+            let changed = c.clone().timing_every(every);
+            changed.validate()?;
+            *c = changed;
             Ok(())
         })
     }

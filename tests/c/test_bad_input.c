@@ -304,6 +304,23 @@ static void configs(void) {
       msgbus_destination_config_set_rejection_policy(c, 9, 1));
   ROW(msgbus_destination_config_set_rejection_policy, "block for UINT64_MAX ms", OK, NULL,
       msgbus_destination_config_set_rejection_policy(c, MSGBUS_REJECTION_POLICY_BLOCK, UINT64_MAX));
+  ROW(msgbus_destination_config_set_dead_letter_destination, "NULL config", NULLP, "config is NULL",
+      msgbus_destination_config_set_dead_letter_destination(NULL, "acme/dead"));
+  ROW(msgbus_destination_config_set_dead_letter_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"),
+      msgbus_destination_config_set_dead_letter_destination(c, BAD_UTF8));
+  ROW(msgbus_destination_config_set_dead_letter_destination, "empty name", INVALID, "name is empty",
+      msgbus_destination_config_set_dead_letter_destination(c, ""));
+  ROW(msgbus_destination_config_set_dead_letter_destination, "NULL name (the bus's)", OK, NULL,
+      msgbus_destination_config_set_dead_letter_destination(c, NULL));
+  ROW(msgbus_destination_config_set_timing_every, "NULL config", NULLP, "config is NULL",
+      msgbus_destination_config_set_timing_every(NULL, 1));
+  ROW(msgbus_destination_config_set_timing_every, "every 3", INVALID,
+      "invalid argument: timing_every 3 is neither 0 nor a power of two", msgbus_destination_config_set_timing_every(c, 3));
+  ROW(msgbus_destination_config_set_timing_every, "every UINT32_MAX", INVALID,
+      "invalid argument: timing_every 4294967295 is neither 0 nor a power of two",
+      msgbus_destination_config_set_timing_every(c, UINT32_MAX));
+  ROW(msgbus_destination_config_set_timing_every, "every 0 (none)", OK, NULL, msgbus_destination_config_set_timing_every(c, 0));
+  ROW(msgbus_destination_config_set_timing_every, "every 2^31", OK, NULL, msgbus_destination_config_set_timing_every(c, 1u << 31));
   msgbus_destination_config_free(c);
 }
 
@@ -503,6 +520,110 @@ static void buses(void) {
   free(long_name);
 }
 
+static msgbus_result interceptor(void *u, const char *d, msgbus_message *m, bool *consume) {
+  (void)u;
+  (void)d;
+  (void)m;
+  (void)consume;
+  return MSGBUS_RESULT_OK;
+}
+static void count_into(void *u) { (*(int *)u)++; }
+static void text_visitor(void *u, const char *t, size_t len) {
+  (void)t;
+  (void)len;
+  (*(int *)u)++;
+}
+
+/* Dead letters, interceptors, schedules and metrics (SPEC §9). */
+static void operations(void) {
+  msgbus_bus *bus = NULL;
+  msgbus_message *m = message_with("x");
+  uint64_t id = 77, removed_id, listener_id;
+  bool cancelled = true;
+  int visits = 0, freed = 0;
+  CHECK_OK(msgbus_bus_new(&bus));
+  ROW(msgbus_bus_set_dead_letter_destination, "NULL bus", NULLP, "bus is NULL",
+      msgbus_bus_set_dead_letter_destination(NULL, "acme/dead"));
+  ROW(msgbus_bus_set_dead_letter_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"),
+      msgbus_bus_set_dead_letter_destination(bus, BAD_UTF8));
+  ROW(msgbus_bus_set_dead_letter_destination, "empty name", INVALID, "name is empty",
+      msgbus_bus_set_dead_letter_destination(bus, ""));
+  ROW(msgbus_bus_set_dead_letter_destination, "a name no destination has yet", OK, NULL,
+      msgbus_bus_set_dead_letter_destination(bus, "acme/dead"));
+  ROW(msgbus_bus_set_dead_letter_destination, "NULL name (none)", OK, NULL, msgbus_bus_set_dead_letter_destination(bus, NULL));
+
+  ROW(msgbus_bus_add_interceptor, "NULL bus", NULLP, "bus is NULL", msgbus_bus_add_interceptor(NULL, interceptor, &freed, count_into, &id));
+  ROW(msgbus_bus_add_interceptor, "NULL callback", NULLP, "callback is NULL",
+      msgbus_bus_add_interceptor(bus, NULL, &freed, count_into, &id));
+  ROW(msgbus_bus_add_interceptor, "NULL out_id", NULLP, "out_id is NULL",
+      msgbus_bus_add_interceptor(bus, interceptor, &freed, count_into, NULL));
+  const msgbus_runtime *runtime = NULL;
+  msgbus_runtime_hooks hooks = {&frees, enter_fn, leave_fn, enter_fn, leave_fn, NULL};
+  CHECK_OK(msgbus_runtime_register(&hooks, &runtime));
+  ROW(msgbus_bus_add_interceptor_in_runtime, "NULL bus", NULLP, "bus is NULL",
+      msgbus_bus_add_interceptor_in_runtime(NULL, runtime, interceptor, &freed, count_into, &id));
+  ROW(msgbus_bus_add_interceptor_in_runtime, "NULL runtime", NULLP, "runtime is NULL",
+      msgbus_bus_add_interceptor_in_runtime(bus, NULL, interceptor, &freed, count_into, &id));
+  ROW(msgbus_bus_add_interceptor_in_runtime, "NULL callback", NULLP, "callback is NULL",
+      msgbus_bus_add_interceptor_in_runtime(bus, runtime, NULL, &freed, count_into, &id));
+  ROW(msgbus_bus_add_interceptor_in_runtime, "NULL out_id", NULLP, "out_id is NULL",
+      msgbus_bus_add_interceptor_in_runtime(bus, runtime, interceptor, &freed, count_into, NULL));
+  CHECK(id == 77 && freed == 0); /* refused: nothing written, nothing freed */
+  CHECK_OK(msgbus_bus_add_interceptor(bus, interceptor, &freed, count_into, &removed_id));
+  CHECK_OK(msgbus_bus_remove_interceptor(bus, removed_id));
+  CHECK(freed == 1);
+  CHECK_OK(msgbus_bus_register_listener(bus, "acme/x", listener, NULL, NULL, &listener_id));
+  ROW(msgbus_bus_remove_interceptor, "NULL bus", NULLP, "bus is NULL", msgbus_bus_remove_interceptor(NULL, 1));
+  ROW(msgbus_bus_remove_interceptor, "an unknown id", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_interceptor(bus, 123456));
+  ROW(msgbus_bus_remove_interceptor, "id 0", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener", msgbus_bus_remove_interceptor(bus, 0));
+  ROW(msgbus_bus_remove_interceptor, "an id already removed", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_interceptor(bus, removed_id));
+  ROW(msgbus_bus_remove_interceptor, "a listener id", MSGBUS_RESULT_NO_SUCH_LISTENER, "no such listener",
+      msgbus_bus_remove_interceptor(bus, listener_id));
+  CHECK(freed == 1);
+
+  ROW(msgbus_bus_schedule, "NULL bus", NULLP, "bus is NULL", msgbus_bus_schedule(NULL, "acme/x", m, 0, 0, &id));
+  ROW(msgbus_bus_schedule, "NULL name", NULLP, "name is NULL", msgbus_bus_schedule(bus, NULL, m, 0, 0, &id));
+  ROW(msgbus_bus_schedule, "NULL message", NULLP, "message is NULL", msgbus_bus_schedule(bus, "acme/x", NULL, 0, 0, &id));
+  ROW(msgbus_bus_schedule, "NULL out_id", NULLP, "out_id is NULL", msgbus_bus_schedule(bus, "acme/x", m, 0, 0, NULL));
+  ROW(msgbus_bus_schedule, "empty name", INVALID, "name is empty", msgbus_bus_schedule(bus, "", m, 0, 0, &id));
+  ROW(msgbus_bus_schedule, "invalid UTF-8 name", INVALID, NOT_UTF8("name"), msgbus_bus_schedule(bus, BAD_UTF8, m, 0, 0, &id));
+  ROW(msgbus_bus_schedule, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/x",
+      msgbus_bus_schedule(bus, "acme/x", m, 0, 0, &id));
+  CHECK(id == 77);
+  ROW(msgbus_bus_cancel_schedule, "NULL bus", NULLP, "bus is NULL", msgbus_bus_cancel_schedule(NULL, 1, &cancelled));
+  ROW(msgbus_bus_cancel_schedule, "NULL out_cancelled", NULLP, "out_cancelled is NULL", msgbus_bus_cancel_schedule(bus, 1, NULL));
+  CHECK(cancelled);
+  ROW(msgbus_bus_cancel_schedule, "an unknown id", OK, NULL, msgbus_bus_cancel_schedule(bus, 123456, &cancelled));
+  CHECK(!cancelled);
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/x", MSGBUS_DESTINATION_TYPE_SERIAL));
+  ROW(msgbus_bus_schedule, "a delay and period of UINT64_MAX ms", OK, NULL,
+      msgbus_bus_schedule(bus, "acme/x", m, UINT64_MAX, UINT64_MAX, &id));
+  cancelled = false;
+  ROW(msgbus_bus_cancel_schedule, "a pending schedule", OK, NULL, msgbus_bus_cancel_schedule(bus, id, &cancelled));
+  CHECK(cancelled);
+  ROW(msgbus_bus_cancel_schedule, "a schedule cancelled already", OK, NULL, msgbus_bus_cancel_schedule(bus, id, &cancelled));
+  CHECK(!cancelled);
+
+  ROW(msgbus_bus_metrics_text, "NULL bus", NULLP, "bus is NULL", msgbus_bus_metrics_text(NULL, text_visitor, &visits));
+  ROW(msgbus_bus_metrics_text, "NULL visitor", NULLP, "visitor is NULL", msgbus_bus_metrics_text(bus, NULL, &visits));
+  ROW(msgbus_bus_metrics_json, "NULL bus", NULLP, "bus is NULL", msgbus_bus_metrics_json(NULL, text_visitor, &visits));
+  ROW(msgbus_bus_metrics_json, "NULL visitor", NULLP, "visitor is NULL", msgbus_bus_metrics_json(bus, NULL, &visits));
+  CHECK(visits == 0);
+  ROW(msgbus_bus_metrics_text, "nothing to refuse", OK, NULL, msgbus_bus_metrics_text(bus, text_visitor, &visits));
+  ROW(msgbus_bus_metrics_json, "nothing to refuse", OK, NULL, msgbus_bus_metrics_json(bus, text_visitor, &visits));
+  CHECK(visits == 2);
+
+  CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
+  ROW(msgbus_bus_schedule, "a shut-down bus", MSGBUS_RESULT_CLOSED, "closed: bus is shut down; cannot schedule a send to acme/x",
+      msgbus_bus_schedule(bus, "acme/x", m, 0, 0, &id));
+  ROW(msgbus_bus_add_interceptor, "a shut-down bus", OK, NULL, msgbus_bus_add_interceptor(bus, interceptor, &freed, count_into, &id));
+  msgbus_message_free(m);
+  msgbus_bus_free(bus);
+  CHECK(freed == 2); /* the last interceptor's, as the bus is freed */
+}
+
 static void globals(void) {
   bool has = false;
   ROW(msgbus_result_str, "an unknown code", 0, NULL, strcmp(msgbus_result_str(9999), "unknown result code"));
@@ -541,6 +662,7 @@ int main(void) {
   messages();
   configs();
   buses();
+  operations();
   globals();
   printf("RELIABILITY bad_input_c rows=%d\n", rows);
   return finish();

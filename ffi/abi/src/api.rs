@@ -303,4 +303,52 @@ pub struct msgbus_api {
         out_twin: *mut *mut c_void,
         out_free: *mut msgbus_free_fn,
     ) -> msgbus_result,
+    pub bus_set_dead_letter_destination:
+        unsafe extern "C" fn(bus: *const msgbus_bus, name: *const c_char) -> msgbus_result,
+    pub destination_config_set_dead_letter_destination: unsafe extern "C" fn(
+        config: *mut msgbus_destination_config,
+        name: *const c_char,
+    ) -> msgbus_result,
+    pub destination_config_set_timing_every:
+        unsafe extern "C" fn(config: *mut msgbus_destination_config, every: u32) -> msgbus_result,
+    pub bus_add_interceptor: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        callback: msgbus_interceptor_fn,
+        user_data: *mut c_void,
+        user_data_free: msgbus_free_fn,
+        out_id: *mut u64,
+    ) -> msgbus_result,
+    pub bus_add_interceptor_in_runtime: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        runtime: *const msgbus_runtime,
+        callback: msgbus_interceptor_fn,
+        user_data: *mut c_void,
+        user_data_free: msgbus_free_fn,
+        out_id: *mut u64,
+    ) -> msgbus_result,
+    pub bus_remove_interceptor:
+        unsafe extern "C" fn(bus: *const msgbus_bus, id: u64) -> msgbus_result,
+    pub bus_schedule: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        name: *const c_char,
+        message: *const msgbus_message,
+        delay_ms: u64,
+        period_ms: u64,
+        out_id: *mut u64,
+    ) -> msgbus_result,
+    pub bus_cancel_schedule: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        id: u64,
+        out_cancelled: *mut bool,
+    ) -> msgbus_result,
+    pub bus_metrics_text: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        visitor: msgbus_text_fn,
+        user_data: *mut c_void,
+    ) -> msgbus_result,
+    pub bus_metrics_json: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        visitor: msgbus_text_fn,
+        user_data: *mut c_void,
+    ) -> msgbus_result,
 }

@@ -36,3 +36,6 @@ pub const MSGBUS_DEFAULT_WORKERS_MAX_SIZE: usize = 5;
 pub const MSGBUS_DEFAULT_STACK_SIZE: usize = 8 << 20;
 /// The smallest worker stack accepted: 16 KiB.
 pub const MSGBUS_MIN_STACK_SIZE: usize = 16 << 10;
+/// One message in this many is timed for the metrics' histograms unless
+/// configured (msgbus_destination_config_set_timing_every).
+pub const MSGBUS_DEFAULT_TIMING_EVERY: u32 = 64;

@@ -9,7 +9,8 @@ use crate::value::msgbus_value;
 /// shared, small ones are stored in the message): changes made after a
 /// send are not seen by its listeners. A message given to a
 /// listener is borrowed for the call and read-only, except for its
-/// response (msgbus_message_set_response). Not for concurrent mutation.
+/// response (msgbus_message_set_response); one given to an interceptor is
+/// borrowed for the call and may be changed. Not for concurrent mutation.
 pub struct msgbus_message {
     _private: [u8; 0],
 }
