@@ -1,14 +1,15 @@
 // msgbus.hpp: a header-only C++17 wrapper over libmsgbus (msgbus.h).
 //
 // Owning classes (Bus, Message, Value, DestinationConfig) are move-only and
-// free their C object once. MessageRef and ValueRef are borrowed views,
-// valid as long as what they view. Listeners are any callable; the wrapper
-// owns it through the C user_data and frees it through user_data_free.
-// Registration objects (Listener, EventListener) unregister on destruction
-// and must not outlive their Bus; release() keeps the listener for the
+// free their C object once. MessageRef, MessageMut and ValueRef are
+// borrowed views, valid as long as what they view. Listeners and
+// interceptors are any callable; the wrapper owns it through the C
+// user_data and frees it through user_data_free. Registration objects
+// (Listener, EventListener, Interceptor) undo themselves on destruction and
+// must not outlive their Bus; release() keeps the registration for the
 // bus's lifetime. Failures throw msgbus::Error (TimeoutError for timeouts);
-// no C++ exception ever crosses into the library: a listener's becomes its
-// failure, with what() as the detail.
+// no C++ exception ever crosses into the library: a listener's or an
+// interceptor's becomes its failure, with what() as the detail.
 //
 // Values are made from nullptr, bool, every integer type, float and
 // double, std::string, std::string_view, const char *, std::vector<uint8_t>
@@ -401,8 +402,80 @@ class MessageRef : public MessageReader<MessageRef> {
   const msgbus_message *message_;
 };
 
+/// Write access shared by Message and MessageMut; every setter returns the
+/// message, to chain.
+template <typename Derived>
+class MessageWriter {
+ public:
+  Derived &set_payload(const Value &value) { return set_payload(value.ref()); }
+  Derived &set_payload(ValueRef value) {
+    detail::check(msgbus_message_set_payload(raw(), value.capi()));
+    return self();
+  }
+  template <typename T, typename = detail::Viewable<T>>
+  Derived &set_payload(const T &value) {
+    msgbus_value_view view = detail::view_of(value);
+    detail::check(msgbus_message_set_payload_view(raw(), &view));
+    return self();
+  }
+  /// Puts a value under `key`; a null value removes the key.
+  Derived &put(const std::string &key, const Value &value) { return put(key, value.ref()); }
+  Derived &put(const std::string &key, ValueRef value) {
+    detail::check(msgbus_message_put(raw(), key.c_str(), value.capi()));
+    return self();
+  }
+  template <typename T, typename = detail::Viewable<T>>
+  Derived &put(const std::string &key, const T &value) {
+    msgbus_value_view view = detail::view_of(value);
+    detail::check(msgbus_message_put_view(raw(), key.c_str(), &view));
+    return self();
+  }
+  bool remove(const std::string &key) {
+    msgbus_result code = msgbus_message_remove(raw(), key.c_str());
+    if (code == MSGBUS_RESULT_NOT_FOUND) return false;
+    detail::check(code);
+    return true;
+  }
+  /// Where replies to this message go.
+  Derived &set_response_destination_name(const std::string &name) {
+    detail::check(msgbus_message_set_response_destination_name(raw(), name.c_str()));
+    return self();
+  }
+  Derived &clear_response_destination_name() {
+    detail::check(msgbus_message_set_response_destination_name(raw(), nullptr));
+    return self();
+  }
+  /// The correlation id, for a reply built by hand: copy the request's
+  /// response_id() and send to its response_destination_name().
+  Derived &set_response_id(const std::string &id) {
+    detail::check(msgbus_message_set_response_id(raw(), id.c_str()));
+    return self();
+  }
+  Derived &clear_response_id() {
+    detail::check(msgbus_message_set_response_id(raw(), nullptr));
+    return self();
+  }
+
+ private:
+  Derived &self() { return static_cast<Derived &>(*this); }
+  msgbus_message *raw() { return self().writable(); }
+};
+
+/// The message an interceptor receives: borrowed for the call, and the
+/// interceptor may change it before it is sent.
+class MessageMut : public MessageReader<MessageMut>, public MessageWriter<MessageMut> {
+ public:
+  explicit MessageMut(msgbus_message *message) : message_(message) {}
+  msgbus_message *capi() const { return message_; }
+
+ private:
+  friend class MessageWriter<MessageMut>;
+  msgbus_message *writable() const { return message_; }
+  msgbus_message *message_;
+};
+
 /// An owned message.
-class Message : public MessageReader<Message> {
+class Message : public MessageReader<Message>, public MessageWriter<Message> {
  public:
   Message() : message_(msgbus_message_new()) {
     if (!message_) throw Error(MSGBUS_RESULT_PANIC, "libmsgbus returned no message");
@@ -415,58 +488,11 @@ class Message : public MessageReader<Message> {
   /// A copy of a borrowed message, to keep beyond a listener call.
   explicit Message(MessageRef borrowed) : message_(msgbus_message_clone(borrowed.capi())) {}
   Message clone() const { return Message(MessageRef(capi())); }
-
-  Message &set_payload(const Value &value) { return set_payload(value.ref()); }
-  Message &set_payload(ValueRef value) {
-    detail::check(msgbus_message_set_payload(message_.get(), value.capi()));
-    return *this;
-  }
-  template <typename T, typename = detail::Viewable<T>>
-  Message &set_payload(const T &value) {
-    msgbus_value_view view = detail::view_of(value);
-    detail::check(msgbus_message_set_payload_view(message_.get(), &view));
-    return *this;
-  }
-  /// Puts a value under `key`; a null value removes the key.
-  Message &put(const std::string &key, const Value &value) { return put(key, value.ref()); }
-  Message &put(const std::string &key, ValueRef value) {
-    detail::check(msgbus_message_put(message_.get(), key.c_str(), value.capi()));
-    return *this;
-  }
-  template <typename T, typename = detail::Viewable<T>>
-  Message &put(const std::string &key, const T &value) {
-    msgbus_value_view view = detail::view_of(value);
-    detail::check(msgbus_message_put_view(message_.get(), key.c_str(), &view));
-    return *this;
-  }
-  bool remove(const std::string &key) {
-    msgbus_result code = msgbus_message_remove(message_.get(), key.c_str());
-    if (code == MSGBUS_RESULT_NOT_FOUND) return false;
-    detail::check(code);
-    return true;
-  }
-  /// Where replies to this message go.
-  Message &set_response_destination_name(const std::string &name) {
-    detail::check(msgbus_message_set_response_destination_name(message_.get(), name.c_str()));
-    return *this;
-  }
-  Message &clear_response_destination_name() {
-    detail::check(msgbus_message_set_response_destination_name(message_.get(), nullptr));
-    return *this;
-  }
-  /// The correlation id, for a reply built by hand: copy the request's
-  /// response_id() and send to its response_destination_name().
-  Message &set_response_id(const std::string &id) {
-    detail::check(msgbus_message_set_response_id(message_.get(), id.c_str()));
-    return *this;
-  }
-  Message &clear_response_id() {
-    detail::check(msgbus_message_set_response_id(message_.get(), nullptr));
-    return *this;
-  }
   const msgbus_message *capi() const { return message_.get(); }
 
  private:
+  friend class MessageWriter<Message>;
+  msgbus_message *writable() { return message_.get(); }
   detail::Owned<msgbus_message, msgbus_message_free> message_;
 };
 
@@ -515,6 +541,18 @@ class DestinationConfig {
         config_.get(), static_cast<msgbus_rejection_policy>(policy), static_cast<uint64_t>(block_timeout.count())));
     return *this;
   }
+  /// Where this destination's undelivered messages go, rather than to the
+  /// bus's dead-letter destination (Bus::set_dead_letter_destination).
+  DestinationConfig &dead_letter_destination(const std::string &name) {
+    detail::check(msgbus_destination_config_set_dead_letter_destination(config_.get(), name.c_str()));
+    return *this;
+  }
+  /// Times one message in `every` for the metrics' histograms: a power of
+  /// two, 1 for all, 0 for none (default MSGBUS_DEFAULT_TIMING_EVERY).
+  DestinationConfig &timing_every(uint32_t every) {
+    detail::check(msgbus_destination_config_set_timing_every(config_.get(), every));
+    return *this;
+  }
   const msgbus_destination_config *capi() const { return config_.get(); }
 
  private:
@@ -560,20 +598,62 @@ class Registration {
 
 using Listener = Registration<msgbus_bus_unregister_listener>;
 using EventListener = Registration<msgbus_bus_remove_event_listener>;
+using Interceptor = Registration<msgbus_bus_remove_interceptor>;
+
+/// A scheduled send (Bus::schedule), for Bus::cancel_schedule.
+enum class ScheduleId : uint64_t {};
 
 namespace detail {
 
-template <typename F>
-msgbus_result call_listener(void *user_data, const msgbus_message *message) noexcept {
+/// Runs `call` inside a listener or an interceptor: a throw becomes its
+/// failure, described by what() (`otherwise` for a non-std exception).
+template <typename Call>
+msgbus_result reporting_failure(const char *otherwise, Call call) noexcept {
   try {
-    (*static_cast<F *>(user_data))(MessageRef(message));
+    call();
     return MSGBUS_RESULT_OK;
   } catch (const std::exception &e) {
     msgbus_listener_set_failure(e.what(), false);
   } catch (...) {
-    msgbus_listener_set_failure("the listener threw a C++ exception", false);
+    msgbus_listener_set_failure(otherwise, false);
   }
   return MSGBUS_RESULT_LISTENER_FAILED;
+}
+
+template <typename F>
+msgbus_result call_listener(void *user_data, const msgbus_message *message) noexcept {
+  return reporting_failure("the listener threw a C++ exception",
+                           [&] { (*static_cast<F *>(user_data))(MessageRef(message)); });
+}
+
+template <typename F>
+msgbus_result call_interceptor(void *user_data, const char *destination, msgbus_message *message,
+                               bool *out_consume) noexcept {
+  return reporting_failure("the interceptor threw a C++ exception", [&] {
+    MessageMut view(message);
+    *out_consume = (*static_cast<F *>(user_data))(std::string_view(destination), view);
+  });
+}
+
+/// The text `render` gives (msgbus_bus_metrics_text, _json), copied out.
+inline std::string text_of(const msgbus_bus *bus, msgbus_result (*render)(const msgbus_bus *, msgbus_text_fn, void *)) {
+  struct Out {
+    std::string text;
+    std::exception_ptr error;  // the copy's bad_alloc, thrown once back in C++
+  } out;
+  detail::check(render(
+      bus,
+      [](void *data, const char *text, size_t len) noexcept {
+        auto *out = static_cast<Out *>(data);
+        try {
+          out->text.assign(text, len);
+        } catch (...) {
+          out->error = std::current_exception();
+        }
+      },
+      &out));
+  if (out.error) std::rethrow_exception(out.error);
+  return std::move(out.text);
 }
 
 template <typename F>
@@ -722,6 +802,61 @@ class Bus {
   void reply(MessageRef request, const Value &payload) {
     detail::check(msgbus_bus_reply(capi(), request.capi(), payload.capi()));
   }
+  /// Registers `f`, called as f(std::string_view destination, MessageMut
+  /// message) -> bool on the sender's thread for every send of the bus,
+  /// before the destination lookup and after the interceptors already
+  /// there: it may change the message (to carry trace context, say), and
+  /// returning true consumes it (the send succeeds, nothing is delivered).
+  /// A throw is a failure (logged and counted), and the message goes on.
+  template <typename F>
+  [[nodiscard]] Interceptor add_interceptor(F &&f) {
+    using Callable = std::decay_t<F>;
+    static_assert(std::is_invocable_r_v<bool, Callable &, std::string_view, MessageMut &>,
+                  "an interceptor is called as f(std::string_view destination, MessageMut message) and returns bool "
+                  "(true consumes the message)");
+    uint64_t id = 0;
+    detail::hand_over(std::forward<F>(f), [&](void *data, msgbus_free_fn free) {
+      return msgbus_bus_add_interceptor(capi(), &detail::call_interceptor<Callable>, data, free, &id);
+    });
+    return Interceptor(capi(), id);
+  }
+
+  /// Where the messages the bus does not deliver go (failed, rejected, no
+  /// listener, ...), as copies carrying "msgbus.reason",
+  /// "msgbus.destination" and, for failures, "msgbus.error"; a destination's
+  /// own (DestinationConfig::dead_letter_destination) wins. It need not
+  /// exist yet.
+  void set_dead_letter_destination(const std::string &name) {
+    detail::check(msgbus_bus_set_dead_letter_destination(capi(), name.c_str()));
+  }
+  /// No bus-wide dead-letter destination (the default).
+  void clear_dead_letter_destination() { detail::check(msgbus_bus_set_dead_letter_destination(capi(), nullptr)); }
+
+  /// Sends a copy of `message` to `destination` (which must exist) after
+  /// `delay`, then every `period` at a fixed rate unless it is zero, from
+  /// the bus's timer thread, until cancelled or shut down.
+  ScheduleId schedule(const std::string &destination, const Message &message, std::chrono::milliseconds delay,
+                      std::chrono::milliseconds period = std::chrono::milliseconds(0)) {
+    uint64_t id = 0;
+    detail::check(msgbus_bus_schedule(capi(), destination.c_str(), message.capi(),
+                                      static_cast<uint64_t>(delay.count()), static_cast<uint64_t>(period.count()), &id));
+    return ScheduleId{id};
+  }
+  /// Stops a schedule: no firing begins after this returns (one running
+  /// completes). False if it was not pending (unknown, or a one-shot that
+  /// fired already).
+  bool cancel_schedule(ScheduleId id) {
+    bool cancelled = false;
+    detail::check(msgbus_bus_cancel_schedule(capi(), static_cast<uint64_t>(id), &cancelled));
+    return cancelled;
+  }
+
+  /// Every destination's figures and the bus's in the Prometheus text
+  /// format 0.0.4, as a scrape endpoint serves it.
+  std::string metrics_text() const { return detail::text_of(capi(), msgbus_bus_metrics_text); }
+  /// The same figures as one JSON object.
+  std::string metrics_json() const { return detail::text_of(capi(), msgbus_bus_metrics_json); }
+
   Statistics statistics(const std::string &destination) const {
     Statistics out{};
     detail::check(msgbus_bus_destination_statistics(capi(), destination.c_str(), &out));

@@ -1,7 +1,9 @@
 // The C++ wrapper: seed scenario, destination types, synchronous sending
 // both ways, replies built by hand, values of every C++ type, pointer
 // values, iteration, events, statistics, the log handler, throwing
-// listeners, RAII unregistration under load, and move semantics. Built at
+// listeners, RAII unregistration under load, move semantics, and the
+// operations of SPEC §9: dead letters, interceptors, delayed and periodic
+// sends, metrics. Built at
 // -O0 and -O2 under ASan+UBSan with -Werror by `make test-cpp`.
 #include <atomic>
 #include <condition_variable>
@@ -477,6 +479,207 @@ void handles_requests_and_failure_details() {
   CHECK(logged_one_failure(log, "acme/refuses failed: the oven is cold"));
 }
 
+/// Keeps a copy of every message a destination receives, for a test to
+/// wait on.
+class Inbox {
+ public:
+  /// A listener that files what it receives here.
+  auto listener() {
+    return [this](MessageRef m) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      messages_.emplace_back(m);
+      arrived_.notify_all();
+    };
+  }
+  /// Waits up to 30 s for the `n` first messages (a lost message).
+  bool wait_for(size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return arrived_.wait_for(lock, std::chrono::seconds(30), [&] { return messages_.size() >= n; });
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return messages_.size();
+  }
+  /// The `i`th message's payload and its values, as "payload key=value ...",
+  /// strings only: what a test compares.
+  std::string describe(size_t i) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (i >= messages_.size()) return "<none>";
+    std::string out(messages_[i].payload().as_string());
+    for (const auto &[key, value] : messages_[i].values()) out += " " + std::string(key) + "=" + std::string(value.as_string());
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<Message> messages_;
+};
+
+/// A failing listener's message reaches the dead-letter destination with
+/// the reason, the destination and the exception's what(); a destination's
+/// own dead-letter destination wins over the bus's, and clearing the bus's
+/// leaves it.
+void dead_letters() {
+  LogCapture log;  // the failures below, kept off stderr
+  Bus bus;
+  Inbox dead, own_dead;
+  bus.add_destination("acme/dead", DestinationType::Serial);
+  bus.add_destination("acme/own_dead", DestinationType::Serial);
+  auto dead_listener = bus.register_listener("acme/dead", dead.listener());
+  auto own_dead_listener = bus.register_listener("acme/own_dead", own_dead.listener());
+  bus.set_dead_letter_destination("acme/dead");
+  bus.add_destination("acme/work", DestinationType::Synchronous);
+  bus.add_destination("acme/own", msgbus::DestinationConfig(DestinationType::Synchronous).dead_letter_destination("acme/own_dead"));
+  auto refuse = [](MessageRef m) { throw std::runtime_error("no paper for " + std::string(m.payload().as_string())); };
+  auto work = bus.register_listener("acme/work", refuse);
+  auto own = bus.register_listener("acme/own", refuse);
+
+  bus.send("acme/work", Message("invoice").put("customer", "N8K5"));
+  bus.send("acme/own", Message("receipt"));
+  CHECK(dead.wait_for(1) && own_dead.wait_for(1));
+  CHECK(dead.describe(0) ==
+        "invoice customer=N8K5 msgbus.reason=failed msgbus.destination=acme/work msgbus.error=no paper for invoice");
+  CHECK(own_dead.describe(0) == "receipt msgbus.reason=failed msgbus.destination=acme/own msgbus.error=no paper for receipt");
+
+  bus.clear_dead_letter_destination();
+  bus.send("acme/work", Message("lost"));     // failed in this call: no dead letter queued
+  bus.send("acme/dead", Message("marker"));   // so the marker comes next
+  bus.send("acme/own", Message("still own"));  // the destination's own is not the bus's
+  CHECK(dead.wait_for(2) && own_dead.wait_for(2));
+  CHECK(dead.describe(1) == "marker" && dead.size() == 2);
+  CHECK(own_dead.describe(1).rfind("still own msgbus.reason=failed", 0) == 0);
+  bus.shutdown();
+  CHECK(log.lines().size() == 4);  // one ERROR per failure
+}
+
+/// Interceptors in registration order: one adds trace context, one throws
+/// (the message goes on), one consumes; removing them stops them.
+void interceptors() {
+  LogCapture log;
+  Bus bus;
+  bus.add_destination("acme/traced", DestinationType::Synchronous);
+  Inbox inbox;
+  auto listener = bus.register_listener("acme/traced", inbox.listener());
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::vector<std::string> destinations;
+  auto alive = std::make_shared<int>(0);
+  msgbus::Interceptor tracer = bus.add_interceptor([&, alive](std::string_view destination, msgbus::MessageMut m) {
+    destinations.emplace_back(destination);
+    m.put("traceparent", traceparent);
+    return false;
+  });
+  auto thrower = bus.add_interceptor([](std::string_view, msgbus::MessageMut &) -> bool {
+    throw std::runtime_error("the tracer is down");
+  });
+  auto consumer = bus.add_interceptor(
+      [](std::string_view, const msgbus::MessageMut &m) { return m.payload().as_string() == "consume me"; });
+
+  Message sent("keep me");
+  bus.send("acme/traced", sent);
+  bus.send("acme/traced", Message("consume me"));  // consumed: the send succeeds
+  CHECK(inbox.size() == 1 && inbox.describe(0) == "keep me traceparent=" + traceparent);
+  CHECK(!sent.contains("traceparent"));  // the sender's message is its own
+  CHECK((destinations == std::vector<std::string>{"acme/traced", "acme/traced"}));
+  auto lines = log.lines();
+  CHECK(lines.size() == 2);
+  for (const auto &line : lines) CHECK(line.message.find("the tracer is down") != std::string::npos);
+  std::string metrics = bus.metrics_text();
+  CHECK(metrics.find("msgbus_interceptors 3\n") != std::string::npos);
+
+  tracer.reset();
+  CHECK(alive.use_count() == 1);  // the library released the callable
+  thrower.reset();
+  consumer.reset();
+  bus.send("acme/traced", Message("consume me"));
+  CHECK(inbox.size() == 2 && inbox.describe(1) == "consume me");
+  CHECK(destinations.size() == 2 && log.lines().size() == 2);
+}
+
+/// A schedule cancelled before it fires never sends: a later one-shot is
+/// the latch, as the one timer thread fires in deadline order.
+void cancelled_schedule_never_fires() {
+  Bus bus;
+  bus.add_destination("acme/timer", DestinationType::Synchronous);
+  Inbox inbox;
+  auto listener = bus.register_listener("acme/timer", inbox.listener());
+  msgbus::ScheduleId cancelled = bus.schedule("acme/timer", Message("cancelled"), std::chrono::milliseconds(500));
+  CHECK(bus.cancel_schedule(cancelled));
+  CHECK(!bus.cancel_schedule(cancelled));  // no longer pending
+  msgbus::ScheduleId later = bus.schedule("acme/timer", Message("later"), std::chrono::milliseconds(600));
+  CHECK(later != cancelled);
+  CHECK(inbox.wait_for(1) && inbox.describe(0) == "later");
+  CHECK(!bus.cancel_schedule(later));  // a one-shot that fired
+  try {
+    bus.schedule("acme/none", Message(), std::chrono::milliseconds(0));
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_NO_SUCH_DESTINATION);
+  }
+  bus.shutdown();
+  CHECK(inbox.size() == 1);
+}
+
+/// A periodic schedule fires at its rate by this test's own clock, and
+/// stops when cancelled.
+void periodic_schedule() {
+  using std::chrono::steady_clock;
+  const auto period = std::chrono::milliseconds(20);
+  const int n = 10;
+  // Room for a loaded machine (sanitizers, two cores shared): a timer
+  // thread woken late skips the firings it missed, keeping its phase.
+  const auto tolerance = std::chrono::milliseconds(300);
+  Bus bus;
+  bus.add_destination("acme/tick", DestinationType::Synchronous);
+  std::mutex mutex;
+  std::condition_variable ticked;
+  std::vector<steady_clock::time_point> ticks;
+  bool latched = false;
+  auto listener = bus.register_listener("acme/tick", [&](MessageRef m) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (m.payload().as_string() == "latch")
+      latched = true;
+    else
+      ticks.push_back(steady_clock::now());
+    ticked.notify_all();
+  });
+  const auto start = steady_clock::now();
+  msgbus::ScheduleId id = bus.schedule("acme/tick", Message("tick"), period, period);
+  std::unique_lock<std::mutex> lock(mutex);
+  CHECK(ticked.wait_until(lock, start + n * period + tolerance, [&] { return ticks.size() >= static_cast<size_t>(n); }));
+  for (size_t i = 0; i < ticks.size(); i++) CHECK(ticks[i] - start >= static_cast<int>(i + 1) * period);  // never early
+  lock.unlock();
+
+  CHECK(bus.cancel_schedule(id));
+  lock.lock();
+  size_t at_cancel = ticks.size();
+  lock.unlock();
+  bus.schedule("acme/tick", Message("latch"), 5 * period);
+  lock.lock();
+  CHECK(ticked.wait_for(lock, std::chrono::seconds(30), [&] { return latched; }));
+  CHECK(ticks.size() <= at_cancel + 1);  // a firing running as cancel_schedule returned completes
+  lock.unlock();
+  CHECK(!bus.cancel_schedule(id));
+}
+
+void metrics_text_and_json() {
+  Bus bus;
+  bus.add_destination("acme/metered", msgbus::DestinationConfig(DestinationType::Synchronous).timing_every(1));
+  auto listener = bus.register_listener("acme/metered", [](MessageRef) {});
+  for (int i = 0; i < 3; i++) bus.send("acme/metered", Message(Value(i)));
+  std::string text = bus.metrics_text();
+  CHECK(text.find("\nmsgbus_messages_sent_total{destination=\"acme/metered\"} 3\n") != std::string::npos);
+  CHECK(text.find("\nmsgbus_listener_duration_seconds_count{destination=\"acme/metered\"} 3\n") != std::string::npos);
+  std::string json = bus.metrics_json();
+  CHECK(json.front() == '{' && json.back() == '}' && json.find("\"acme/metered\"") != std::string::npos);
+  try {
+    msgbus::DestinationConfig(DestinationType::Serial).timing_every(3);
+    CHECK(false);
+  } catch (const msgbus::Error &e) {
+    CHECK(e.code() == MSGBUS_RESULT_INVALID_ARGUMENT);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -492,6 +695,11 @@ int main() {
   throwing_listener_is_counted_and_the_worker_lives();
   raii_unregistration_under_load();
   move_semantics();
+  dead_letters();
+  interceptors();
+  cancelled_schedule_never_fires();
+  periodic_schedule();
+  metrics_text_and_json();
   Bus::default_bus().shutdown();
   std::printf("%d passed, %d failed\n", passed.load(), failed.load());
   return failed == 0 ? 0 : 1;

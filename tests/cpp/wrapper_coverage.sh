@@ -9,6 +9,7 @@ declare -A WITHOUT_WRAPPER=(
   [msgbus_api_get]="the function table is for bindings that dlopen the library; C++ links it"
   [msgbus_runtime_register]="runtime hooks are for interpreters with a global lock (Python's GIL); C++ has none"
   [msgbus_bus_register_listener_in_runtime]="as msgbus_runtime_register"
+  [msgbus_bus_add_interceptor_in_runtime]="as msgbus_runtime_register"
   [msgbus_value_set_twin]="a twin caches a binding's own object for a value; C++ reads values in place"
   [msgbus_value_twin]="as msgbus_value_set_twin"
   [msgbus_message_set_payload_string]="C shorthand for what Message::set_payload(text) does through a view"
