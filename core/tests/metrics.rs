@@ -10,8 +10,9 @@ use std::time::Duration;
 use common::Latch;
 use msgbus::{DestinationConfig, DestinationType, MessageBus, Value};
 
-/// A bus with two destinations, timed at every message, that has sent,
-/// failed, dropped, answered requests and timed one out.
+/// A bus with two destinations, one timed at every message, that has
+/// sent, dropped, sent to a missing name and answered requests, then shut
+/// down.
 fn busy_bus() -> MessageBus {
     let bus = MessageBus::new();
     let timed = DestinationConfig::new(DestinationType::Parallel).timing_every(1);
@@ -41,6 +42,9 @@ fn busy_bus() -> MessageBus {
         bus.send_synchronous("acme/n8k5_able", "q", Duration::from_secs(20))
             .unwrap();
     }
+    // A request returns with its reply, before its listener call ends (and
+    // is timed): the shutdown waits for that.
+    bus.shutdown(false, None).unwrap();
     bus
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::Destination;
 use super::fanout::Share;
+use super::recycle::Recycled;
 use crate::error::ListenerError;
 use crate::listener::{Call, Listener, SnapshotCache};
 use crate::message::Message;
@@ -23,10 +24,25 @@ pub(crate) enum Task {
     Stop,
 }
 
-/// A serial message whose queue wait and listener calls are timed.
+/// A serial message whose queue wait and listener calls are timed, in a
+/// box the destination reuses (see `recycle.rs`).
 pub(crate) struct Timed {
-    pub(crate) message: Message,
-    pub(crate) queued_at: Instant,
+    message: Message,
+    queued_at: Instant,
+}
+
+impl Timed {
+    /// `message`, queued now, in a spare box if there is one.
+    pub(super) fn boxed(spares: &Recycled<Timed>, message: Message) -> Box<Timed> {
+        let queued_at = Instant::now();
+        match spares.take() {
+            Some(mut spare) => {
+                *spare = Timed { message, queued_at };
+                spare
+            }
+            None => Box::new(Timed { message, queued_at }),
+        }
+    }
 }
 
 impl Task {
@@ -43,19 +59,22 @@ impl Task {
 }
 
 impl Destination {
-    /// Calls `listener` (timing the call when `timed`): its outcome flags
-    /// and its failure. A failure on a default-synchronous request is
-    /// noted for its sender (see [`Destination::finished`]).
+    /// Calls `listener`: its outcome flags and its failure. With a
+    /// `clock` (the call's start), the call is timed and the clock moves
+    /// to its end, which is the next call's start: one clock read per
+    /// call. A failure on a default-synchronous request is noted for its
+    /// sender (see [`Destination::finished`]).
     pub(super) fn call_one(
         &self,
         listener: &Listener,
         message: &Message,
-        timed: bool,
+        clock: Option<&mut Instant>,
     ) -> (u8, Option<ListenerError>) {
-        let started = timed.then(Instant::now);
         let call = listener.call(&self.name, message);
-        if let Some(started) = started {
-            self.counters.processing.observe(started.elapsed());
+        if let Some(started) = clock {
+            let ended = Instant::now();
+            self.counters.processing.observe(ended - *started);
+            *started = ended;
         }
         match call {
             Call::Delivered => (Outcome::CALLED, None),
@@ -69,18 +88,19 @@ impl Destination {
         }
     }
 
-    /// Calls `listeners` in turn with `message`; a failure does not stop
-    /// the others. The outcome, and the first failure.
+    /// Calls `listeners` in turn with `message`, timed from `clock` if
+    /// given; a failure does not stop the others. The outcome, and the
+    /// first failure.
     pub(super) fn deliver_all(
         &self,
         message: &Message,
         listeners: &[Arc<Listener>],
-        timed: bool,
+        mut clock: Option<Instant>,
     ) -> (Outcome, Option<ListenerError>) {
         let mut flags = 0;
         let mut first_error = None;
         for listener in listeners {
-            let (called, error) = self.call_one(listener, message, timed);
+            let (called, error) = self.call_one(listener, message, clock.as_mut());
             flags |= called;
             first_error = first_error.or(error);
         }
@@ -93,19 +113,15 @@ impl Destination {
         if discard {
             return self.discard(task);
         }
-        let (mut message, timed) = match task {
-            Task::Message(message) => (message, false),
+        let (mut message, clock) = match task {
+            Task::Message(message) => (message, None),
             Task::Timed(timed) => {
-                self.counters.queue_wait.observe(timed.queued_at.elapsed());
-                (timed.message, true)
+                let (message, queued_at) = self.unbox(timed);
+                (message, Some(self.waited(queued_at)))
             }
             Task::Call(call) => {
-                let queued_at = call.queued_at();
-                if let Some(at) = queued_at {
-                    self.counters.queue_wait.observe(at.elapsed());
-                }
-                let timed = queued_at.is_some();
-                let (flags, error) = self.call_one(call.listener(), call.message(), timed);
+                let mut clock = call.queued_at().map(|at| self.waited(at));
+                let (flags, error) = self.call_one(call.listener(), call.message(), clock.as_mut());
                 if let Some(error) = error {
                     call.note_error(error);
                 }
@@ -114,8 +130,27 @@ impl Destination {
             Task::Stop => unreachable!("workers stop on Task::Stop before running it"),
         };
         message.set_destination_name(self.name.clone());
-        let (outcome, error) = self.deliver_all(&message, listeners.load(), timed);
+        let (outcome, error) = self.deliver_all(&message, listeners.load(), clock);
         self.finished(&message, outcome, error.as_ref());
+    }
+
+    /// Takes the message out of a timed task's box, and keeps the box
+    /// for a later one: its message, and when it was queued.
+    fn unbox(&self, mut timed: Box<Timed>) -> (Message, Instant) {
+        let message = std::mem::take(&mut timed.message);
+        let queued_at = timed.queued_at;
+        if let Some(spares) = self.queued.as_ref().and_then(|q| q.timed.as_ref()) {
+            spares.put(timed);
+        }
+        (message, queued_at)
+    }
+
+    /// Counts a timed task's wait in the queue; now, when its first call
+    /// starts.
+    fn waited(&self, queued_at: Instant) -> Instant {
+        let now = Instant::now();
+        self.counters.queue_wait.observe(now - queued_at);
+        now
     }
 
     /// Counts a queued task (never `Stop`) as discarded, dead-letters its
@@ -124,7 +159,7 @@ impl Destination {
         let discarded = Outcome(Outcome::DISCARDED);
         match task {
             Task::Message(message) => self.finished(&message, discarded, None),
-            Task::Timed(timed) => self.finished(&timed.message, discarded, None),
+            Task::Timed(timed) => self.finished(&self.unbox(timed).0, discarded, None),
             Task::Call(call) => self.end_call(call, Outcome::DISCARDED),
             Task::Stop => unreachable!("a Stop is not a message"),
         }

@@ -3,12 +3,8 @@
 //! Each task holds a [`Share`]: a pointer to the message's [`Fanout`]
 //! record and a listener index. The record counts the calls not yet ended;
 //! the last one to end owns the record again, drops the message, and hands
-//! the record back to the destination's [`Spares`] for the next message.
-//! Records are reused rather than freed, and only senders free them: a
-//! record allocated by a sender and freed by a worker, into another
-//! thread's heap, made the two contend for the allocator's lock. That
-//! cost W2 (`make bench`) a fifth of its throughput, and a quarter again
-//! when workers still freed what a bounded list of spares had no room for.
+//! the record back to the destination's [`Spares`] for the next message
+//! (see `recycle.rs`).
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
@@ -17,25 +13,13 @@ use std::sync::atomic::{
 };
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
-use crate::apart::Apart;
+use super::recycle::Recycled;
 use crate::error::ListenerError;
 use crate::listener::{Listener, Snapshot};
 use crate::message::Message;
 use crate::statistics::Outcome;
-
-/// Spare records a destination keeps for good, at about 150 bytes each.
-/// After a backlog deeper than this drains, its records wait as spares
-/// too, and senders free those beyond this number: up to [`TRIM_EVERY`]
-/// of them every [`TRIM_EVERY`] spares taken.
-const SPARES: usize = 256;
-
-/// Spares taken between two looks at their number: counting them reads
-/// the end of the list, which workers write at every message, so a look
-/// at every message would cost the sender a cache miss each time.
-const TRIM_EVERY: usize = 64;
 
 pub(crate) struct Fanout {
     /// Calls not yet ended.
@@ -149,25 +133,9 @@ fn release(fanout: NonNull<Fanout>, flags: u8) -> Option<Ended> {
 }
 
 /// A parallel destination's spare records.
-pub(crate) struct Spares {
-    put: Sender<Box<Fanout>>,
-    take: Receiver<Box<Fanout>>,
-    /// Spares taken since a sender last trimmed; senders' alone, so apart
-    /// from the list. Counted without read-modify-write: a lost count only
-    /// moves the next trim.
-    taken: Apart<AtomicUsize>,
-}
+pub(crate) type Spares = Recycled<Fanout>;
 
 impl Spares {
-    pub(crate) fn new() -> Self {
-        let (put, take) = crossbeam_channel::unbounded();
-        Spares {
-            put,
-            take,
-            taken: Apart::default(),
-        }
-    }
-
     /// Shares `message` between one call per listener of `listeners`, and
     /// gives each call to `queue`, in listener order.
     pub(super) fn share(
@@ -181,18 +149,14 @@ impl Spares {
         if calls == 0 {
             return;
         }
-        let mut record = match self.take.try_recv() {
-            Ok(spare) => {
-                self.trim();
-                spare
-            }
-            Err(_) => Box::new(Fanout {
+        let mut record = self.take().unwrap_or_else(|| {
+            Box::new(Fanout {
                 remaining: AtomicUsize::new(0),
                 flags: AtomicU8::new(0),
                 error: Mutex::new(None),
                 delivery: UnsafeCell::new(None),
-            }),
-        };
+            })
+        });
         *record.remaining.get_mut() = calls;
         *record.delivery.get_mut() = Some(Delivery {
             message,
@@ -203,28 +167,6 @@ impl Spares {
         for index in 0..calls {
             queue(Share { fanout, index });
         }
-    }
-
-    /// Every [`TRIM_EVERY`] spares taken, frees up to as many of those
-    /// beyond [`SPARES`].
-    fn trim(&self) {
-        let taken = self.taken.load(Relaxed) + 1;
-        if taken < TRIM_EVERY {
-            self.taken.store(taken, Relaxed);
-            return;
-        }
-        self.taken.store(0, Relaxed);
-        let surplus = self.take.len().saturating_sub(SPARES).min(TRIM_EVERY);
-        for _ in 0..surplus {
-            drop(self.take.try_recv());
-        }
-    }
-
-    /// Keeps `record` for a later message (see [`SPARES`]).
-    pub(super) fn put(&self, record: Box<Fanout>) {
-        self.put
-            .send(record)
-            .expect("the spares own a receiver, so their channel never disconnects");
     }
 }
 
@@ -286,30 +228,6 @@ mod tests {
         assert_eq!(calls[0].fanout.as_ptr().cast_const(), reused);
         let (outcome, ..) = calls.pop().unwrap().end(0).unwrap();
         assert_eq!(outcome.0, 0, "flags start afresh");
-    }
-
-    #[test]
-    fn senders_free_the_spares_beyond_the_kept_number() {
-        let spares = Spares::new();
-        let listeners = snapshot(1);
-        let share = |calls: &mut Vec<Share>| {
-            spares.share(Message::new(), listeners.clone(), None, |call| {
-                calls.push(call)
-            })
-        };
-        let kept = SPARES + 2 * TRIM_EVERY;
-        let mut calls = Vec::new();
-        (0..kept).for_each(|_| share(&mut calls));
-        for call in calls.drain(..) {
-            spares.put(call.end(0).unwrap().1);
-        }
-        assert_eq!(spares.take.len(), kept, "a worker frees none");
-        (1..TRIM_EVERY).for_each(|_| share(&mut calls));
-        assert_eq!(spares.take.len(), kept - (TRIM_EVERY - 1), "not yet");
-        share(&mut calls);
-        assert_eq!(spares.take.len(), SPARES, "the surplus, at most TRIM_EVERY");
-        (0..TRIM_EVERY).for_each(|_| share(&mut calls));
-        assert_eq!(spares.take.len(), SPARES - TRIM_EVERY, "none beyond");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod delivery;
 mod fanout;
 mod pool;
 mod queue;
+mod recycle;
 mod rejections;
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -15,6 +16,7 @@ use self::delivery::{Task, Timed};
 use self::fanout::Spares;
 use self::pool::Pool;
 use self::queue::{Admission, Queue};
+use self::recycle::Recycled;
 use self::rejections::Rejections;
 use crate::config::{DestinationConfig, DestinationType};
 use crate::dead_letter::{DeadLetters, Reason};
@@ -79,6 +81,8 @@ struct Queued {
     pool: Pool,
     /// Records for parallel messages; `None` for a serial destination.
     spares: Option<Spares>,
+    /// Boxes for timed serial messages; `None` when none is timed.
+    timed: Option<Recycled<Timed>>,
     rejections: Rejections,
 }
 
@@ -99,6 +103,7 @@ impl Destination {
             queue: Queue::new(config.max_queue_size, config.rejection_policy, parallel),
             pool: Pool::new(&config, predecessor),
             spares: parallel.then(Spares::new),
+            timed: (!parallel && config.timing_every != 0).then(Recycled::new),
             rejections: Rejections::new(),
         });
         let timing_mask = (config.timing_every != 0).then(|| u64::from(config.timing_every) - 1);
@@ -176,13 +181,9 @@ impl Destination {
         }
         match self.admit(queued, 1) {
             Ok(true) => {
-                let task = if timed {
-                    Task::Timed(Box::new(Timed {
-                        message,
-                        queued_at: Instant::now(),
-                    }))
-                } else {
-                    Task::Message(message)
+                let task = match &queued.timed {
+                    Some(spares) if timed => Task::Timed(Timed::boxed(spares, message)),
+                    _ => Task::Message(message),
                 };
                 queued.queue.push(task);
                 queued.pool.after_push(self, 1);
@@ -268,7 +269,8 @@ impl Destination {
 
     fn deliver_here(&self, mut message: Message, timed: bool) {
         message.set_destination_name(self.name.clone());
-        let (outcome, error) = self.deliver_all(&message, &self.listeners.load(), timed);
+        let clock = timed.then(Instant::now);
+        let (outcome, error) = self.deliver_all(&message, &self.listeners.load(), clock);
         self.finished(&message, outcome, error.as_ref());
     }
 
@@ -337,10 +339,10 @@ impl Destination {
     /// failure stops the call and is returned.
     pub(crate) fn send_direct(&self, mut message: Message) -> Result<Value> {
         message.set_destination_name(self.name.clone());
-        let timed = self.sent();
+        let mut clock = self.sent().then(Instant::now);
         let mut flags = 0;
         for listener in self.listeners.load().iter() {
-            let (called, error) = self.call_one(listener, &message, timed);
+            let (called, error) = self.call_one(listener, &message, clock.as_mut());
             flags |= called;
             if let Some(error) = error {
                 self.finished(&message, Outcome(flags), Some(&error));
