@@ -27,7 +27,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_PACKAGES := gcc g++ valgrind pkgconf cmake libasan8 libubsan1
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
-PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1
+PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 prometheus-client==0.26.0
 BENCH_TOOLS := matplotlib==3.11.2
 PACKAGE_VENV := target/venv-package
 PACKAGE_TOOLS := auditwheel==6.4.2
@@ -312,8 +312,9 @@ $(VENV)/.bench-tools: $(VENV)/.tools
 	$(VENV)/bin/pip install -q $(BENCH_TOOLS)
 	touch $@
 
-## A virtual environment with the Python build and test tools.
-$(VENV)/.tools:
+## A virtual environment with the Python build and test tools (again
+## when the Makefile, which pins them, changes).
+$(VENV)/.tools: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q $(PY_TOOLS)
 	touch $@
@@ -358,7 +359,7 @@ wheel: $(WHEEL_VENV)/.tools
 test-python-package: wheel ffi c-deps
 	rm -rf $(PACKAGE_VENV)
 	python3 -m venv $(PACKAGE_VENV)
-	$(PACKAGE_VENV)/bin/pip install -q $(WHEELS)/*.whl $(PACKAGE_TOOLS) $(filter pytest%,$(PY_TOOLS))
+	$(PACKAGE_VENV)/bin/pip install -q $(WHEELS)/*.whl $(PACKAGE_TOOLS) $(filter pytest% prometheus-client%,$(PY_TOOLS))
 	cd target && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/check.py $(CURDIR)/$(WHEELS)/*.whl
 	cd tests/python && $(CURDIR)/$(PACKAGE_VENV)/bin/python -c 'import msgbus, sys; \
 	  assert msgbus.__file__.startswith(sys.prefix), msgbus.__file__' && \

@@ -12,6 +12,10 @@
 Listeners run on the bus's worker threads; their exceptions, and the bus's
 own log records, go to the ``logging`` logger ``msgbus``.
 
+``MessageBus.metrics_text()`` renders the bus's metrics in the Prometheus
+text format; :mod:`msgbus.prometheus` offers them to ``prometheus_client``
+(imported only there).
+
 The package holds no bus of its own: it drives the ``libmsgbus.so.0`` of the
 process (a C or C++ host's, one a C extension loaded, or the copy shipped
 here), so Python, C and C++ code of one process share buses. C extensions
@@ -28,6 +32,7 @@ from ._msgbus import (
     DestinationExistsError,
     DestinationStatistics,
     EventListenerHandle,
+    InterceptorHandle,
     InvalidArgumentError,
     ListenerError,
     ListenerHandle,
@@ -38,6 +43,7 @@ from ._msgbus import (
     NoSuchDestinationError,
     Pointer,
     QueueFullError,
+    Schedule,
     SynchronousTimeoutError,
     __version__,
     _core_info,
@@ -77,6 +83,7 @@ __all__ = [
     "DestinationStatistics",
     "DestinationType",
     "EventListenerHandle",
+    "InterceptorHandle",
     "InvalidArgumentError",
     "ListenerError",
     "ListenerHandle",
@@ -88,6 +95,7 @@ __all__ = [
     "Pointer",
     "QueueFullError",
     "RejectionPolicy",
+    "Schedule",
     "SynchronousTimeoutError",
     "__version__",
     "core_info",

@@ -16,6 +16,7 @@ __all__ = [
     "DestinationExistsError",
     "DestinationStatistics",
     "EventListenerHandle",
+    "InterceptorHandle",
     "InvalidArgumentError",
     "ListenerError",
     "ListenerHandle",
@@ -27,6 +28,7 @@ __all__ = [
     "PendingRequest",
     "Pointer",
     "QueueFullError",
+    "Schedule",
     "SynchronousTimeoutError",
     "__version__",
     "_after_fork_in_child",
@@ -191,6 +193,60 @@ class EventListenerHandle:
         """Removes the event listener (as `remove()`)."""
 
 @final
+class InterceptorHandle:
+    """What `add_interceptor` returns: `remove()` removes the interceptor, and
+    so does the end of a `with` block (`with bus.add_interceptor(f):`)."""
+
+    @property
+    def id(self) -> int:
+        """A number that identifies the interceptor within its bus."""
+    def remove(self) -> bool:
+        """Removes the interceptor: waits for its running calls to finish
+        (unless called from inside it). Returns False if it was not there
+        any more (removed before, or its bus is gone)."""
+    def __enter__(self) -> InterceptorHandle:
+        """Returns the handle itself."""
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool:
+        """Removes the interceptor (as `remove()`)."""
+
+@final
+class Schedule:
+    """What `schedule` returns: `cancel()` stops the sends that have not begun
+    yet, and so does the end of a `with` block."""
+
+    @property
+    def id(self) -> int:
+        """A number that identifies the schedule within its bus."""
+    @property
+    def destination(self) -> str:
+        """The destination the message is sent to."""
+    @property
+    def delay(self) -> float:
+        """The seconds before the first send, as given."""
+    @property
+    def every(self) -> Optional[float]:
+        """The seconds between sends, as given; `None` for a one-shot send."""
+    def cancel(self) -> bool:
+        """Cancels the schedule: no send begins after this returns (one under
+        way completes). Returns True if it was pending; False if it was
+        cancelled before (by this, or by the bus's shutdown), if it was a
+        one-shot send that fired already, or if its bus is gone."""
+    def __enter__(self) -> Schedule:
+        """Returns the schedule itself."""
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool:
+        """Cancels the schedule (as `cancel()`)."""
+
+@final
 class DestinationStatistics:
     """Liferay's `DestinationStatistics`, plus the counters msgbus adds. Once a
     destination is quiet: `sent = delivered + failed + rejected +
@@ -273,14 +329,21 @@ class MessageBus:
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
         stack_size: int = ...,
+        dead_letter_destination: Optional[str] = None,
+        timing_every: int = 64,
     ) -> None:
         """Adds a destination of `destination_type` ("serial", "parallel",
         "synchronous" or a `DestinationType`) with optional keyword tuning:
         `max_queue_size`, `workers_core_size`, `workers_max_size`,
         `keep_alive` (s), `rejection_policy`, `block_timeout` (s), `stack_size`
-        (bytes). Without `max_queue_size` the queue is unbounded: one whose
-        senders outrun its listeners grows until memory runs out, and the
-        process aborts then; bound every queue that can fall behind."""
+        (bytes), `dead_letter_destination` (where its undelivered messages
+        go; `None`, the default: the bus's, see
+        `set_dead_letter_destination`) and `timing_every` (one message in
+        this many is timed for the metrics' histograms: a power of two, 1
+        for every message, 0 for none; 64 by default). Without
+        `max_queue_size` the queue is unbounded: one whose senders outrun
+        its listeners grows until memory runs out, and the process aborts
+        then; bound every queue that can fall behind."""
     def replace_destination(
         self,
         name: str,
@@ -293,6 +356,8 @@ class MessageBus:
         rejection_policy: Union[RejectionPolicy, str] = ...,
         block_timeout: Optional[float] = ...,
         stack_size: int = ...,
+        dead_letter_destination: Optional[str] = None,
+        timing_every: int = 64,
     ) -> None:
         """Replaces a destination (or adds it); its listeners move to the new
         one, whose workers start once the old queue has drained."""
@@ -352,6 +417,69 @@ class MessageBus:
         """Calls `callback(event)` for every registration event of the bus, or
         of one destination name; returns the handle that removes it (also as
         a context manager)."""
+    def set_dead_letter_destination(self, name: Optional[str]) -> None:
+        """Names the bus's dead-letter destination (`None`: none, the default;
+        it need not exist yet). Every message the bus does not deliver goes
+        there once, as a copy with its payload and values plus the values
+        "msgbus.reason" ("failed", "rejected", "no_listener", "discarded",
+        "no_such_destination" or "expired"), "msgbus.destination" (where it
+        was sent) and, for a failure, "msgbus.error" (the exception, as
+        logged); unless its destination names its own
+        (`add_destination(..., dead_letter_destination=...)`). A dead letter
+        its destination cannot take is logged and counted in the metrics;
+        a message failing at a dead-letter destination is never
+        dead-lettered again."""
+    def add_interceptor(
+        self, interceptor: Callable[[str, Message], Optional[bool]]
+    ) -> InterceptorHandle:
+        """Adds `interceptor(destination, message)`, after those already
+        there: every send of the bus (of any kind, from any language,
+        scheduled ones and replies included; dead letters excepted) calls
+        it on the sending thread, before the destination is looked up. It
+        may change the message, which is the one being sent (to carry trace
+        context: `message.put("traceparent", ...)`), for the call only: kept
+        beyond it, the `Message` is a copy of its own. A true return
+        consumes the message: it goes no further, the send succeeds, and
+        the metrics count it. An exception is logged to the `msgbus` logger
+        and counted, and the message goes on. Returns the handle that
+        removes it (also as a context manager). An `async def` interceptor
+        raises `TypeError`: nothing would await it."""
+    def schedule(
+        self, destination: str, message: Any, delay: float, every: Optional[float] = None
+    ) -> Schedule:
+        """Sends a copy of `message` (a `Message`, or any object as the payload
+        of a new one) to `destination` after `delay` seconds, then, unless
+        `every` is `None`, every `every` seconds at a fixed rate until
+        cancelled. Seconds are rounded up to whole milliseconds, so that a
+        positive delay or period is never 0. Each firing is a send as
+        `send`'s, from the bus's one timer thread: it passes the
+        interceptors, what is not delivered is dead-lettered, and a failed
+        send is logged. The destination must exist now
+        (`NoSuchDestinationError`). A shutdown cancels what has not fired
+        (the metrics count them). Returns the `Schedule`, whose `cancel()`
+        stops it (also as a context manager)."""
+    def metrics_text(self) -> str:
+        """Every destination's figures and the bus's, in the Prometheus text
+        exposition format 0.0.4 (`msgbus_*` families: queue depth, threads,
+        sent, delivered, failed, rejected, dropped, discarded, dead letters,
+        request outcomes, queue-wait and processing-time histograms,
+        interceptors and schedules), as a scrape endpoint serves it
+        (`text/plain; version=0.0.4`)."""
+    def metrics(self) -> dict[str, Any]:
+        """`metrics_text()`'s figures as a dict: `{"destinations": [...],
+        "bus": {...}}`. Each destination is a dict of its "name", "type",
+        the fields of `DestinationStatistics`, "dead_letters" (a count by
+        reason: "failed", "rejected", "no_listener", "discarded",
+        "expired"), "requests" (a count by outcome: "ok", "failed",
+        "timeout", "no_listeners", "abandoned"), and the histograms
+        "queue_wait" and "processing", each `{"buckets": [[le, count], ...,
+        ["+Inf", count]], "sum": seconds, "count": count}` with cumulative
+        counts by upper bound in seconds. "bus" holds
+        "unknown_destination_count", "unknown_destination_dead_lettered_count",
+        "dead_letters_refused_count", "interceptor_count",
+        "intercepted_count", "interceptor_failed_count" and "schedules"
+        ("pending", "fired", "missed", "cancelled",
+        "cancelled_at_shutdown")."""
     def shutdown(self, force: bool = False, timeout: Optional[float] = None) -> None:
         """Stops the serial and parallel destinations. Graceful: every queued
         message is delivered first; `force`: queued messages are discarded

@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use msgbus_abi::*;
 use pyo3::exceptions::{PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 
-use crate::config::destination_config;
+use crate::config::{dead_letter_text, destination_config};
 use crate::core::api;
 use crate::errors::{self, check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
@@ -18,10 +19,12 @@ use crate::gil::{self, attached, detached, millis, wait_in_slices};
 use crate::handles::{
     DestinationArg, DestinationTypeArg, NameArg, Owned, Text, Timeout, type_name, with_c_str,
 };
+use crate::interceptor::{self, InterceptorHandle};
 use crate::lifecycle::{self, Generation};
 use crate::listener::{self, Listener, ListenerHandle, describe, inline_calls, refuse_async};
 use crate::message::{PyMessage, with_message};
 use crate::request;
+use crate::schedule::{Schedule, delay_of, period_of};
 use crate::statistics::PyDestinationStatistics;
 use crate::value::{to_py, to_value};
 
@@ -193,6 +196,27 @@ fn not_callable(listener: &Bound<'_, PyAny>) -> PyErr {
     ))
 }
 
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The text a metrics function of the core (`msgbus_bus_metrics_text` or
+/// `_json`) hands its visitor.
+fn metrics_text(
+    bus: *const msgbus_bus,
+    render: unsafe extern "C" fn(*const msgbus_bus, msgbus_text_fn, *mut c_void) -> msgbus_result,
+) -> PyResult<String> {
+    unsafe extern "C" fn visit(user_data: *mut c_void, text: *const c_char, len: usize) {
+        // SAFETY: the string below, on this thread; the text is borrowed
+        // for the call, `len` bytes of UTF-8.
+        let out = unsafe { &mut *user_data.cast::<String>() };
+        let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
+        out.push_str(&String::from_utf8_lossy(bytes));
+    }
+    let mut text = String::new();
+    // SAFETY: a live bus; the visitor runs on this thread only, in the call.
+    check(unsafe { render(bus, Some(visit), (&mut text as *mut String).cast()) })?;
+    Ok(text)
+}
+
 /// The names of the bus's destinations.
 pub(crate) fn destination_names(bus: *const msgbus_bus) -> PyResult<Vec<String>> {
     unsafe extern "C" fn visit(user_data: *mut c_void, name: *const c_char) {
@@ -289,9 +313,14 @@ impl PyMessageBus {
     /// "synchronous" or a `DestinationType`) with optional keyword tuning:
     /// `max_queue_size`, `workers_core_size`, `workers_max_size`,
     /// `keep_alive` (s), `rejection_policy`, `block_timeout` (s), `stack_size`
-    /// (bytes). Without `max_queue_size` the queue is unbounded: one whose
-    /// senders outrun its listeners grows until memory runs out, and the
-    /// process aborts then; bound every queue that can fall behind.
+    /// (bytes), `dead_letter_destination` (where its undelivered messages
+    /// go; `None`, the default: the bus's, see
+    /// `set_dead_letter_destination`) and `timing_every` (one message in
+    /// this many is timed for the metrics' histograms: a power of two, 1
+    /// for every message, 0 for none; 64 by default). Without
+    /// `max_queue_size` the queue is unbounded: one whose senders outrun
+    /// its listeners grows until memory runs out, and the process aborts
+    /// then; bound every queue that can fall behind.
     #[pyo3(signature = (name, destination_type, **tuning))]
     fn add_destination(
         &self,
@@ -629,6 +658,165 @@ impl PyMessageBus {
             id,
             destination.map(str::to_owned),
         ))
+    }
+
+    /// Names the bus's dead-letter destination (`None`: none, the default;
+    /// it need not exist yet). Every message the bus does not deliver goes
+    /// there once, as a copy with its payload and values plus the values
+    /// "msgbus.reason" ("failed", "rejected", "no_listener", "discarded",
+    /// "no_such_destination" or "expired"), "msgbus.destination" (where it
+    /// was sent) and, for a failure, "msgbus.error" (the exception, as
+    /// logged); unless its destination names its own
+    /// (`add_destination(..., dead_letter_destination=...)`). A dead letter
+    /// its destination cannot take is logged and counted in the metrics;
+    /// a message failing at a dead-letter destination is never
+    /// dead-lettered again.
+    fn set_dead_letter_destination(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bus = self.bus()?;
+        let set = api().bus_set_dead_letter_destination;
+        if name.is_none() {
+            // SAFETY: a live bus; NULL names none.
+            return check(attached(py, || unsafe { set(bus, ptr::null()) }));
+        }
+        let name = dead_letter_text(name, "name")?;
+        let code = with_c_str(name, "name", |name| {
+            // SAFETY: a live bus and a NUL-terminated name.
+            attached(py, || unsafe { set(bus, name) })
+        })?;
+        check(code)
+    }
+
+    /// Adds `interceptor(destination, message)`, after those already
+    /// there: every send of the bus (of any kind, from any language,
+    /// scheduled ones and replies included; dead letters excepted) calls
+    /// it on the sending thread, before the destination is looked up. It
+    /// may change the message, which is the one being sent (to carry trace
+    /// context: `message.put("traceparent", ...)`), for the call only: kept
+    /// beyond it, the `Message` is a copy of its own. A true return
+    /// consumes the message: it goes no further, the send succeeds, and
+    /// the metrics count it. An exception is logged to the `msgbus` logger
+    /// and counted, and the message goes on. Returns the handle that
+    /// removes it (also as a context manager). An `async def` interceptor
+    /// raises `TypeError`: nothing would await it.
+    fn add_interceptor(
+        slf: &Bound<'_, Self>,
+        interceptor: &Bound<'_, PyAny>,
+    ) -> PyResult<InterceptorHandle> {
+        let this = slf.get();
+        let bus = this.bus()?;
+        if !interceptor.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "interceptor must be callable (a function taking the destination name and the \
+                 message), not {}",
+                type_name(interceptor)
+            )));
+        }
+        refuse_async(interceptor, "interceptor")?;
+        let user_data = Listener::user_data(interceptor);
+        let mut id = 0;
+        let code = attached(slf.py(), || {
+            // SAFETY: a live bus and runtime; the core owns `user_data` on
+            // success and frees it with `listener::free`.
+            unsafe {
+                (api().bus_add_interceptor_in_runtime)(
+                    bus,
+                    gil::runtime(),
+                    Some(interceptor::call),
+                    user_data,
+                    Some(listener::free),
+                    &mut id,
+                )
+            }
+        });
+        if code != MSGBUS_RESULT_OK {
+            // SAFETY: refused: the user data is still ours.
+            unsafe { listener::free(user_data) };
+        }
+        check(code)?;
+        let weak = PyWeakrefReference::new(slf)?.unbind();
+        Ok(InterceptorHandle::new(weak, this.generation, id))
+    }
+
+    /// Sends a copy of `message` (a `Message`, or any object as the payload
+    /// of a new one) to `destination` after `delay` seconds, then, unless
+    /// `every` is `None`, every `every` seconds at a fixed rate until
+    /// cancelled. Seconds are rounded up to whole milliseconds, so that a
+    /// positive delay or period is never 0. Each firing is a send as
+    /// `send`'s, from the bus's one timer thread: it passes the
+    /// interceptors, what is not delivered is dead-lettered, and a failed
+    /// send is logged. The destination must exist now
+    /// (`NoSuchDestinationError`). A shutdown cancels what has not fired
+    /// (the metrics count them). Returns the `Schedule`, whose `cancel()`
+    /// stops it (also as a context manager).
+    #[pyo3(signature = (destination, message, delay, every = None))]
+    fn schedule(
+        slf: &Bound<'_, Self>,
+        destination: Text<'_, DestinationArg>,
+        message: &Bound<'_, PyAny>,
+        delay: &Bound<'_, PyAny>,
+        every: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Schedule> {
+        let destination: &str = &destination;
+        let this = slf.get();
+        let bus = this.bus()?;
+        let (delay_seconds, delay) = delay_of(delay)?;
+        let every = period_of(every)?;
+        let period = every.map_or(0, |(_, every)| millis(every));
+        let mut id = 0;
+        let code = with_message(message, |message| {
+            with_c_str(destination, "destination name", |name| {
+                attached(slf.py(), || {
+                    // SAFETY: live bus and message, a NUL-terminated name, a
+                    // writable out-parameter; the core copies the message.
+                    unsafe {
+                        (api().bus_schedule)(bus, name, message, millis(delay), period, &mut id)
+                    }
+                })
+            })
+        })?;
+        check(code)?;
+        let weak = PyWeakrefReference::new(slf)?.unbind();
+        Ok(Schedule::new(
+            weak,
+            this.generation,
+            id,
+            destination,
+            delay_seconds,
+            every.map(|(seconds, _)| seconds),
+        ))
+    }
+
+    /// Every destination's figures and the bus's, in the Prometheus text
+    /// exposition format 0.0.4 (`msgbus_*` families: queue depth, threads,
+    /// sent, delivered, failed, rejected, dropped, discarded, dead letters,
+    /// request outcomes, queue-wait and processing-time histograms,
+    /// interceptors and schedules), as a scrape endpoint serves it
+    /// (`text/plain; version=0.0.4`).
+    fn metrics_text(&self, py: Python<'_>) -> PyResult<String> {
+        let bus = self.bus()?;
+        // SAFETY: a live bus and a visitor of `metrics_text`'s kind.
+        attached(py, || metrics_text(bus, api().bus_metrics_text))
+    }
+
+    /// `metrics_text()`'s figures as a dict: `{"destinations": [...],
+    /// "bus": {...}}`. Each destination is a dict of its "name", "type",
+    /// the fields of `DestinationStatistics`, "dead_letters" (a count by
+    /// reason: "failed", "rejected", "no_listener", "discarded",
+    /// "expired"), "requests" (a count by outcome: "ok", "failed",
+    /// "timeout", "no_listeners", "abandoned"), and the histograms
+    /// "queue_wait" and "processing", each `{"buckets": [[le, count], ...,
+    /// ["+Inf", count]], "sum": seconds, "count": count}` with cumulative
+    /// counts by upper bound in seconds. "bus" holds
+    /// "unknown_destination_count", "unknown_destination_dead_lettered_count",
+    /// "dead_letters_refused_count", "interceptor_count",
+    /// "intercepted_count", "interceptor_failed_count" and "schedules"
+    /// ("pending", "fired", "missed", "cancelled",
+    /// "cancelled_at_shutdown").
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let bus = self.bus()?;
+        // SAFETY: a live bus and a visitor of `metrics_text`'s kind.
+        let json = attached(py, || metrics_text(bus, api().bus_metrics_json))?;
+        JSON_LOADS.import(py, "json", "loads")?.call1((json,))
     }
 
     /// Stops the serial and parallel destinations. Graceful: every queued

@@ -7,12 +7,12 @@ use std::time::Duration;
 use msgbus_abi::*;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyInt};
 
 use crate::core::api;
 use crate::errors::{check, invalid_argument};
 use crate::gil::millis;
-use crate::handles::{Owned, type_name};
+use crate::handles::{Owned, type_name, utf8, with_c_str};
 
 /// A duration from a number of seconds.
 pub(crate) fn duration(name: &str, seconds: f64) -> PyResult<Duration> {
@@ -44,7 +44,29 @@ fn destination_type(name: &str) -> PyResult<msgbus_destination_type> {
 
 /// The keyword arguments of `add_destination` and `replace_destination`.
 const TUNING: &str = "max_queue_size, workers_core_size, workers_max_size, keep_alive, \
-                      rejection_policy, block_timeout, stack_size";
+                      rejection_policy, block_timeout, stack_size, dead_letter_destination, \
+                      timing_every";
+
+/// What `timing_every` may be.
+const TIMING_EVERY: &str = "0 (time no message) or a power of two (1: time every message)";
+
+/// The `timing_every` keyword: one message in this many is timed for the
+/// metrics' histograms.
+fn timing_every(value: &Bound<'_, PyAny>) -> PyResult<u32> {
+    match value.extract::<u32>() {
+        Ok(every) if every == 0 || every.is_power_of_two() => Ok(every),
+        Ok(every) => Err(invalid_argument(format!(
+            "timing_every must be {TIMING_EVERY}, not {every}"
+        ))),
+        Err(_) if value.is_instance_of::<PyInt>() => Err(invalid_argument(format!(
+            "timing_every must be {TIMING_EVERY}, not {value}"
+        ))),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "timing_every must be an int, {TIMING_EVERY}, not {}",
+            type_name(value)
+        ))),
+    }
+}
 
 /// The size `key` gives: `allowed` says what it may be.
 fn size(key: &str, value: &Bound<'_, PyAny>, allowed: &str) -> PyResult<usize> {
@@ -75,13 +97,33 @@ fn seconds(key: &str, value: &Bound<'_, PyAny>, none: Option<&str>) -> PyResult<
     })
 }
 
+/// The `dead_letter_destination` keyword as UTF-8.
+fn dead_letter_name<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    dead_letter_text(value, "dead_letter_destination")
+}
+
+/// A dead-letter destination's name (a non-empty str) as UTF-8; the
+/// errors name the argument `what`.
+pub(crate) fn dead_letter_text<'a>(value: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
+    let hint = " (a destination name such as 'acme/dead_letters') or None";
+    let name = utf8(value.as_borrowed(), what, hint)?;
+    if name.is_empty() {
+        return Err(invalid_argument(format!(
+            "{what} must be a destination name, not ''"
+        )));
+    }
+    Ok(name)
+}
+
 /// The configuration named by `destination_type` ("serial", "parallel",
 /// "synchronous", or a `DestinationType`) and the keyword tuning
 /// `max_queue_size` (`None`: unbounded), `workers_core_size`,
 /// `workers_max_size`, `keep_alive` (seconds), `rejection_policy`
 /// ("discard", "caller_runs", "block"), `block_timeout` (seconds; `None`:
-/// wait as long as it takes) and `stack_size` (bytes). Defaults are
-/// Liferay's, and 8 MiB stacks. Each error names its argument.
+/// wait as long as it takes), `stack_size` (bytes),
+/// `dead_letter_destination` (`None`: the bus's) and `timing_every` (a
+/// power of two, or 0). Defaults are Liferay's, 8 MiB stacks, and one
+/// message in 64 timed. Each error names its argument.
 pub(crate) fn destination_config(
     destination_type_name: &str,
     tuning: Option<&Bound<'_, PyDict>>,
@@ -135,6 +177,24 @@ pub(crate) fn destination_config(
             "block_timeout" => {
                 let timeout = seconds(&key, &value, Some("to wait as long as it takes"))?;
                 block_timeout = optional_duration(&key, timeout)?;
+            }
+            "dead_letter_destination" if value.is_none() => {}
+            "dead_letter_destination" => {
+                let name = dead_letter_name(&value)?;
+                let code = with_c_str(name, "dead_letter_destination", |name| {
+                    // SAFETY: a live configuration and a NUL-terminated name.
+                    unsafe {
+                        (api.destination_config_set_dead_letter_destination)(config.as_ptr(), name)
+                    }
+                })?;
+                check(code)?;
+            }
+            "timing_every" => {
+                let every = timing_every(&value)?;
+                // SAFETY: a live configuration.
+                check(unsafe {
+                    (api.destination_config_set_timing_every)(config.as_ptr(), every)
+                })?;
             }
             other => {
                 return Err(PyTypeError::new_err(format!(

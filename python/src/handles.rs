@@ -92,7 +92,7 @@ pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// into C); `what` names the argument in the errors: a `TypeError` for
 /// another type, an `InvalidArgumentError` (not a `UnicodeEncodeError`) for
 /// a lone surrogate, which has no UTF-8.
-fn utf8<'a>(obj: Borrowed<'a, '_, PyAny>, what: &str, hint: &str) -> PyResult<&'a str> {
+pub(crate) fn utf8<'a>(obj: Borrowed<'a, '_, PyAny>, what: &str, hint: &str) -> PyResult<&'a str> {
     let Ok(text) = obj.cast::<PyString>() else {
         return Err(PyTypeError::new_err(format!(
             "{what} must be a str{hint}, not {}",

@@ -31,10 +31,11 @@ thread_local! {
     static NAMED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What a registered Python listener holds: the callable and its name.
+/// What a registered Python listener (or interceptor) holds: the callable
+/// and its name.
 pub(crate) struct Listener {
-    callable: Py<PyAny>,
-    name: String,
+    pub(crate) callable: Py<PyAny>,
+    pub(crate) name: String,
 }
 
 impl Listener {
@@ -80,6 +81,15 @@ fn name_worker_thread(py: Python<'_>) {
     }
 }
 
+/// [`name_worker_thread`], the first time a Python callable runs on this
+/// thread.
+pub(crate) fn name_thread_once(py: Python<'_>) {
+    if !NAMED.get() {
+        NAMED.set(true);
+        name_worker_thread(py);
+    }
+}
+
 /// The C listener of every Python listener: registered in the Python
 /// runtime, so the core holds the GIL while it runs.
 pub(crate) unsafe extern "C" fn call(
@@ -94,10 +104,7 @@ pub(crate) unsafe extern "C" fn call(
     let py = unsafe { Python::assume_attached() };
     // SAFETY: the user data of this registration, alive for the call.
     let listener = unsafe { &*user_data.cast::<Listener>() };
-    if !NAMED.get() {
-        NAMED.set(true);
-        name_worker_thread(py);
-    }
+    name_thread_once(py);
     match run(py, listener, message) {
         Ok(()) => MSGBUS_RESULT_OK,
         Err(err) => failed(py, err, &listener.name, message),
@@ -110,15 +117,20 @@ fn run(py: Python<'_>, listener: &Listener, message: *const msgbus_message) -> P
     // SAFETY: a live object.
     let kept = unsafe { pyo3::ffi::Py_REFCNT(delivered.as_ptr()) } > 1;
     delivered.borrow_mut().end_of_call(message, kept);
-    let returned = called?;
+    refuse_awaitable(&called?, "listener")
+}
+
+/// A `TypeError` for an awaitable that a callable (`what`) returned, which
+/// the bus never awaits; closed first, so Python does not warn that it was
+/// never awaited.
+pub(crate) fn refuse_awaitable(returned: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
     if !returned.is_none() && returned.hasattr("__await__")? {
-        // Closed, so Python does not warn that it was never awaited.
         if returned.hasattr("close")? {
             returned.call_method0("close")?;
         }
         return Err(PyTypeError::new_err(format!(
-            "the listener returned {}, which the bus never awaits; {ASYNC_ADVICE}",
-            type_name(&returned)
+            "the {what} returned {}, which the bus never awaits; {ASYNC_ADVICE}",
+            type_name(returned)
         )));
     }
     Ok(())
@@ -181,7 +193,7 @@ pub(crate) fn refuse_async(callable: &Bound<'_, PyAny>, what: &str) -> PyResult<
 
 /// Describes the failure to the core (which counts it; the exception is
 /// logged here) and returns the code that reports it.
-fn fail(summary: &str, logged: bool) -> msgbus_result {
+pub(crate) fn fail(summary: &str, logged: bool) -> msgbus_result {
     let summary = CString::new(summary.replace('\0', "\\0")).unwrap_or_default();
     // SAFETY: a NUL-terminated detail, inside the listener's call.
     unsafe { (api().listener_set_failure)(summary.as_ptr(), logged) };
@@ -203,19 +215,29 @@ fn failed(py: Python<'_>, err: PyErr, name: &str, message: *const msgbus_message
             .into_owned()
     };
     let summary = format!("listener {name} on {destination} raised {err}");
+    report(py, err, &summary, true)
+}
+
+/// Logs a Python callable's exception (`summary` describes it) and
+/// reports its failure to the core. An `Exception` goes to the `msgbus`
+/// logger with its traceback. During an inline call, a `KeyboardInterrupt`
+/// or `SystemExit` is kept for the caller to re-raise, and so is an
+/// `Exception` when `for_caller` says so (a listener's, which becomes the
+/// `__cause__` of `send_direct`'s `ListenerError`); on another thread a
+/// `KeyboardInterrupt` or `SystemExit` is logged, having nobody to reach.
+pub(crate) fn report(py: Python<'_>, err: PyErr, summary: &str, for_caller: bool) -> msgbus_result {
     let ordinary = err.is_instance_of::<PyException>(py);
     if ordinary {
-        logging::exception(py, &summary, &err);
+        logging::exception(py, summary, &err);
     }
-    if INLINE_DEPTH.get() > 0 {
+    if INLINE_DEPTH.get() > 0 && (for_caller || !ordinary) {
         RAISED.with_borrow_mut(|raised| {
             raised.get_or_insert(err);
         });
     } else if !ordinary {
-        // A SystemExit on a worker thread: nobody to raise it to.
-        logging::exception(py, &summary, &err);
+        logging::exception(py, summary, &err);
     }
-    fail(&summary, true)
+    fail(summary, true)
 }
 
 /// Runs a call into the core that may run listeners in this thread, and

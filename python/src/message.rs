@@ -6,7 +6,9 @@
 //! receives a `Message` that reads the delivered message in place; if the
 //! listener changes it, or keeps it beyond its call, it becomes a copy of
 //! its own first. Setting its `response` is how a listener answers a
-//! direct synchronous send.
+//! direct synchronous send. An interceptor receives a `Message` that
+//! changes the message being sent in place, for its call only: kept
+//! beyond it, it becomes a copy of its own.
 
 use std::ffi::{CStr, c_char, c_void};
 use std::ptr;
@@ -26,6 +28,9 @@ enum Held {
     Own(Owned<msgbus_message>),
     /// The message a listener is being called with, valid for the call.
     Delivered(*const msgbus_message),
+    /// The message an interceptor is being called with, valid and its to
+    /// change for the call.
+    Intercepted(*mut msgbus_message),
 }
 
 /// A message: a payload, values by key, and the fields of a request.
@@ -36,9 +41,10 @@ pub struct PyMessage {
     response_set: bool,
 }
 
-// SAFETY: a `Delivered` pointer is only read under the GIL during the
-// listener's call, and replaced by a copy before the call returns if the
-// object outlives it (`PyMessage::end_of_call`).
+// SAFETY: a `Delivered` or `Intercepted` pointer is only used under the
+// GIL during the listener's or interceptor's call, and replaced by a copy
+// before the call returns if the object outlives it
+// (`PyMessage::end_of_call`, `PyMessage::end_of_interception`).
 unsafe impl Send for PyMessage {}
 unsafe impl Sync for PyMessage {}
 
@@ -57,23 +63,43 @@ impl PyMessage {
         }
     }
 
+    /// The `Message` an interceptor is called with: its changes are made
+    /// to `message` itself.
+    pub(crate) fn intercepted(message: *mut msgbus_message) -> Self {
+        PyMessage {
+            held: Held::Intercepted(message),
+            response_set: false,
+        }
+    }
+
     /// The message's handle, for reading or for a call that copies it.
     pub(crate) fn handle(&self) -> *const msgbus_message {
         match &self.held {
             Held::Own(owned) => owned.as_ptr(),
             Held::Delivered(message) => *message,
+            Held::Intercepted(message) => *message,
         }
     }
 
     /// The message's handle for a change: a delivered message becomes a
-    /// copy first.
+    /// copy first; an intercepted one is changed in place.
     fn as_mut_ptr(&mut self) -> *mut msgbus_message {
         if let Held::Delivered(message) = self.held {
             self.held = Held::Own(copy(message));
         }
         match &self.held {
             Held::Own(owned) => owned.as_ptr(),
+            Held::Intercepted(message) => *message,
             Held::Delivered(_) => unreachable!("made a copy"),
+        }
+    }
+
+    /// After its interceptor's call: a message still referred to elsewhere
+    /// becomes a copy of the message as the interceptor left it, so that
+    /// nothing reaches the sent message after the call.
+    pub(crate) fn end_of_interception(&mut self, kept: bool) {
+        if let (Held::Intercepted(message), true) = (&self.held, kept) {
+            self.held = Held::Own(copy(*message));
         }
     }
 

@@ -4,6 +4,12 @@ import pytest
 
 import msgbus
 
+LONE_SURROGATE = "acme/\ud800"
+
+
+async def async_interceptor(destination, message):
+    """Refused: the bus would never await it."""
+
 
 @pytest.mark.parametrize(
     "call",
@@ -22,6 +28,23 @@ import msgbus
         lambda bus: bus.send_synchronous("acme/known", "q", timeout=-1.0),
         lambda bus: bus.shutdown(timeout=float("inf")),
         lambda bus: msgbus.set_exit_timeout(-1.0),
+        lambda bus: bus.add_destination("acme/x", "serial", timing_every=3),
+        lambda bus: bus.add_destination("acme/x", "serial", timing_every=-1),
+        lambda bus: bus.add_destination("acme/x", "serial", timing_every=1 << 32),
+        lambda bus: bus.add_destination("acme/x", "serial", dead_letter_destination=""),
+        lambda bus: bus.add_destination("acme/x", "serial", dead_letter_destination="acme/\0dead"),
+        lambda bus: bus.replace_destination("acme/known", "serial", timing_every=6),
+        lambda bus: bus.set_dead_letter_destination(""),
+        lambda bus: bus.set_dead_letter_destination("acme/\0dead"),
+        lambda bus: bus.set_dead_letter_destination(LONE_SURROGATE),
+        lambda bus: bus.schedule("acme/known", "x", -1.0),
+        lambda bus: bus.schedule("acme/known", "x", float("nan")),
+        lambda bus: bus.schedule("acme/known", "x", float("inf")),
+        lambda bus: bus.schedule("acme/known", "x", 1.0, every=0),
+        lambda bus: bus.schedule("acme/known", "x", 1.0, every=-0.5),
+        lambda bus: bus.schedule("acme/known", "x", 1.0, every=float("nan")),
+        lambda bus: bus.schedule("", "x", 1.0),
+        lambda bus: bus.schedule(LONE_SURROGATE, "x", 1.0),
     ],
 )
 def test_bad_values_raise_invalid_argument(bus, call):
@@ -49,6 +72,17 @@ def test_bad_values_raise_invalid_argument(bus, call):
         lambda bus: msgbus.set_exit_timeout("soon"),  # type: ignore[arg-type]
         lambda bus: msgbus.Message(values=[1, 2]),  # type: ignore[arg-type]
         lambda bus: msgbus.Message().put(1, "x"),  # type: ignore[arg-type]
+        lambda bus: bus.add_destination("acme/x", "serial", timing_every="often"),
+        lambda bus: bus.add_destination("acme/x", "serial", timing_every=1.0),
+        lambda bus: bus.add_destination("acme/x", "serial", dead_letter_destination=3),
+        lambda bus: bus.set_dead_letter_destination(3),  # type: ignore[arg-type]
+        lambda bus: bus.set_dead_letter_destination(b"acme/dead"),  # type: ignore[arg-type]
+        lambda bus: bus.add_interceptor(None),  # type: ignore[arg-type]
+        lambda bus: bus.add_interceptor(async_interceptor),
+        lambda bus: bus.schedule(1, "x", 1.0),  # type: ignore[arg-type]
+        lambda bus: bus.schedule("acme/x", "x", "soon"),  # type: ignore[arg-type]
+        lambda bus: bus.schedule("acme/x", "x", None),  # type: ignore[arg-type]
+        lambda bus: bus.schedule("acme/x", "x", 1.0, every="often"),  # type: ignore[arg-type]
     ],
 )
 def test_wrong_types_raise_type_error(bus, call):
@@ -73,9 +107,6 @@ def test_destination_types_accept_the_enum_and_its_value(bus):
     assert len(bus.destination_names()) == 7
 
 
-LONE_SURROGATE = "acme/\ud800"
-
-
 @pytest.mark.parametrize(
     "call, error",
     [
@@ -98,6 +129,8 @@ LONE_SURROGATE = "acme/\ud800"
         (lambda bus: msgbus.Message().put(LONE_SURROGATE, 1), msgbus.InvalidArgumentError),
         (lambda bus: msgbus.Message(values={LONE_SURROGATE: 1}), msgbus.InvalidArgumentError),
         (lambda bus: msgbus.Message(response_id=LONE_SURROGATE), msgbus.InvalidArgumentError),
+        (lambda bus: bus.schedule("acme/missing", "x", 1.0), msgbus.NoSuchDestinationError),
+        (lambda bus: bus.schedule("acme/missing", "x", 0.0, every=1.0), msgbus.NoSuchDestinationError),
     ],
 )
 def test_each_refusal_raises_its_typed_exception_and_changes_nothing(bus, call, error):
@@ -123,6 +156,34 @@ def test_after_shutdown_queued_sends_raise_bus_closed(bus):
         bus.send("acme/known", "x")
     with pytest.raises(msgbus.BusClosedError):
         bus.add_destination("acme/later", "serial")
+    with pytest.raises(msgbus.BusClosedError):
+        bus.schedule("acme/known", "x", 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, says",
+    [
+        (lambda bus: bus.add_destination("acme/x", "serial", timing_every=3), "^timing_every must be 0 .*, not 3$"),
+        (lambda bus: bus.add_destination("acme/x", "serial", timing_every=-1), "^timing_every must be 0 .*, not -1$"),
+        (lambda bus: bus.add_destination("acme/x", "serial", timing_every="x"), "^timing_every must be an int"),
+        (lambda bus: bus.add_destination("acme/x", "serial", dead_letter_destination=""),
+         "^dead_letter_destination must be a destination name"),
+        (lambda bus: bus.add_destination("acme/x", "serial", dead_letter_destination=1),
+         "^dead_letter_destination must be a str"),
+        (lambda bus: bus.set_dead_letter_destination(1), "^name must be a str .* or None, not int$"),
+        (lambda bus: bus.schedule("acme/x", "x", -1.0), "^delay must be a finite number of seconds >= 0, not -1$"),
+        (lambda bus: bus.schedule("acme/x", "x", float("nan")), "^delay must be .*, not NaN$"),
+        (lambda bus: bus.schedule("acme/x", "x", "soon"), "^delay must be a number of seconds >= 0, not str$"),
+        (lambda bus: bus.schedule("acme/x", "x", 1.0, every=0.0), "^every must be .* > 0, or None to send once"),
+        (lambda bus: bus.schedule("acme/x", "x", 1.0, every=[]), "^every must be .* not list$"),
+        (lambda bus: bus.schedule(None, "x", 1.0), "^destination must be a str"),
+        (lambda bus: bus.add_interceptor(42), "^interceptor must be callable .*, not int$"),
+        (lambda bus: bus.add_interceptor(async_interceptor), "^interceptor async_interceptor is an async function"),
+    ],
+)
+def test_errors_name_the_argument(bus, call, says):
+    with pytest.raises((TypeError, msgbus.InvalidArgumentError), match=says):
+        call(bus)
 
 
 def test_a_very_long_name_is_a_name(bus):

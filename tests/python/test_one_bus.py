@@ -137,6 +137,52 @@ def test_a_c_extension_and_python_share_one_bus(busext, order):
     assert done.stderr == ""
 
 
+TRACED = """
+    import threading
+    import busext
+    import msgbus
+
+    def traceparent(n):
+        return f"00-{n:032x}-00f067aa0ba902b7-01"
+
+    bus = msgbus.MessageBus()
+    bus.add_destination("acme/traced", "serial")
+
+    # One Python interceptor: every send, from Python or from C, passes it.
+    def trace(destination, message):
+        assert destination == "acme/traced"
+        if message.get("traceparent") is None:
+            message.put("traceparent", traceparent(message.payload))
+
+    handle = bus.add_interceptor(trace)
+    watcher = busext.watch_on(bus.address, "acme/traced", "traceparent")
+    seen, done = [], threading.Event()
+    def python_listener(message):
+        seen.append(message.get("traceparent"))
+        if len(seen) == 4:
+            done.set()
+    bus.register_listener("acme/traced", python_listener)
+    bus.send("acme/traced", 10)
+    bus.send("acme/traced", 11)
+    busext.send_many(bus.address, "acme/traced", 2)  # 0 and 1, from C, without the GIL
+    expected = [traceparent(n) for n in (10, 11, 0, 1)]
+    assert done.wait(60) and seen == expected, seen
+    assert busext.watched(watcher, 4) == expected
+    assert handle.remove()
+    bus.send("acme/traced", 12)
+    assert busext.watched(watcher, 5)[4] == "", "removed: the C listener sees no traceparent"
+    bus.shutdown()
+    print("traced", len(expected))
+"""
+
+
+def test_a_python_interceptor_is_seen_by_c_and_python_listeners(busext):
+    env = dict(os.environ, PYTHONPATH=f"{busext}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    done = run([sys.executable, "-c", textwrap.dedent(TRACED)], env=env)
+    assert done.stdout.split() == ["traced", "4"]
+    assert done.stderr == ""
+
+
 PLUGIN = """
 import msgbus
 

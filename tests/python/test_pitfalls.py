@@ -215,7 +215,8 @@ def bare_decorator(bus: msgbus.MessageBus) -> None:
          "msgbus.RejectionPolicy, not int"),
         (lambda bus: bus.add_destination("acme/x", "serial", colour="blue"), TypeError,
          "unexpected keyword argument \"colour\" (the tuning keywords are max_queue_size, "
-         "workers_core_size, workers_max_size, keep_alive, rejection_policy, block_timeout, stack_size)"),
+         "workers_core_size, workers_max_size, keep_alive, rejection_policy, block_timeout, stack_size, "
+         "dead_letter_destination, timing_every)"),
         (lambda bus: bus.send(None, "x"), TypeError,
          "destination must be a str (a destination name such as 'acme/orders'), not NoneType"),
         (lambda bus: bus.send_synchronous("acme/x", "q", timeout="soon"), TypeError,

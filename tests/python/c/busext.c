@@ -226,6 +226,86 @@ static PyObject *default_address(PyObject *self, PyObject *args) {
   return PyLong_FromVoidPtr(msgbus_default_bus());
 }
 
+/* What a key-watching listener saw: the string value of its key in each
+ * message ("" when the message has none), the first 16 of them. */
+typedef struct {
+  char key[64];
+  long long count;
+  char values[16][128];
+} watch_t;
+
+static watch_t watches[4];
+static int watching;
+
+static msgbus_result watch(void *user_data, const msgbus_message *m) {
+  watch_t *w = user_data;
+  const msgbus_value *value = NULL;
+  const char *text = "";
+  size_t len = 0;
+  if (msgbus_message_get(m, w->key, &value) == MSGBUS_RESULT_OK &&
+      msgbus_value_as_string(value, &text, &len) != MSGBUS_RESULT_OK) {
+    text = "";
+    len = 0;
+  }
+  pthread_mutex_lock(&seen_lock);
+  if (w->count < 16) snprintf(w->values[w->count], sizeof w->values[0], "%.*s", (int)len, text);
+  w->count++;
+  pthread_cond_broadcast(&seen_more);
+  pthread_mutex_unlock(&seen_lock);
+  return MSGBUS_RESULT_OK;
+}
+
+/* watch_on(address, destination, key): registers a C listener that keeps
+ * the string value of `key` of each message; returns its number, for
+ * watched(). */
+static PyObject *watch_on(PyObject *self, PyObject *args) {
+  (void)self;
+  PyObject *address;
+  const char *destination, *key;
+  uint64_t id;
+  if (!PyArg_ParseTuple(args, "Oss", &address, &destination, &key)) return NULL;
+  if (watching == 4) return PyErr_Format(PyExc_RuntimeError, "4 watchers at most");
+  watch_t *w = &watches[watching];
+  snprintf(w->key, sizeof w->key, "%s", key);
+  msgbus_result result;
+  Py_BEGIN_ALLOW_THREADS
+  result = msgbus_bus_register_listener(bus_at(address), destination, watch, w, NULL, &id);
+  Py_END_ALLOW_THREADS
+  if (result != MSGBUS_RESULT_OK) return failed();
+  return PyLong_FromLong(watching++);
+}
+
+/* watched(number, count): waits (up to 30 s) until that watcher saw
+ * `count` messages (at most 16); returns the values it kept, as a list of
+ * str. */
+static PyObject *watched(PyObject *self, PyObject *args) {
+  (void)self;
+  int number;
+  long long wanted;
+  if (!PyArg_ParseTuple(args, "iL", &number, &wanted)) return NULL;
+  if (number < 0 || number >= watching) return PyErr_Format(PyExc_IndexError, "no watcher %d", number);
+  if (wanted > 16) wanted = 16;
+  watch_t *w = &watches[number];
+  long long seen;
+  Py_BEGIN_ALLOW_THREADS
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 30;
+  pthread_mutex_lock(&seen_lock);
+  while (w->count < wanted && pthread_cond_timedwait(&seen_more, &seen_lock, &deadline) == 0) {
+  }
+  seen = w->count < 16 ? w->count : 16;
+  pthread_mutex_unlock(&seen_lock);
+  Py_END_ALLOW_THREADS
+  PyObject *values = PyList_New(0);
+  for (long long i = 0; values != NULL && i < seen; i++) {
+    PyObject *value = PyUnicode_FromString(w->values[i]);
+    if (value == NULL || PyList_Append(values, value) < 0) Py_CLEAR(values);
+    Py_XDECREF(value);
+  }
+  return values;
+}
+
 static PyMethodDef methods[] = {
     {"send_many", send_many, METH_VARARGS, NULL},
     {"send_bytes", send_bytes, METH_VARARGS, NULL},
@@ -237,6 +317,8 @@ static PyMethodDef methods[] = {
     {"pointers_freed", pointers_freed, METH_NOARGS, NULL},
     {"core_path", core_path, METH_NOARGS, NULL},
     {"default_address", default_address, METH_NOARGS, NULL},
+    {"watch_on", watch_on, METH_VARARGS, NULL},
+    {"watched", watched, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
