@@ -1,5 +1,6 @@
 /* fork(): in the child, a bus made before the fork (its worker busy in a
- * listener, a request pending) refuses every call with CLOSED and says
+ * listener, a request pending, its timer thread waiting for a schedule)
+ * refuses every call with CLOSED and says
  * why, frees without waiting for the workers it lost, and a new bus
  * works. Before, the child's send was accepted, send_synchronous timed
  * out and msgbus_bus_free hung. */
@@ -38,7 +39,7 @@ static int refused;
     if (!ok_) fprintf(stderr, "  %s: %s (%s)\n", #call, msgbus_result_str(got_), detail_); \
   } while (0)
 
-static void in_the_child(msgbus_bus *bus, msgbus_request *pending) {
+static void in_the_child(msgbus_bus *bus, msgbus_request *pending, uint64_t scheduled) {
   /* A hang shows as a death by SIGALRM in the parent. */
   alarm(30);
   msgbus_message *m = msgbus_message_new();
@@ -52,6 +53,8 @@ static void in_the_child(msgbus_bus *bus, msgbus_request *pending) {
   CHECK_INHERITED(msgbus_bus_register_listener(bus, "acme/new", echo, NULL, NULL, &id));
   CHECK_INHERITED(msgbus_bus_shutdown(bus, false, 1000));
   CHECK_INHERITED(msgbus_request_wait(pending, 1000, &reply));
+  CHECK_INHERITED(msgbus_bus_schedule(bus, "acme/stuck", m, 0, 0, &id));
+  CHECK_INHERITED(msgbus_bus_cancel_schedule(bus, scheduled, &has));
   msgbus_request_free(pending);
   msgbus_bus_free(bus);
 
@@ -93,11 +96,13 @@ int main(void) {
   CHECK_OK(msgbus_bus_send(bus, "acme/stuck", m));
   msgbus_request *pending = NULL;
   CHECK_OK(msgbus_bus_request(bus, "acme/echo", m, &pending));
+  uint64_t scheduled = 0;
+  CHECK_OK(msgbus_bus_schedule(bus, "acme/stuck", m, 3600000, 0, &scheduled));
   latch_wait(&entered);
 
   fflush(NULL);
   pid_t child = fork();
-  if (child == 0) in_the_child(bus, pending);
+  if (child == 0) in_the_child(bus, pending, scheduled);
   int status = 0;
   CHECK(waitpid(child, &status, 0) == child);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -109,6 +114,9 @@ int main(void) {
   CHECK_RESULT(msgbus_request_wait(pending, 0, &reply), MSGBUS_RESULT_TIMEOUT);
   msgbus_request_free(pending);
   CHECK_OK(msgbus_bus_send(bus, "acme/stuck", m));
+  bool cancelled = false;
+  CHECK_OK(msgbus_bus_cancel_schedule(bus, scheduled, &cancelled));
+  CHECK(cancelled);
   CHECK_OK(msgbus_bus_shutdown(bus, false, 10000));
   msgbus_message_free(m);
   msgbus_bus_free(bus);
