@@ -203,7 +203,7 @@ fn main() {
 /// message.
 fn timing(shape: Shape) {
     let params = shape.params();
-    for (implementation, seconds) in operations::timing_cost(shape, 3) {
+    for (implementation, seconds) in operations::timing_cost(shape, 5) {
         Figure {
             workload: "W1 timing",
             implementation,

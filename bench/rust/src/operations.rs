@@ -10,12 +10,11 @@ use crossbeam_channel::unbounded;
 use msgbus::{DEFAULT_TIMING_EVERY, DestinationConfig, DestinationType, MessageBus, Value};
 
 use crate::bus::throughput_with;
-use crate::measure::resident_bytes;
 use crate::shape::Shape;
 
 /// W1 seconds with `timing_every` at 0 (off), the default and 1, each the
-/// median of `runs` runs interleaved, so that the machine's drift falls on
-/// all three alike.
+/// median of `runs` runs interleaved, in an order that turns at each
+/// round, so that the machine's drift falls on all three alike.
 pub fn timing_cost(shape: Shape, runs: usize) -> Vec<(&'static str, f64)> {
     let settings = [
         ("timing off", 0),
@@ -23,10 +22,12 @@ pub fn timing_cost(shape: Shape, runs: usize) -> Vec<(&'static str, f64)> {
         ("timing every message", 1),
     ];
     let mut seconds = vec![Vec::new(); settings.len()];
-    for _ in 0..runs {
-        for ((_, every), runs) in settings.iter().zip(&mut seconds) {
-            let config = DestinationConfig::new(DestinationType::Serial).timing_every(*every);
-            runs.push(throughput_with(config, shape));
+    for round in 0..runs {
+        for turn in 0..settings.len() {
+            let i = (round + turn) % settings.len();
+            let config =
+                DestinationConfig::new(DestinationType::Serial).timing_every(settings[i].1);
+            seconds[i].push(throughput_with(config, shape));
         }
     }
     settings
@@ -100,8 +101,9 @@ pub fn sleeping_lateness(timers: usize, span: Duration) -> Vec<Duration> {
         .collect()
 }
 
-/// Resident bytes per pending one-shot timer whose message carries an
-/// integer, over `timers` of them.
+/// Heap bytes per pending one-shot timer whose message carries an
+/// integer, over `timers` of them: glibc's count of bytes allocated, since
+/// resident memory stays flat where earlier workloads left freed heap.
 pub fn bytes_per_timer(timers: usize) -> f64 {
     let bus = MessageBus::new();
     bus.add_destination("bench/later", DestinationType::Serial)
@@ -109,12 +111,20 @@ pub fn bytes_per_timer(timers: usize) -> f64 {
     let hour = Duration::from_secs(3600);
     bus.schedule("bench/later", Value::Int(0), hour, None)
         .unwrap();
-    let before = resident_bytes();
+    let before = heap_bytes();
     for n in 1..timers {
         bus.schedule("bench/later", Value::Int(n as i64), hour, None)
             .unwrap();
     }
-    let after = resident_bytes();
+    let after = heap_bytes();
     bus.shutdown(false, None).unwrap();
     after.saturating_sub(before) as f64 / (timers - 1) as f64
+}
+
+/// Bytes the allocator has handed out and not had back, mapped chunks
+/// included.
+fn heap_bytes() -> usize {
+    // SAFETY: mallinfo2 only reads the allocator's statistics.
+    let info = unsafe { libc::mallinfo2() };
+    info.uordblks + info.hblkhd
 }
