@@ -114,7 +114,14 @@ fn faulty_listeners_are_counted_and_the_bus_stays_live() {
             echo_chains * ECHOES as u64,
             "{kind}"
         );
-        assert_eq!(seen.self_unregistered_calls.load(SeqCst), 10, "{kind}");
+        // Unregistering from inside a call does not wait for the calls
+        // other workers of a parallel destination started before it: up
+        // to one each (of the 5 at most) may end after the tenth.
+        let calls = seen.self_unregistered_calls.load(SeqCst);
+        match kind {
+            DestinationType::Parallel => assert!((10..=14).contains(&calls), "{kind}: {calls}"),
+            _ => assert_eq!(calls, 10, "{kind}"),
+        }
         assert_eq!(s.sent_message_count, messages, "{kind}");
         assert_eq!(s.failed_message_count, failing, "{kind}");
         assert_eq!(s.delivered_message_count, messages - failing, "{kind}");
