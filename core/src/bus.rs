@@ -450,11 +450,7 @@ impl MessageBus {
         if routes.interceptors.consume(destination, &mut message) {
             return Ok(pending);
         }
-        let destinations = routes.destinations.load();
-        let Some(target) = destinations.get(destination) else {
-            routes.unknown(destination, &message);
-            return Err(Error::NoSuchDestination(destination.into()));
-        };
+        let target = routes.target(&destinations, destination, &message)?;
         if target.listeners().is_empty() {
             target.counters().request(RequestOutcome::NoListeners);
             return Err(Error::NoListeners(destination.into()));
@@ -505,13 +501,9 @@ impl MessageBus {
             return Ok(message.response());
         }
         let destinations = routes.destinations.load();
-        match destinations.get(destination) {
-            Some(target) => target.send_direct(message),
-            None => {
-                routes.unknown(destination, &message);
-                Err(Error::NoSuchDestination(destination.into()))
-            }
-        }
+        routes
+            .target(&destinations, destination, &message)?
+            .send_direct(message)
     }
 
     /// Replies to a default-synchronous request: sends `payload` to the

@@ -108,6 +108,21 @@ impl Routes {
         }
     }
 
+    /// The destination `name` in `destinations`; for a name none has,
+    /// counts and dead-letters `message` (see [`Routes::unknown`]) and
+    /// gives the sender's error.
+    pub(crate) fn target<'a>(
+        &self,
+        destinations: &'a DestinationMap,
+        name: &str,
+        message: &Message,
+    ) -> Result<&'a Arc<Destination>> {
+        destinations.get(name).ok_or_else(|| {
+            self.unknown(name, message);
+            Error::NoSuchDestination(name.into())
+        })
+    }
+
     /// Counts a message sent to the unknown `name`, and dead-letters it
     /// to the bus's dead-letter destination.
     #[cold]
