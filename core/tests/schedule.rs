@@ -103,15 +103,18 @@ fn scheduled_sends_pass_interceptors_and_unknown_names_are_refused_at_once() {
     })
     .unwrap();
     let seen = Recorder::new();
-    let keep = seen.clone();
+    let (keep, last) = (seen.clone(), Latch::new(1));
+    let done = last.clone();
     bus.register_listener("acme/tick", move |m| {
         keep.push(m.get("scheduled").cloned());
+        done.count_down();
         Ok(())
     })
     .unwrap();
     bus.schedule("acme/tick", "x", Duration::ZERO, None)
         .unwrap();
-    assert!(latch.wait());
+    // The second listener's latch: the first one's opens before it runs.
+    assert!(latch.wait() && last.wait());
     assert_eq!(arrivals.len(), 1);
     assert_eq!(seen.items(), vec![Some(Value::Bool(true))]);
     assert!(matches!(
