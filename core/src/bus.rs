@@ -98,7 +98,7 @@ impl Registry {
     }
 
     fn retire(&mut self, destination: Arc<Destination>) {
-        destination.close(false);
+        destination.retire();
         self.retired.push(destination);
         if self.retired.len() >= self.prune_at {
             self.retired.retain(|d| !d.is_stopped());
@@ -707,6 +707,15 @@ impl MessageBus {
     pub fn shutdown(&self, force: bool, timeout: Option<Duration>) -> Result<()> {
         self.check_live()?;
         self.inner.shutdown(force, timeout)
+    }
+
+    pub(crate) fn routes(&self) -> &Arc<Routes> {
+        &self.inner.routes
+    }
+
+    /// The process this bus was made in.
+    pub(crate) fn generation(&self) -> Generation {
+        self.inner.made_in
     }
 
     /// `Err(Closed)` for a bus this process inherited through `fork()`:

@@ -31,6 +31,7 @@ mod config;
 mod dead_letter;
 mod default_bus;
 mod destination;
+mod destination_handle;
 mod error;
 mod events;
 mod fork;
@@ -62,6 +63,7 @@ pub use dead_letter::{
     REASON as DEAD_LETTER_REASON_KEY,
 };
 pub use default_bus::{default_bus, is_default_bus};
+pub use destination_handle::DestinationHandle;
 pub use error::{Error, ListenerError, Result};
 pub use events::{BusEvent, EventListenerFn, EventListenerId};
 pub use interceptors::{InterceptorFn, InterceptorId};

@@ -20,17 +20,30 @@ fn message(payload: &[u8], sequence: usize) -> Message {
     message
 }
 
+/// How a workload's producers address the destination.
+#[derive(Clone, Copy)]
+pub enum Addressing {
+    /// Through a [`msgbus::DestinationHandle`], made once per producer.
+    Handle,
+    /// By its name, looked up per send.
+    Name,
+}
+
 /// W1 (serial) and W2 (parallel, 2 workers): seconds from the first send
 /// to the last delivery. Each listener reads the message as the baseline's
 /// receivers do; the end is a graceful shutdown, which returns once every
 /// queued message was delivered (and its workers joined), as the
 /// baseline's end is its receivers' join.
-pub fn throughput(kind: DestinationType, shape: Shape) -> f64 {
-    throughput_with(DestinationConfig::new(kind).workers(2, 2), shape)
+pub fn throughput(kind: DestinationType, shape: Shape, addressing: Addressing) -> f64 {
+    throughput_with(
+        DestinationConfig::new(kind).workers(2, 2),
+        shape,
+        addressing,
+    )
 }
 
 /// [`throughput`] through a destination of `config`.
-pub fn throughput_with(config: DestinationConfig, shape: Shape) -> f64 {
+pub fn throughput_with(config: DestinationConfig, shape: Shape, addressing: Addressing) -> f64 {
     let bus = MessageBus::new();
     bus.add_destination_with_config("bench/throughput", config)
         .unwrap();
@@ -48,10 +61,18 @@ pub fn throughput_with(config: DestinationConfig, shape: Shape) -> f64 {
     thread::scope(|scope| {
         for producer in 0..shape.producers {
             let (bus, payload) = (&bus, &payload);
-            scope.spawn(move || {
-                for sequence in 0..shape.share(producer) {
-                    bus.send("bench/throughput", message(payload, sequence))
-                        .unwrap();
+            scope.spawn(move || match addressing {
+                Addressing::Handle => {
+                    let handle = bus.destination("bench/throughput").unwrap();
+                    for sequence in 0..shape.share(producer) {
+                        handle.send(message(payload, sequence)).unwrap();
+                    }
+                }
+                Addressing::Name => {
+                    for sequence in 0..shape.share(producer) {
+                        bus.send("bench/throughput", message(payload, sequence))
+                            .unwrap();
+                    }
                 }
             });
         }

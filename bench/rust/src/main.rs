@@ -16,6 +16,8 @@ mod shape;
 
 use msgbus::DestinationType;
 
+use bus::Addressing;
+
 use measure::{Figure, percentiles};
 use shape::Shape;
 
@@ -86,11 +88,22 @@ fn warmed(run: impl Fn() -> f64) -> f64 {
     run()
 }
 
+/// msgbus sending through a destination handle ("msgbus") and, for W1,
+/// by the destination's name ("msgbus by name"), against crossbeam.
 fn throughput(side: Side, workload: &str, kind: DestinationType, receivers: usize, shape: Shape) {
     let params = shape.params();
     let mut runs = Vec::new();
     if side.msgbus() {
-        runs.push(("msgbus", warmed(|| bus::throughput(kind, shape))));
+        runs.push((
+            "msgbus",
+            warmed(|| bus::throughput(kind, shape, Addressing::Handle)),
+        ));
+        if workload == "W1" {
+            runs.push((
+                "msgbus by name",
+                warmed(|| bus::throughput(kind, shape, Addressing::Name)),
+            ));
+        }
     }
     if side.crossbeam() {
         runs.push((

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::unbounded;
 use msgbus::{DEFAULT_TIMING_EVERY, DestinationConfig, DestinationType, MessageBus, Value};
 
-use crate::bus::throughput_with;
+use crate::bus::{Addressing, throughput_with};
 use crate::shape::Shape;
 
 /// W1 seconds with `timing_every` at 0 (off), the default and 1, each the
@@ -27,7 +27,7 @@ pub fn timing_cost(shape: Shape, runs: usize) -> Vec<(&'static str, f64)> {
             let i = (round + turn) % settings.len();
             let config =
                 DestinationConfig::new(DestinationType::Serial).timing_every(settings[i].1);
-            seconds[i].push(throughput_with(config, shape));
+            seconds[i].push(throughput_with(config, shape, Addressing::Handle));
         }
     }
     settings

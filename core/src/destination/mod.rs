@@ -8,7 +8,7 @@ mod queue;
 mod recycle;
 mod rejections;
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -74,6 +74,11 @@ pub(crate) struct Destination {
     /// A message whose number (its `sent` count) has none of these bits
     /// set is timed; `None`: no message is.
     timing_mask: Option<u64>,
+    /// Set once the bus no longer holds it under its name (replaced or
+    /// removed): what a [`DestinationHandle`] checks before it sends here.
+    ///
+    /// [`DestinationHandle`]: crate::DestinationHandle
+    retired: AtomicBool,
 }
 
 struct Queued {
@@ -117,6 +122,7 @@ impl Destination {
             routes: Arc::downgrade(routes),
             dead_letters: routes.dead_letters.clone(),
             timing_mask,
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -381,6 +387,17 @@ impl Destination {
             queue_wait: self.counters.queue_wait.snapshot(),
             processing: self.counters.processing.snapshot(),
         }
+    }
+
+    /// Marks it as no longer the bus's under its name, and closes it.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Release);
+        self.close(false);
+    }
+
+    /// Whether it was replaced or removed.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Acquire)
     }
 
     /// Stops accepting messages. Workers deliver what is queued and then
