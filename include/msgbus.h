@@ -85,6 +85,15 @@
 typedef struct msgbus_bus msgbus_bus;
 
 /**
+ * Sends to the destination of one name without looking the name up per
+ * send; made by msgbus_bus_destination, freed by msgbus_destination_free.
+ * Once that destination is replaced or removed it sends by the name (to
+ * the replacement, or as to an unknown name). It does not keep its bus
+ * alive. Every function may be called on it from any thread at once.
+ */
+typedef struct msgbus_destination msgbus_destination;
+
+/**
  * A destination's configuration, with Liferay's defaults until set
  * otherwise. Made by msgbus_destination_config_new, freed with
  * msgbus_destination_config_free; the bus copies it when adding a
@@ -570,6 +579,22 @@ typedef struct msgbus_api {
   msgbus_result (*bus_metrics_json)(const struct msgbus_bus *bus,
                                     msgbus_text_fn visitor,
                                     void *user_data);
+  msgbus_result (*bus_destination)(const struct msgbus_bus *bus,
+                                   const char *name,
+                                   struct msgbus_destination **out_destination);
+  void (*destination_free)(struct msgbus_destination *destination);
+  msgbus_result (*destination_send)(const struct msgbus_destination *destination,
+                                    const struct msgbus_message *message);
+  msgbus_result (*destination_send_bytes)(const struct msgbus_destination *destination,
+                                          const uint8_t *data,
+                                          size_t len);
+  msgbus_result (*destination_send_many)(const struct msgbus_destination *destination,
+                                         const struct msgbus_message *const *messages,
+                                         size_t count,
+                                         size_t *out_sent);
+  msgbus_result (*destination_send_direct)(const struct msgbus_destination *destination,
+                                           const struct msgbus_message *message,
+                                           struct msgbus_value **out_response);
 } msgbus_api;
 
 /**
@@ -1117,6 +1142,77 @@ msgbus_result msgbus_destination_config_set_timing_every(struct msgbus_destinati
  */
 msgbus_result msgbus_bus_set_dead_letter_destination(const struct msgbus_bus *bus,
                                                      const char *name);
+
+/**
+ * A handle that sends to the destination `name`, which must exist
+ * (MSGBUS_RESULT_NO_SUCH_DESTINATION). Free it with
+ * msgbus_destination_free; it does not keep the bus alive, and after
+ * the bus shut down its sends are refused as the bus's are.
+ *
+ * # Safety
+ * `bus` NULL or live; `name` NULL or NUL-terminated; `out_destination`
+ * NULL or writable.
+ */
+msgbus_result msgbus_bus_destination(const struct msgbus_bus *bus,
+                                     const char *name,
+                                     struct msgbus_destination **out_destination);
+
+/**
+ * Frees a destination handle; NULL does nothing.
+ *
+ * # Safety
+ * `destination` NULL or from msgbus_bus_destination, not freed before.
+ */
+void msgbus_destination_free(struct msgbus_destination *destination);
+
+/**
+ * msgbus_bus_send of a copy of `message` (which stays the caller's) to
+ * the handle's destination.
+ *
+ * # Safety
+ * Pointers NULL or live.
+ */
+msgbus_result msgbus_destination_send(const struct msgbus_destination *destination,
+                                      const struct msgbus_message *message);
+
+/**
+ * Sends a message whose payload is a copy of the `len` bytes at `data`
+ * and which has no values, without a msgbus_message to make and free.
+ * `data` may be NULL when `len` is 0.
+ *
+ * # Safety
+ * `destination` NULL or live; `data` points to `len` readable bytes.
+ */
+msgbus_result msgbus_destination_send_bytes(const struct msgbus_destination *destination,
+                                            const uint8_t *data,
+                                            size_t len);
+
+/**
+ * Sends copies of the `count` messages at `messages` in order, as
+ * msgbus_destination_send does, and stops at the first one refused:
+ * `*out_sent` is then how many were sent before it, and the result that
+ * one's error. Every pointer in `messages` is checked before any is sent.
+ *
+ * # Safety
+ * `destination` NULL or live; `messages` NULL (only when `count` is 0) or
+ * `count` readable pointers, each NULL or a live message; `out_sent`
+ * NULL or writable.
+ */
+msgbus_result msgbus_destination_send_many(const struct msgbus_destination *destination,
+                                           const struct msgbus_message *const *messages,
+                                           size_t count,
+                                           size_t *out_sent);
+
+/**
+ * msgbus_bus_send_direct of a copy of `message` to the handle's
+ * destination; `*out_response` then owns the response.
+ *
+ * # Safety
+ * Pointers NULL or live; `out_response` NULL or writable.
+ */
+msgbus_result msgbus_destination_send_direct(const struct msgbus_destination *destination,
+                                             const struct msgbus_message *message,
+                                             struct msgbus_value **out_response);
 
 /**
  * Registers `callback` for the registration events of the whole bus

@@ -701,6 +701,42 @@ class Request {
   detail::Owned<msgbus_request, msgbus_request_free> request_;
 };
 
+/// Sends to the destination of one name without looking the name up per
+/// send (Bus::destination). Once that destination is replaced or removed
+/// it sends by the name. It does not keep its bus alive. Move-only; safe to
+/// use from many threads at once.
+class Destination {
+ public:
+  explicit Destination(msgbus_destination *destination) : destination_(destination) {}
+  /// Bus::send to this destination.
+  void send(const Message &message) const { detail::check(msgbus_destination_send(capi(), message.capi())); }
+  /// Sends a message whose payload is a copy of `size` bytes at `data`,
+  /// with no values and no Message to make.
+  void send_bytes(const void *data, size_t size) const {
+    detail::check(msgbus_destination_send_bytes(capi(), static_cast<const uint8_t *>(data), size));
+  }
+  /// Sends every message in order; on the first refused, throws its Error
+  /// and no later one is sent. Returns how many were sent.
+  template <typename Messages>
+  size_t send_many(const Messages &messages) const {
+    std::vector<const msgbus_message *> pointers;
+    for (const Message &message : messages) pointers.push_back(message.capi());
+    size_t sent = 0;
+    detail::check(msgbus_destination_send_many(capi(), pointers.data(), pointers.size(), &sent));
+    return sent;
+  }
+  /// Bus::send_direct to this destination.
+  Value send_direct(const Message &message) const {
+    msgbus_value *out = nullptr;
+    detail::check(msgbus_destination_send_direct(capi(), message.capi(), &out));
+    return Value(out);
+  }
+  const msgbus_destination *capi() const { return destination_.get(); }
+
+ private:
+  detail::Owned<msgbus_destination, msgbus_destination_free> destination_;
+};
+
 /// A message bus. Move-only; destroying the last handle of a bus shuts it
 /// down gracefully. Bus::default_bus() is the process-wide bus.
 class Bus {
@@ -777,6 +813,12 @@ class Bus {
 
   void send(const std::string &destination, const Message &message) {
     detail::check(msgbus_bus_send(capi(), destination.c_str(), message.capi()));
+  }
+  /// A handle that sends to the existing destination `name`.
+  Destination destination(const std::string &name) const {
+    msgbus_destination *out = nullptr;
+    detail::check(msgbus_bus_destination(capi(), name.c_str(), &out));
+    return Destination(out);
   }
   /// Default synchronous send: the reply's payload; TimeoutError after `timeout`.
   Value send_synchronous(const std::string &destination, const Message &message,

@@ -54,6 +54,11 @@ impl WeakMessageBus {
     pub fn upgrade(&self) -> Option<MessageBus> {
         self.0.upgrade().map(|inner| MessageBus { inner })
     }
+
+    /// Whether the bus's last handle was dropped (one atomic load).
+    pub(crate) fn is_dropped(&self) -> bool {
+        self.0.strong_count() == 0
+    }
 }
 
 struct Inner {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::MessageBus;
+use crate::bus::{MessageBus, WeakMessageBus};
 use crate::destination::{Destination, Refused};
 use crate::error::{Error, Result};
 use crate::fork::Generation;
@@ -22,8 +22,12 @@ use crate::value::Value;
 /// (to the replacement, or as a message to an unknown name), and keeps
 /// the replacement. Interceptors, dead letters, statistics and metrics see
 /// its sends as sends to the name. It does not keep the bus alive: after
-/// the bus shut down, it refuses as the bus does.
+/// the bus shut down, it refuses as the bus does, and once the bus is
+/// dropped it refuses every send as closed.
 pub struct DestinationHandle {
+    /// Only to refuse sends once the bus is gone: a synchronous
+    /// destination would still call its listeners.
+    bus: WeakMessageBus,
     routes: Arc<Routes>,
     name: Text,
     current: ArcSwap<Destination>,
@@ -42,6 +46,7 @@ impl MessageBus {
             .cloned()
             .ok_or_else(|| Error::NoSuchDestination(name.into()))?;
         Ok(DestinationHandle {
+            bus: self.downgrade(),
             routes: routes.clone(),
             name: current.name().clone(),
             current: ArcSwap::new(current),
@@ -57,7 +62,7 @@ impl DestinationHandle {
 
     /// [`MessageBus::send`] to this name.
     pub fn send(&self, message: impl Into<Message>) -> Result<()> {
-        self.made_in.check()?;
+        self.check_live()?;
         let mut message = message.into();
         let routes = &self.routes;
         if routes.interceptors.consume(&self.name, &mut message) {
@@ -93,7 +98,7 @@ impl DestinationHandle {
 
     /// [`MessageBus::send_direct`] to this name.
     pub fn send_direct(&self, message: impl Into<Message>) -> Result<Value> {
-        self.made_in.check()?;
+        self.check_live()?;
         let mut message = message.into();
         if self.routes.interceptors.consume(&self.name, &mut message) {
             return Ok(message.response());
@@ -106,6 +111,15 @@ impl DestinationHandle {
         let now = self.routes.target(&destinations, &self.name, &message)?;
         self.current.store(now.clone());
         now.send_direct(message)
+    }
+
+    /// `Err(Closed)` once the bus is dropped, or in a child process.
+    fn check_live(&self) -> Result<()> {
+        self.made_in.check()?;
+        if self.bus.is_dropped() {
+            return Err(Error::Closed(format!("{}: its bus is gone", self.name)));
+        }
+        Ok(())
     }
 
     /// A send to whatever destination holds the name now, which is then

@@ -187,10 +187,25 @@ fn send_many_stops_at_the_first_refusal_and_says_how_many_went() {
 
 #[test]
 fn a_handle_does_not_keep_its_bus_alive() {
-    let bus = MessageBus::new();
-    bus.add_destination("acme/b", DestinationType::Serial)
-        .unwrap();
-    let handle = bus.destination("acme/b").unwrap();
-    drop(bus);
-    assert_eq!(handle.send("1"), Err(Error::Closed("acme/b".into())));
+    for kind in [DestinationType::Serial, DestinationType::Synchronous] {
+        let bus = MessageBus::new();
+        bus.add_destination("acme/b", kind).unwrap();
+        let calls = Recorder::<i64>::new();
+        {
+            let calls = calls.clone();
+            bus.register_listener("acme/b", move |_| {
+                calls.push(1);
+                Ok(())
+            })
+            .unwrap();
+        }
+        let handle = bus.destination("acme/b").unwrap();
+        drop(bus);
+        assert_eq!(
+            handle.send("1"),
+            Err(Error::Closed("acme/b: its bus is gone".into()))
+        );
+        assert!(handle.send_direct("1").is_err());
+        assert_eq!(calls.len(), 0, "{kind:?}");
+    }
 }

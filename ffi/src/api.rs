@@ -102,4 +102,10 @@ pub(crate) static API: msgbus_api = msgbus_api {
     bus_cancel_schedule: msgbus_bus_cancel_schedule,
     bus_metrics_text: msgbus_bus_metrics_text,
     bus_metrics_json: msgbus_bus_metrics_json,
+    bus_destination: msgbus_bus_destination,
+    destination_free: msgbus_destination_free,
+    destination_send: msgbus_destination_send,
+    destination_send_bytes: msgbus_destination_send_bytes,
+    destination_send_many: msgbus_destination_send_many,
+    destination_send_direct: msgbus_destination_send_direct,
 };

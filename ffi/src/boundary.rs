@@ -210,6 +210,29 @@ pub(crate) unsafe fn put<T>(ptr: *mut T, value: T) {
     unsafe { ptr.write(value) }
 }
 
+/// The `len` items at `data`; NULL is allowed only when `len` is 0.
+///
+/// # Safety
+/// `data` points to `len` readable items.
+pub(crate) unsafe fn slice<'a, T>(data: *const T, len: usize, name: &str) -> Outcome<&'a [T]> {
+    match (data.is_null(), len) {
+        (true, 0) => Ok(&[]),
+        (true, _) => Err(null(name)),
+        (false, len)
+            if len
+                .checked_mul(size_of::<T>())
+                .is_none_or(|n| n > isize::MAX as usize) =>
+        {
+            Err(Failure::new(
+                MSGBUS_RESULT_INVALID_ARGUMENT,
+                format!("{name}: length {len} is too large"),
+            ))
+        }
+        // SAFETY: per the contract.
+        (false, len) => Ok(unsafe { std::slice::from_raw_parts(data, len) }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,7 +90,7 @@ pub unsafe extern "C" fn msgbus_bus_free(bus: *mut msgbus_bus) {
 
 /// Runs `body` with the bus behind `bus`; one inherited through fork()
 /// is closed.
-unsafe fn with_bus(
+pub(crate) unsafe fn with_bus(
     bus: *const msgbus_bus,
     body: impl FnOnce(&MessageBus) -> Outcome,
 ) -> msgbus_result {

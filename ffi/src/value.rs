@@ -95,7 +95,7 @@ pub unsafe extern "C" fn msgbus_value_new_bytes(
     guard(|| {
         let out_value = out(out_value, "out_value")?;
         // SAFETY: per the contract.
-        let bytes = unsafe { byte_slice(data, len, "data") }?;
+        let bytes = unsafe { slice(data, len, "data") }?;
         // SAFETY: checked by `out`.
         unsafe { put(out_value, to_owned_handle(Value::Bytes(bytes.into()))) };
         Ok(())
@@ -448,7 +448,7 @@ pub(crate) unsafe fn viewed(view: *const msgbus_value_view) -> Outcome<Value> {
         // SAFETY: per the contract.
         MSGBUS_VALUE_TYPE_STRING => Value::from(unsafe { utf8(view.data, view.len, name) }?),
         // SAFETY: per the contract.
-        MSGBUS_VALUE_TYPE_BYTES => Value::from(unsafe { byte_slice(view.data, view.len, name) }?),
+        MSGBUS_VALUE_TYPE_BYTES => Value::from(unsafe { slice(view.data, view.len, name) }?),
         other => {
             return Err(Failure::new(
                 MSGBUS_RESULT_INVALID_ARGUMENT,
@@ -463,31 +463,14 @@ pub(crate) unsafe fn viewed(view: *const msgbus_value_view) -> Outcome<Value> {
 /// The `len` bytes at `data` as UTF-8 text.
 ///
 /// # Safety
-/// As [`byte_slice`].
+/// As [`slice`].
 unsafe fn utf8<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a str> {
     // SAFETY: per the contract.
-    let bytes = unsafe { byte_slice(data, len, name) }?;
+    let bytes = unsafe { slice(data, len, name) }?;
     std::str::from_utf8(bytes).map_err(|e| {
         Failure::new(
             MSGBUS_RESULT_INVALID_ARGUMENT,
             format!("{name} is not UTF-8: {e}"),
         )
     })
-}
-
-/// The `len` bytes at `data`; NULL is allowed only when `len` is 0.
-///
-/// # Safety
-/// `data` points to `len` readable bytes.
-pub(crate) unsafe fn byte_slice<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a [u8]> {
-    match (data.is_null(), len) {
-        (true, 0) => Ok(&[]),
-        (true, _) => Err(null(name)),
-        (false, len) if len > isize::MAX as usize => Err(Failure::new(
-            MSGBUS_RESULT_INVALID_ARGUMENT,
-            format!("{name}: length {len} is too large"),
-        )),
-        // SAFETY: per the contract.
-        (false, len) => Ok(unsafe { std::slice::from_raw_parts(data, len) }),
-    }
 }

@@ -624,6 +624,77 @@ static void operations(void) {
   CHECK(freed == 2); /* the last interceptor's, as the bus is freed */
 }
 
+/* Destination handles (msgbus_destination). */
+static void destination_handles(void) {
+  msgbus_bus *bus = NULL;
+  msgbus_destination *d = UNTOUCHED, *gone = NULL;
+  msgbus_message *m = message_with("x");
+  msgbus_value *response = UNTOUCHED;
+  size_t sent = 99;
+  CHECK_OK(msgbus_bus_new(&bus));
+  ROW(msgbus_bus_destination, "NULL bus", NULLP, "bus is NULL", msgbus_bus_destination(NULL, "acme/d", &d));
+  ROW(msgbus_bus_destination, "NULL name", NULLP, "name is NULL", msgbus_bus_destination(bus, NULL, &d));
+  ROW(msgbus_bus_destination, "NULL out_destination", NULLP, "out_destination is NULL",
+      msgbus_bus_destination(bus, "acme/d", NULL));
+  ROW(msgbus_bus_destination, "empty name", INVALID, "name is empty", msgbus_bus_destination(bus, "", &d));
+  ROW(msgbus_bus_destination, "invalid UTF-8 name", INVALID, NOT_UTF8("name"), msgbus_bus_destination(bus, BAD_UTF8, &d));
+  ROW(msgbus_bus_destination, "an unknown destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/d",
+      msgbus_bus_destination(bus, "acme/d", &d));
+  CHECK(d == UNTOUCHED);
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/d", MSGBUS_DESTINATION_TYPE_SYNCHRONOUS));
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/gone", MSGBUS_DESTINATION_TYPE_SERIAL));
+  CHECK_OK(msgbus_bus_destination(bus, "acme/d", &d));
+  CHECK_OK(msgbus_bus_destination(bus, "acme/gone", &gone));
+  CHECK_OK(msgbus_bus_remove_destination(bus, "acme/gone"));
+
+  ROW(msgbus_destination_send, "NULL destination", NULLP, "destination is NULL", msgbus_destination_send(NULL, m));
+  ROW(msgbus_destination_send, "NULL message", NULLP, "message is NULL", msgbus_destination_send(d, NULL));
+  ROW(msgbus_destination_send, "a removed destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/gone",
+      msgbus_destination_send(gone, m));
+  ROW(msgbus_destination_send_bytes, "NULL destination", NULLP, "destination is NULL", msgbus_destination_send_bytes(NULL, NULL, 0));
+  ROW(msgbus_destination_send_bytes, "NULL data of length 1", NULLP, "data is NULL", msgbus_destination_send_bytes(d, NULL, 1));
+  ROW(msgbus_destination_send_bytes, "a length beyond PTRDIFF_MAX", INVALID, NULL,
+      msgbus_destination_send_bytes(d, (const uint8_t *)"x", SIZE_MAX));
+  ROW(msgbus_destination_send_bytes, "NULL data of length 0", OK, NULL, msgbus_destination_send_bytes(d, NULL, 0));
+
+  const msgbus_message *batch[] = {m, NULL, m};
+  ROW(msgbus_destination_send_many, "NULL destination", NULLP, "destination is NULL",
+      msgbus_destination_send_many(NULL, batch, 1, &sent));
+  CHECK(sent == 0);
+  sent = 99;
+  ROW(msgbus_destination_send_many, "NULL out_sent", NULLP, "out_sent is NULL", msgbus_destination_send_many(d, batch, 1, NULL));
+  ROW(msgbus_destination_send_many, "NULL messages of count 2", NULLP, "messages is NULL",
+      msgbus_destination_send_many(d, NULL, 2, &sent));
+  CHECK(sent == 0);
+  ROW(msgbus_destination_send_many, "a NULL message among them", NULLP, "messages[1] is NULL",
+      msgbus_destination_send_many(d, batch, 3, &sent));
+  CHECK(sent == 0); /* checked before any was sent */
+  ROW(msgbus_destination_send_many, "a count beyond PTRDIFF_MAX", INVALID, "messages: length 18446744073709551615 is too large",
+      msgbus_destination_send_many(d, batch, SIZE_MAX, &sent));
+  ROW(msgbus_destination_send_many, "NULL messages of count 0", OK, NULL, msgbus_destination_send_many(d, NULL, 0, &sent));
+  CHECK(sent == 0);
+  ROW(msgbus_destination_send_many, "a removed destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/gone",
+      msgbus_destination_send_many(gone, batch, 1, &sent));
+  CHECK(sent == 0);
+
+  ROW(msgbus_destination_send_direct, "NULL destination", NULLP, "destination is NULL",
+      msgbus_destination_send_direct(NULL, m, &response));
+  ROW(msgbus_destination_send_direct, "NULL message", NULLP, "message is NULL", msgbus_destination_send_direct(d, NULL, &response));
+  ROW(msgbus_destination_send_direct, "NULL out_response", NULLP, "out_response is NULL", msgbus_destination_send_direct(d, m, NULL));
+  ROW(msgbus_destination_send_direct, "a removed destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/gone",
+      msgbus_destination_send_direct(gone, m, &response));
+  CHECK(response == UNTOUCHED);
+
+  VOID_ROW(msgbus_destination_free, "NULL", msgbus_destination_free(NULL));
+  msgbus_destination_free(gone);
+  CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
+  msgbus_bus_free(bus);
+  ROW(msgbus_destination_send, "a freed bus (the handle outlives it)", MSGBUS_RESULT_CLOSED, "closed: acme/d: its bus is gone",
+      msgbus_destination_send(d, m));
+  msgbus_destination_free(d);
+  msgbus_message_free(m);
+}
+
 static void globals(void) {
   bool has = false;
   ROW(msgbus_result_str, "an unknown code", 0, NULL, strcmp(msgbus_result_str(9999), "unknown result code"));
@@ -663,6 +734,7 @@ int main(void) {
   configs();
   buses();
   operations();
+  destination_handles();
   globals();
   printf("RELIABILITY bad_input_c rows=%d\n", rows);
   return finish();

@@ -682,6 +682,57 @@ void metrics_text_and_json() {
 
 }  // namespace
 
+void destination_handles() {
+  Bus bus;
+  bus.add_destination("acme/handle", DestinationType::Serial);
+  const int n = 100;
+  Latch all(2 * n + 1);
+  std::vector<int64_t> order;
+  std::mutex order_mutex;
+  size_t bytes_seen = 0;
+  auto listener = bus.register_listener("acme/handle", [&](MessageRef m) {
+    std::lock_guard<std::mutex> lock(order_mutex);
+    if (m.payload().type() == msgbus::ValueType::Bytes) {
+      bytes_seen = m.payload().as_bytes().size();
+    } else {
+      order.push_back(m.payload().as_int());
+    }
+    all.count_down();
+  });
+  msgbus::Destination handle = bus.destination("acme/handle");
+  for (int64_t i = 0; i < n; i++) handle.send(Message(Value(i)));
+  std::vector<Message> batch;
+  for (int64_t i = n; i < 2 * n; i++) batch.emplace_back(Value(i));
+  CHECK(handle.send_many(batch) == static_cast<size_t>(n));
+  handle.send_bytes("abcd", 4);
+  CHECK(all.wait());
+  bool in_order = order.size() == static_cast<size_t>(2 * n);
+  for (int64_t i = 0; in_order && i < 2 * n; i++) in_order = order[i] == i;
+  CHECK(in_order && bytes_seen == 4);
+
+  bus.add_destination("acme/direct_handle", DestinationType::Synchronous);
+  auto doubler = bus.register_listener("acme/direct_handle",
+                                       [](MessageRef m) { m.set_response(Value(m.payload().as_int() * 2)); });
+  CHECK(bus.destination("acme/direct_handle").send_direct(Message(Value(21))).as_int() == 42);
+
+  msgbus::Destination gone = bus.destination("acme/direct_handle");
+  bus.remove_destination("acme/direct_handle");
+  bool unknown = false;
+  try {
+    gone.send(Message());
+  } catch (const msgbus::Error &e) {
+    unknown = e.code() == MSGBUS_RESULT_NO_SUCH_DESTINATION;
+  }
+  CHECK(unknown);
+  bool missing = false;
+  try {
+    bus.destination("acme/none");
+  } catch (const msgbus::Error &e) {
+    missing = e.code() == MSGBUS_RESULT_NO_SUCH_DESTINATION;
+  }
+  CHECK(missing);
+}
+
 int main() {
   handles_requests_and_failure_details();
   values_of_every_cpp_type();
@@ -691,6 +742,7 @@ int main() {
   seed_scenario();
   destination_types_and_statistics();
   synchronous_both_ways();
+  destination_handles();
   events();
   throwing_listener_is_counted_and_the_worker_lives();
   raii_unregistration_under_load();

@@ -351,4 +351,30 @@ pub struct msgbus_api {
         visitor: msgbus_text_fn,
         user_data: *mut c_void,
     ) -> msgbus_result,
+    pub bus_destination: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        name: *const c_char,
+        out_destination: *mut *mut msgbus_destination,
+    ) -> msgbus_result,
+    pub destination_free: unsafe extern "C" fn(destination: *mut msgbus_destination),
+    pub destination_send: unsafe extern "C" fn(
+        destination: *const msgbus_destination,
+        message: *const msgbus_message,
+    ) -> msgbus_result,
+    pub destination_send_bytes: unsafe extern "C" fn(
+        destination: *const msgbus_destination,
+        data: *const u8,
+        len: usize,
+    ) -> msgbus_result,
+    pub destination_send_many: unsafe extern "C" fn(
+        destination: *const msgbus_destination,
+        messages: *const *const msgbus_message,
+        count: usize,
+        out_sent: *mut usize,
+    ) -> msgbus_result,
+    pub destination_send_direct: unsafe extern "C" fn(
+        destination: *const msgbus_destination,
+        message: *const msgbus_message,
+        out_response: *mut *mut msgbus_value,
+    ) -> msgbus_result,
 }
