@@ -176,6 +176,38 @@ typedef void (*msgbus_free_fn)(void *user_data);
 typedef uint32_t msgbus_rejection_policy;
 
 /**
+ * What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
+ */
+typedef uint32_t msgbus_value_kind;
+
+/**
+ * A value of a shared type described in place, for the calls that copy
+ * one into a message without making a msgbus_value first
+ * (msgbus_message_set_payload_view, msgbus_message_put_view).
+ * `value_type` says which fields are read: `boolean` for BOOL, `integer`
+ * for INT, `number` for DOUBLE, `data` and `len` for STRING (UTF-8) and
+ * BYTES (`data` may be NULL when `len` is 0), none for NULL.
+ */
+typedef struct msgbus_value_view {
+  msgbus_value_kind value_type;
+  bool boolean;
+  int64_t integer;
+  double number;
+  const uint8_t *data;
+  size_t len;
+} msgbus_value_view;
+
+/**
+ * A value under a key, for msgbus_destination_send_view: the `key_len`
+ * bytes of UTF-8 at `key` (no NUL needed) and the value's view.
+ */
+typedef struct msgbus_entry_view {
+  const char *key;
+  size_t key_len;
+  struct msgbus_value_view value;
+} msgbus_entry_view;
+
+/**
  * The kind of a registration event: one of the MSGBUS_EVENT_* constants.
  */
 typedef uint32_t msgbus_event_type;
@@ -332,28 +364,6 @@ typedef void (*msgbus_reply_fn)(void *user_data, const struct msgbus_value *payl
 typedef void (*msgbus_value_visitor)(void *user_data,
                                      const char *key,
                                      const struct msgbus_value *value);
-
-/**
- * What msgbus_value_type returns: one of the MSGBUS_VALUE_TYPE_* constants.
- */
-typedef uint32_t msgbus_value_kind;
-
-/**
- * A value of a shared type described in place, for the calls that copy
- * one into a message without making a msgbus_value first
- * (msgbus_message_set_payload_view, msgbus_message_put_view).
- * `value_type` says which fields are read: `boolean` for BOOL, `integer`
- * for INT, `number` for DOUBLE, `data` and `len` for STRING (UTF-8) and
- * BYTES (`data` may be NULL when `len` is 0), none for NULL.
- */
-typedef struct msgbus_value_view {
-  msgbus_value_kind value_type;
-  bool boolean;
-  int64_t integer;
-  double number;
-  const uint8_t *data;
-  size_t len;
-} msgbus_value_view;
 
 /**
  * Receives a text (msgbus_bus_metrics_text, _json) in one call, on the
@@ -595,6 +605,10 @@ typedef struct msgbus_api {
   msgbus_result (*destination_send_direct)(const struct msgbus_destination *destination,
                                            const struct msgbus_message *message,
                                            struct msgbus_value **out_response);
+  msgbus_result (*destination_send_view)(const struct msgbus_destination *destination,
+                                         const struct msgbus_value_view *payload,
+                                         const struct msgbus_entry_view *values,
+                                         size_t count);
 } msgbus_api;
 
 /**
@@ -1186,6 +1200,23 @@ msgbus_result msgbus_destination_send(const struct msgbus_destination *destinati
 msgbus_result msgbus_destination_send_bytes(const struct msgbus_destination *destination,
                                             const uint8_t *data,
                                             size_t len);
+
+/**
+ * Sends a message of the payload `payload` and the `count` values at
+ * `values`, described in place: one call, with no msgbus_message or
+ * msgbus_value to make and free (what a binding's send of a bare payload
+ * with values uses). A key given twice keeps its last value. Nothing is
+ * sent when an argument is refused.
+ *
+ * # Safety
+ * `destination` NULL or live; `payload` NULL or a valid view; `values`
+ * NULL (only when `count` is 0) or `count` readable entries, each with
+ * `key_len` readable bytes at `key` and a valid view.
+ */
+msgbus_result msgbus_destination_send_view(const struct msgbus_destination *destination,
+                                           const struct msgbus_value_view *payload,
+                                           const struct msgbus_entry_view *values,
+                                           size_t count);
 
 /**
  * Sends copies of the `count` messages at `messages` in order, as

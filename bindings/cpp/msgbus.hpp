@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -221,6 +222,14 @@ inline msgbus_value_view view_of(const std::vector<uint8_t> &bytes) {
 /// Enables an overload for the types view_of takes.
 template <typename T>
 using Viewable = decltype(view_of(std::declval<const T &>()));
+
+/// A value under a key for Destination::send, described in place: it
+/// borrows `key` and the value's contents for the call.
+struct Entry {
+  template <typename T, typename = Viewable<T>>
+  Entry(std::string_view key, const T &value) : entry{key.data(), key.size(), view_of(value)} {}
+  msgbus_entry_view entry;
+};
 
 }  // namespace detail
 
@@ -710,6 +719,17 @@ class Destination {
   explicit Destination(msgbus_destination *destination) : destination_(destination) {}
   /// Bus::send to this destination.
   void send(const Message &message) const { detail::check(msgbus_destination_send(capi(), message.capi())); }
+  /// Sends a message of `payload` and `values` (each of a type Message::put
+  /// takes), described in place: one call, and no Message to make, e.g.
+  /// send(Bytes{data, size}, {{"seq", 1}, {"kind", "tick"}}).
+  template <typename T, typename = detail::Viewable<T>>
+  void send(const T &payload, std::initializer_list<detail::Entry> values = {}) const {
+    msgbus_value_view view = detail::view_of(payload);
+    std::vector<msgbus_entry_view> entries;
+    entries.reserve(values.size());
+    for (const detail::Entry &value : values) entries.push_back(value.entry);
+    detail::check(msgbus_destination_send_view(capi(), &view, entries.data(), entries.size()));
+  }
   /// Sends a message whose payload is a copy of `size` bytes at `data`,
   /// with no values and no Message to make.
   void send_bytes(const void *data, size_t size) const {

@@ -108,4 +108,5 @@ pub(crate) static API: msgbus_api = msgbus_api {
     destination_send_bytes: msgbus_destination_send_bytes,
     destination_send_many: msgbus_destination_send_many,
     destination_send_direct: msgbus_destination_send_direct,
+    destination_send_view: msgbus_destination_send_view,
 };

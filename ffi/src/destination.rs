@@ -9,6 +9,7 @@ use msgbus_core::{DestinationHandle, Message, Value};
 use crate::boundary::*;
 use crate::bus::with_bus;
 use crate::message::cloned;
+use crate::value::{utf8, viewed};
 
 impl Castable for msgbus_destination {
     type Rust = DestinationHandle;
@@ -88,6 +89,45 @@ pub unsafe extern "C" fn msgbus_destination_send_bytes(
         // SAFETY: per the contract.
         let bytes = unsafe { slice(data, len, "data") }?;
         Ok(destination.send(Message::with_payload(Value::Bytes(bytes.into())))?)
+    })
+}
+
+/// Sends a message of the payload `payload` and the `count` values at
+/// `values`, described in place: one call, with no msgbus_message or
+/// msgbus_value to make and free (what a binding's send of a bare payload
+/// with values uses). A key given twice keeps its last value. Nothing is
+/// sent when an argument is refused.
+///
+/// # Safety
+/// `destination` NULL or live; `payload` NULL or a valid view; `values`
+/// NULL (only when `count` is 0) or `count` readable entries, each with
+/// `key_len` readable bytes at `key` and a valid view.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_destination_send_view(
+    destination: *const msgbus_destination,
+    payload: *const msgbus_value_view,
+    values: *const msgbus_entry_view,
+    count: usize,
+) -> msgbus_result {
+    guard(|| {
+        // SAFETY: per the contract.
+        let destination = unsafe { borrow(destination, "destination") }?;
+        // SAFETY: per the contract.
+        let mut message = Message::with_payload(unsafe { viewed(payload) }?);
+        // SAFETY: per the contract.
+        for entry in unsafe { slice(values, count, "values") }? {
+            // SAFETY: per the contract.
+            let key = unsafe { utf8(entry.key.cast(), entry.key_len, "key") }?;
+            if key.contains('\0') {
+                return Err(Failure::new(
+                    MSGBUS_RESULT_INVALID_ARGUMENT,
+                    format!("key {key:?} holds a NUL byte, which no C string can"),
+                ));
+            }
+            // SAFETY: per the contract.
+            message.put(key, unsafe { viewed(&entry.value) }?);
+        }
+        Ok(destination.send(message)?)
     })
 }
 

@@ -464,7 +464,7 @@ pub(crate) unsafe fn viewed(view: *const msgbus_value_view) -> Outcome<Value> {
 ///
 /// # Safety
 /// As [`slice`].
-unsafe fn utf8<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a str> {
+pub(crate) unsafe fn utf8<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a str> {
     // SAFETY: per the contract.
     let bytes = unsafe { slice(data, len, name) }?;
     std::str::from_utf8(bytes).map_err(|e| {

@@ -657,6 +657,28 @@ static void destination_handles(void) {
       msgbus_destination_send_bytes(d, (const uint8_t *)"x", SIZE_MAX));
   ROW(msgbus_destination_send_bytes, "NULL data of length 0", OK, NULL, msgbus_destination_send_bytes(d, NULL, 0));
 
+  msgbus_value_view payload = {.value_type = MSGBUS_VALUE_TYPE_INT, .integer = 1};
+  msgbus_value_view no_data = {.value_type = MSGBUS_VALUE_TYPE_BYTES, .len = 2};
+  msgbus_entry_view entries[] = {{"seq", 3, payload}, {BAD_UTF8, 3, payload}, {"a\0b", 3, payload}, {NULL, 1, payload},
+                                 {"k", 1, no_data}};
+  ROW(msgbus_destination_send_view, "NULL destination", NULLP, "destination is NULL",
+      msgbus_destination_send_view(NULL, &payload, entries, 1));
+  ROW(msgbus_destination_send_view, "NULL payload", NULLP, "view is NULL", msgbus_destination_send_view(d, NULL, entries, 1));
+  ROW(msgbus_destination_send_view, "NULL values of count 1", NULLP, "values is NULL",
+      msgbus_destination_send_view(d, &payload, NULL, 1));
+  ROW(msgbus_destination_send_view, "an invalid UTF-8 key", INVALID, NOT_UTF8("key"),
+      msgbus_destination_send_view(d, &payload, entries, 2));
+  ROW(msgbus_destination_send_view, "a key with a NUL byte", INVALID, "key \"a\\0b\" holds a NUL byte, which no C string can",
+      msgbus_destination_send_view(d, &payload, entries + 2, 1));
+  ROW(msgbus_destination_send_view, "a NULL key of length 1", NULLP, "key is NULL", msgbus_destination_send_view(d, &payload, entries + 3, 1));
+  ROW(msgbus_destination_send_view, "a value view of NULL data and length 2", NULLP, "view.data is NULL",
+      msgbus_destination_send_view(d, &payload, entries + 4, 1));
+  ROW(msgbus_destination_send_view, "an unknown payload type", INVALID, NULL,
+      msgbus_destination_send_view(d, &(msgbus_value_view){.value_type = 99}, NULL, 0));
+  ROW(msgbus_destination_send_view, "a removed destination", MSGBUS_RESULT_NO_SUCH_DESTINATION, "no such destination: acme/gone",
+      msgbus_destination_send_view(gone, &payload, entries, 1));
+  ROW(msgbus_destination_send_view, "NULL values of count 0", OK, NULL, msgbus_destination_send_view(d, &payload, NULL, 0));
+
   const msgbus_message *batch[] = {m, NULL, m};
   ROW(msgbus_destination_send_many, "NULL destination", NULLP, "destination is NULL",
       msgbus_destination_send_many(NULL, batch, 1, &sent));

@@ -706,6 +706,15 @@ void destination_handles() {
   CHECK(handle.send_many(batch) == static_cast<size_t>(n));
   handle.send_bytes("abcd", 4);
   CHECK(all.wait());
+  bus.add_destination("acme/views", DestinationType::Synchronous);
+  std::string seen_text;
+  int64_t seen_seq = 0;
+  auto reader = bus.register_listener("acme/views", [&](MessageRef m) {
+    seen_text = m.payload().as_string();
+    seen_seq = m.get("seq").value().as_int();
+  });
+  bus.destination("acme/views").send("tick", {{"seq", int64_t{5}}, {"kind", "clock"}});
+  CHECK(seen_text == "tick" && seen_seq == 5);
   bool in_order = order.size() == static_cast<size_t>(2 * n);
   for (int64_t i = 0; in_order && i < 2 * n; i++) in_order = order[i] == i;
   CHECK(in_order && bytes_seen == 4);

@@ -377,4 +377,10 @@ pub struct msgbus_api {
         message: *const msgbus_message,
         out_response: *mut *mut msgbus_value,
     ) -> msgbus_result,
+    pub destination_send_view: unsafe extern "C" fn(
+        destination: *const msgbus_destination,
+        payload: *const msgbus_value_view,
+        values: *const msgbus_entry_view,
+        count: usize,
+    ) -> msgbus_result,
 }
