@@ -29,6 +29,7 @@ from ._enums import DestinationType, RejectionPolicy
 from ._msgbus import (
     BusClosedError,
     BusEvent,
+    Destination,
     DestinationExistsError,
     DestinationStatistics,
     EventListenerHandle,
@@ -79,6 +80,7 @@ __all__ = [
     "BusClosedError",
     "CoreInfo",
     "BusEvent",
+    "Destination",
     "DestinationExistsError",
     "DestinationStatistics",
     "DestinationType",

@@ -4,7 +4,7 @@ Their docstrings are the extension's own (what ``help()`` shows);
 tests/python/test_pitfalls.py checks that the two agree.
 """
 
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Optional, Protocol, TypeVar, Union, final
 
@@ -13,6 +13,7 @@ from ._enums import DestinationType, RejectionPolicy
 __all__ = [
     "BusClosedError",
     "BusEvent",
+    "Destination",
     "DestinationExistsError",
     "DestinationStatistics",
     "EventListenerHandle",
@@ -301,6 +302,28 @@ class Pointer:
     def __hash__(self) -> int: ...
 
 @final
+class Destination:
+    """Sends to the destination of one name (from `MessageBus.destination`)."""
+
+    @property
+    def name(self) -> str:
+        """The destination's name."""
+    @property
+    def bus(self) -> MessageBus:
+        """The `MessageBus` this destination handle sends through."""
+    def send(self, message: Any, values: Optional[Mapping[str, Any]] = None) -> None:
+        """`MessageBus.send` to this destination: `message` is a `Message`,
+        or any object as the payload of a new one with `values`."""
+    def send_many(self, messages: Iterable[Any]) -> int:
+        """Sends each item of `messages` (each a `Message`, or a bare payload)
+        in order, and returns how many were sent. The first one refused
+        raises its error, with the number sent before it as the exception's
+        `sent`; nothing after it is sent."""
+    def send_direct(self, message: Any, values: Optional[Mapping[str, Any]] = None) -> Any:
+        """`MessageBus.send_direct` to this destination: calls its listeners
+        in this thread and returns the `response` the last of them set."""
+
+@final
 class MessageBus:
     """An in-process message bus. Safe to use from any number of threads."""
 
@@ -366,6 +389,9 @@ class MessageBus:
         Its listeners stay registered on the name."""
     def has_destination(self, name: str) -> bool:
         """Whether a destination named `name` exists."""
+    def destination(self, name: str) -> Destination:
+        """A handle that sends to the existing destination `name` without
+        converting and looking up the name per send."""
     def destination_names(self) -> list[str]:
         """The names of the destinations, sorted."""
     def register_listener(

@@ -13,6 +13,7 @@ use pyo3::types::{PyCFunction, PyDict, PyString, PyTuple, PyWeakrefReference};
 
 use crate::config::{dead_letter_text, destination_config};
 use crate::core::api;
+use crate::destination::{self, PyDestination};
 use crate::errors::{self, check, synchronous_timeout};
 use crate::events::{self, EventListenerHandle};
 use crate::gil::{self, attached, detached, millis, wait_in_slices};
@@ -377,6 +378,24 @@ impl PyMessageBus {
     fn has_destination(&self, name: Text<'_, NameArg>) -> PyResult<bool> {
         let name: &str = &name;
         self.ask(name, api().bus_has_destination)
+    }
+
+    /// A handle that sends to the existing destination `name` without
+    /// converting and looking up the name per send.
+    fn destination(slf: &Bound<'_, Self>, name: Text<'_, NameArg>) -> PyResult<PyDestination> {
+        let this = slf.get();
+        let bus = this.bus()?;
+        let name: &str = &name;
+        let handle = with_c_str(name, "destination name", |c| {
+            destination::destination(bus, c)
+        })??;
+        let owner = slf.clone().into_any().unbind();
+        Ok(PyDestination::new(
+            handle,
+            name.to_string(),
+            owner,
+            this.generation,
+        ))
     }
 
     /// The names of the destinations, sorted.

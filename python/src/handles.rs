@@ -3,6 +3,7 @@
 
 use std::ffi::{CString, c_char};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::ptr::NonNull;
 use std::time::Duration;
@@ -42,6 +43,7 @@ handle! {
     msgbus_value => value_free,
     msgbus_request => request_free,
     msgbus_destination_config => destination_config_free,
+    msgbus_destination => destination_free,
 }
 
 /// An owned handle, freed when dropped.
@@ -227,8 +229,12 @@ pub(crate) fn with_c_str<R>(
         )));
     }
     if bytes.len() < ON_STACK {
-        let mut buffer = [0u8; ON_STACK];
-        buffer[..bytes.len()].copy_from_slice(bytes);
+        // Only the text and its NUL are written: zeroing the whole buffer
+        // cost more than the copy on every key a listener reads.
+        let mut buffer = [MaybeUninit::<u8>::uninit(); ON_STACK];
+        for (slot, &byte) in buffer.iter_mut().zip(bytes.iter().chain(&[0])) {
+            slot.write(byte);
+        }
         return Ok(f(buffer.as_ptr().cast()));
     }
     let owned = CString::new(bytes).expect("checked for NUL bytes");

@@ -18,6 +18,7 @@
 mod bus;
 mod config;
 mod core;
+mod destination;
 mod errors;
 mod events;
 mod finalizing;
@@ -68,6 +69,7 @@ fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<bus::PyMessageBus>()?;
     m.add_class::<message::PyMessage>()?;
+    m.add_class::<destination::PyDestination>()?;
     m.add_class::<listener::ListenerHandle>()?;
     m.add_class::<events::PyBusEvent>()?;
     m.add_class::<events::EventListenerHandle>()?;

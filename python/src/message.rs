@@ -156,12 +156,7 @@ impl PyMessage {
     }
 
     fn put_value(&mut self, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let value = to_value(value)?;
-        let message = self.as_mut_ptr();
-        // SAFETY: live message and value; the key is NUL-terminated.
-        with_c_str(key, "key", |key| {
-            check(unsafe { (api().message_put)(message, key, value.as_ptr()) })
-        })?
+        put_value(self.as_mut_ptr(), key, value)
     }
 
     fn value_of<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -233,6 +228,49 @@ pub(crate) fn with_message<R>(
     f(message.as_ptr())
 }
 
+/// A new message of `payload` and `values` (a mapping of str keys), for
+/// a send that takes a bare payload.
+pub(crate) fn message_of(
+    payload: &Bound<'_, PyAny>,
+    values: Option<&Bound<'_, PyMapping>>,
+) -> PyResult<Owned<msgbus_message>> {
+    let message = new_message();
+    set_payload(message.as_ptr(), payload)?;
+    if let Some(values) = values {
+        put_values(message.as_ptr(), values)?;
+    }
+    Ok(message)
+}
+
+/// Puts every item of `values` into the live message at `message`.
+fn put_values(message: *mut msgbus_message, values: &Bound<'_, PyMapping>) -> PyResult<()> {
+    if let Ok(dict) = values.cast::<PyDict>() {
+        for (key, value) in dict.iter() {
+            put_value(message, &key.extract::<Text<'_, KeyArg>>()?, &value)?;
+        }
+    } else {
+        for item in values.items()?.iter() {
+            let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            put_value(message, &key.extract::<Text<'_, KeyArg>>()?, &value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts `value` under `key` into the live message at `message`: scalars
+/// and short text as views, with no value made and freed.
+fn put_value(message: *mut msgbus_message, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    with_c_str(key, "key", |key| {
+        store(
+            value,
+            // SAFETY (both): a live message, a NUL-terminated key, and a
+            // valid view or a live value.
+            |view| unsafe { (api().message_put_view)(message, key, view) },
+            |value| unsafe { (api().message_put)(message, key, value) },
+        )
+    })?
+}
+
 /// Sets the payload of the live message at `message` to `payload`.
 fn set_payload(message: *mut msgbus_message, payload: &Bound<'_, PyAny>) -> PyResult<()> {
     store(
@@ -267,16 +305,7 @@ impl PyMessage {
             message.set_payload(payload)?;
         }
         if let Some(values) = values {
-            if let Ok(dict) = values.cast::<PyDict>() {
-                for (key, value) in dict.iter() {
-                    message.put_value(&key.extract::<Text<'_, KeyArg>>()?, &value)?;
-                }
-            } else {
-                for item in values.items()?.iter() {
-                    let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
-                    message.put_value(&key.extract::<Text<'_, KeyArg>>()?, &value)?;
-                }
-            }
+            put_values(message.as_mut_ptr(), values)?;
         }
         // A new message has neither.
         if response_destination_name.is_some() {

@@ -77,62 +77,73 @@ fn view(value_type: msgbus_value_kind) -> msgbus_value_view {
     }
 }
 
-/// How `obj` travels.
-fn carry(obj: &Bound<'_, PyAny>) -> PyResult<Carried> {
-    let api = api();
+/// `obj` described in place: `None`, a `bool`, an `int` of 64 bits, a
+/// `float`, and a `str` or `bytes` short enough to be stored in place
+/// (longer ones carry their object as a twin; see [`TWINNED_FROM`]).
+/// `None` for anything else.
+pub(crate) fn view_of(obj: &Bound<'_, PyAny>) -> Option<msgbus_value_view> {
     if obj.is_none() {
-        return Ok(Carried::View(view(MSGBUS_VALUE_TYPE_NULL)));
+        return Some(view(MSGBUS_VALUE_TYPE_NULL));
     }
     if let Ok(b) = obj.cast_exact::<PyBool>() {
         let boolean = b.is_true();
-        return Ok(Carried::View(msgbus_value_view {
+        return Some(msgbus_value_view {
             boolean,
             ..view(MSGBUS_VALUE_TYPE_BOOL)
-        }));
+        });
     }
     if let Ok(s) = obj.cast_exact::<PyString>() {
         // The str's own UTF-8, which lives as long as `obj`.
-        if let Ok(text) = s.to_str() {
-            let (data, len) = (text.as_ptr(), text.len());
-            if len >= TWINNED_FROM {
-                // SAFETY: `len` bytes of UTF-8 at `data`.
-                let value =
-                    made(|out| unsafe { (api.value_new_string)(data.cast::<c_char>(), len, out) })?;
-                return Ok(Carried::Value(twinned(value, obj)));
-            }
-            let string = msgbus_value_view {
-                data,
-                len,
-                ..view(MSGBUS_VALUE_TYPE_STRING)
-            };
-            return Ok(Carried::View(string));
-        }
-    } else if let Ok(i) = obj.cast_exact::<PyInt>() {
-        if let Ok(integer) = i.extract::<i64>() {
-            return Ok(Carried::View(msgbus_value_view {
-                integer,
-                ..view(MSGBUS_VALUE_TYPE_INT)
-            }));
-        }
-    } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
-        let number = f.value();
-        return Ok(Carried::View(msgbus_value_view {
-            number,
+        let text = s.to_str().ok().filter(|text| text.len() < TWINNED_FROM)?;
+        return Some(msgbus_value_view {
+            data: text.as_ptr(),
+            len: text.len(),
+            ..view(MSGBUS_VALUE_TYPE_STRING)
+        });
+    }
+    if let Ok(i) = obj.cast_exact::<PyInt>() {
+        let integer = i.extract::<i64>().ok()?;
+        return Some(msgbus_value_view {
+            integer,
+            ..view(MSGBUS_VALUE_TYPE_INT)
+        });
+    }
+    if let Ok(f) = obj.cast_exact::<PyFloat>() {
+        return Some(msgbus_value_view {
+            number: f.value(),
             ..view(MSGBUS_VALUE_TYPE_DOUBLE)
-        }));
-    } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
-        let bytes = b.as_bytes();
-        let (data, len) = (bytes.as_ptr(), bytes.len());
-        if len >= TWINNED_FROM {
-            // SAFETY: `len` readable bytes at `data`.
-            let value = made(|out| unsafe { (api.value_new_bytes)(data, len, out) })?;
+        });
+    }
+    if let Ok(b) = obj.cast_exact::<PyBytes>() {
+        let bytes = Some(b.as_bytes()).filter(|bytes| bytes.len() < TWINNED_FROM)?;
+        return Some(msgbus_value_view {
+            data: bytes.as_ptr(),
+            len: bytes.len(),
+            ..view(MSGBUS_VALUE_TYPE_BYTES)
+        });
+    }
+    None
+}
+
+/// How `obj` travels.
+fn carry(obj: &Bound<'_, PyAny>) -> PyResult<Carried> {
+    let api = api();
+    if let Some(view) = view_of(obj) {
+        return Ok(Carried::View(view));
+    }
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        if let Ok(text) = s.to_str() {
+            // SAFETY: `len` bytes of UTF-8 at `data`.
+            let value = made(|out| unsafe {
+                (api.value_new_string)(text.as_ptr().cast::<c_char>(), text.len(), out)
+            })?;
             return Ok(Carried::Value(twinned(value, obj)));
         }
-        return Ok(Carried::View(msgbus_value_view {
-            data,
-            len,
-            ..view(MSGBUS_VALUE_TYPE_BYTES)
-        }));
+    } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
+        let bytes = b.as_bytes();
+        // SAFETY: `len` readable bytes at `data`.
+        let value = made(|out| unsafe { (api.value_new_bytes)(bytes.as_ptr(), bytes.len(), out) })?;
+        return Ok(Carried::Value(twinned(value, obj)));
     } else if let Ok(pointer) = obj.cast_exact::<Pointer>() {
         // SAFETY: a live value; cloning shares what it points to.
         return Ok(Carried::Value(infallible(unsafe {
@@ -210,17 +221,19 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'
                 (api.value_as_double)(value, &mut d);
                 PyFloat::new(py, d).into_any()
             }
-            MSGBUS_VALUE_TYPE_STRING => twin(py, value, || {
+            MSGBUS_VALUE_TYPE_STRING => {
                 let (mut text, mut len) = (ptr::null(), 0);
                 (api.value_as_string)(value, &mut text, &mut len);
                 let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
-                PyString::new(py, std::str::from_utf8_unchecked(bytes)).into_any()
-            }),
-            MSGBUS_VALUE_TYPE_BYTES => twin(py, value, || {
+                let convert = || PyString::new(py, std::str::from_utf8_unchecked(bytes)).into_any();
+                twin(py, value, len, convert)
+            }
+            MSGBUS_VALUE_TYPE_BYTES => {
                 let (mut data, mut len) = (ptr::null(), 0);
                 (api.value_as_bytes)(value, &mut data, &mut len);
-                PyBytes::new(py, std::slice::from_raw_parts(data, len)).into_any()
-            }),
+                let bytes = std::slice::from_raw_parts(data, len);
+                twin(py, value, len, || PyBytes::new(py, bytes).into_any())
+            }
             MSGBUS_VALUE_TYPE_POINTER | MSGBUS_VALUE_TYPE_OBJECT => object(py, value),
             _ => py.None().into_bound(py),
         }
@@ -250,13 +263,19 @@ fn twinned(value: Owned<msgbus_value>, obj: &Bound<'_, PyAny>) -> Owned<msgbus_v
     value
 }
 
-/// The one Python object of the string or bytes `value`: its twin, or
-/// `convert()`, offered as the twin so the next listener gets it too.
+/// The one Python object of the string or bytes `value` of `len` bytes:
+/// its twin, or `convert()`, offered as the twin so the next listener gets
+/// it too. A value stored in place (shorter than [`TWINNED_FROM`]) takes
+/// no twin, so it is converted without asking.
 fn twin<'py>(
     py: Python<'py>,
     value: *const msgbus_value,
+    len: usize,
     convert: impl FnOnce() -> Bound<'py, PyAny>,
 ) -> Bound<'py, PyAny> {
+    if len < TWINNED_FROM {
+        return convert();
+    }
     let (mut twin, mut free) = (ptr::null_mut(), None);
     // SAFETY: a live string or bytes value; out-parameters writable.
     unsafe { (api().value_twin)(value, &mut twin, &mut free) };

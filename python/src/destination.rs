@@ -1,0 +1,214 @@
+//! `Destination`: sends to one destination without converting and looking
+//! up its name per send (the core's msgbus_destination), and sends of a
+//! bare payload with values that make no `Message` object.
+
+use std::ptr;
+
+use msgbus_abi::*;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyIterator, PyMapping, PyString};
+
+use crate::core::api;
+use crate::errors::check;
+use crate::handles::Owned;
+use crate::lifecycle::Generation;
+use crate::listener::inline_calls;
+use crate::message::{PyMessage, message_of};
+use crate::value::{to_py, view_of};
+
+/// Sends to the destination of one name (from `MessageBus.destination`).
+#[pyclass(frozen, name = "Destination", module = "msgbus")]
+pub struct PyDestination {
+    handle: Owned<msgbus_destination>,
+    name: String,
+    /// The `MessageBus` it came from, kept alive with it.
+    bus: Py<PyAny>,
+    generation: Generation,
+}
+
+impl PyDestination {
+    pub(crate) fn new(
+        handle: Owned<msgbus_destination>,
+        name: String,
+        bus: Py<PyAny>,
+        generation: Generation,
+    ) -> Self {
+        PyDestination {
+            handle,
+            name,
+            bus,
+            generation,
+        }
+    }
+
+    fn handle(&self) -> PyResult<*const msgbus_destination> {
+        self.generation.check()?;
+        Ok(self.handle.as_ptr())
+    }
+
+    /// Calls `send` with the message `message` (a `Message`, or a bare
+    /// payload) and `values` stand for.
+    fn with_message<R>(
+        message: &Bound<'_, PyAny>,
+        values: Option<&Bound<'_, PyMapping>>,
+        send: impl FnOnce(*const msgbus_message) -> PyResult<R>,
+    ) -> PyResult<R> {
+        match (message.cast::<PyMessage>(), values) {
+            (Ok(message), None) => send(message.borrow().handle()),
+            (Ok(_), Some(_)) => Err(PyTypeError::new_err(
+                "values are for a bare payload: a Message carries its own (use message[key] = value)",
+            )),
+            (Err(_), values) => send(message_of(message, values)?.as_ptr()),
+        }
+    }
+}
+
+#[pymethods]
+impl PyDestination {
+    /// The destination's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `MessageBus` this destination handle sends through.
+    #[getter]
+    fn bus(&self, py: Python<'_>) -> Py<PyAny> {
+        self.bus.clone_ref(py)
+    }
+
+    /// `MessageBus.send` to this destination: `message` is a `Message`,
+    /// or any object as the payload of a new one with `values`.
+    #[pyo3(signature = (message, values = None))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        message: &Bound<'_, PyAny>,
+        values: Option<&Bound<'_, PyMapping>>,
+    ) -> PyResult<()> {
+        let handle = self.handle()?;
+        if let Some(sent) = send_in_place(py, handle, message, values) {
+            return sent;
+        }
+        PyDestination::with_message(message, values, |message| {
+            // SAFETY: a live handle and message.
+            inline_calls(py, || {
+                Ok(unsafe { (api().destination_send)(handle, message) })
+            })
+        })
+    }
+
+    /// Sends each item of `messages` (each a `Message`, or a bare payload)
+    /// in order, and returns how many were sent. The first one refused
+    /// raises its error, with the number sent before it as the exception's
+    /// `sent`; nothing after it is sent.
+    fn send_many(&self, py: Python<'_>, messages: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let handle = self.handle()?;
+        let mut sent = 0;
+        for message in PyIterator::from_object(messages)? {
+            let message = message?;
+            let result = PyDestination::with_message(&message, None, |message| {
+                // SAFETY: a live handle and message.
+                inline_calls(py, || {
+                    Ok(unsafe { (api().destination_send)(handle, message) })
+                })
+            });
+            if let Err(err) = result {
+                err.value(py).setattr("sent", sent)?;
+                return Err(err);
+            }
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// `MessageBus.send_direct` to this destination: calls its listeners
+    /// in this thread and returns the `response` the last of them set.
+    #[pyo3(signature = (message, values = None))]
+    fn send_direct<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, PyAny>,
+        values: Option<&Bound<'py, PyMapping>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let handle = self.handle()?;
+        let mut response = ptr::null_mut();
+        PyDestination::with_message(message, values, |message| {
+            // SAFETY: a live handle and message, a writable out-parameter.
+            inline_calls(py, || {
+                Ok(unsafe { (api().destination_send_direct)(handle, message, &mut response) })
+            })
+        })?;
+        // SAFETY: owned on success.
+        let response = unsafe { Owned::from_raw(response) }.expect("a response on success");
+        Ok(to_py(py, response.as_ptr()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<msgbus.Destination {:?}>", self.name)
+    }
+}
+
+/// At most this many values are sent described in place; a message with
+/// more is made as a `Message` would be.
+const IN_PLACE: usize = 8;
+
+/// Sends a bare `payload` with `values` (a dict of str keys) in one call
+/// that makes no message (msgbus_destination_send_view), when each is
+/// described in place (see [`view_of`]); `None` when one is not, or when
+/// `payload` is a `Message`, for the caller to send it as a message.
+fn send_in_place(
+    py: Python<'_>,
+    handle: *const msgbus_destination,
+    payload: &Bound<'_, PyAny>,
+    values: Option<&Bound<'_, PyMapping>>,
+) -> Option<PyResult<()>> {
+    let payload = view_of(payload)?;
+    let mut entries = [msgbus_entry_view {
+        key: ptr::null(),
+        key_len: 0,
+        value: payload,
+    }; IN_PLACE];
+    // The items, alive until the send: their views point into them.
+    let mut items: [Option<(Bound<'_, PyAny>, Bound<'_, PyAny>)>; IN_PLACE] = Default::default();
+    let mut count = 0;
+    if let Some(values) = values {
+        let dict = values.cast::<PyDict>().ok()?;
+        if dict.len() > IN_PLACE {
+            return None;
+        }
+        for (item, entry) in dict.iter().zip(items.iter_mut().zip(&mut entries)) {
+            let (key, value) = item;
+            // A key with a NUL byte goes the slow way, which refuses it.
+            let text = key.cast_exact::<PyString>().ok()?.to_str().ok()?;
+            if text.as_bytes().contains(&0) {
+                return None;
+            }
+            *entry.1 = msgbus_entry_view {
+                key: text.as_ptr().cast(),
+                key_len: text.len(),
+                value: view_of(&value)?,
+            };
+            *entry.0 = Some((key, value));
+            count += 1;
+        }
+    }
+    let entries = entries.as_ptr();
+    // SAFETY: a live handle; the views point into objects held above.
+    Some(inline_calls(py, || {
+        Ok(unsafe { (api().destination_send_view)(handle, &payload, entries, count) })
+    }))
+}
+
+/// Makes the handle for `name` of the bus at `bus`.
+pub(crate) fn destination(
+    bus: *const msgbus_bus,
+    name: *const std::ffi::c_char,
+) -> PyResult<Owned<msgbus_destination>> {
+    let mut out = ptr::null_mut();
+    // SAFETY: a live bus, a NUL-terminated name, a writable out-parameter.
+    check(unsafe { (api().bus_destination)(bus, name, &mut out) })?;
+    // SAFETY: written on success, and ours.
+    Ok(unsafe { Owned::from_raw(out) }.expect("a handle on success"))
+}
