@@ -2,10 +2,12 @@
 //! up its name per send (the core's msgbus_destination), and sends of a
 //! bare payload with values that make no `Message` object.
 
+use std::mem::MaybeUninit;
 use std::ptr;
 
 use msgbus_abi::*;
 use pyo3::exceptions::PyTypeError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyMapping, PyString};
 
@@ -165,37 +167,38 @@ fn send_in_place(
     values: Option<&Bound<'_, PyMapping>>,
 ) -> Option<PyResult<()>> {
     let payload = view_of(payload)?;
-    let mut entries = [msgbus_entry_view {
-        key: ptr::null(),
-        key_len: 0,
-        value: payload,
-    }; IN_PLACE];
-    // The items, alive until the send: their views point into them.
-    let mut items: [Option<(Bound<'_, PyAny>, Bound<'_, PyAny>)>; IN_PLACE] = Default::default();
+    let mut entries = [MaybeUninit::<msgbus_entry_view>::uninit(); IN_PLACE];
     let mut count = 0;
     if let Some(values) = values {
         let dict = values.cast::<PyDict>().ok()?;
         if dict.len() > IN_PLACE {
             return None;
         }
-        for (item, entry) in dict.iter().zip(items.iter_mut().zip(&mut entries)) {
-            let (key, value) = item;
+        let (mut position, mut key, mut value) = (0, ptr::null_mut(), ptr::null_mut());
+        // SAFETY: a dict, walked under the GIL; its items are borrowed, and
+        // the views point into them: nothing runs Python code (which could
+        // change the dict) before msgbus_destination_send_view has copied
+        // them into its message.
+        while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) } != 0 {
+            let (key, value) =
+                unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
             // A key with a NUL byte goes the slow way, which refuses it.
-            let text = key.cast_exact::<PyString>().ok()?.to_str().ok()?;
+            let key = key.cast_exact::<PyString>().ok()?;
+            let text = key.to_str().ok()?;
             if text.as_bytes().contains(&0) {
                 return None;
             }
-            *entry.1 = msgbus_entry_view {
+            entries.get_mut(count)?.write(msgbus_entry_view {
                 key: text.as_ptr().cast(),
                 key_len: text.len(),
                 value: view_of(&value)?,
-            };
-            *entry.0 = Some((key, value));
+            });
             count += 1;
         }
     }
-    let entries = entries.as_ptr();
-    // SAFETY: a live handle; the views point into objects held above.
+    let entries = entries.as_ptr().cast::<msgbus_entry_view>();
+    // SAFETY: a live handle; the first `count` entries are written, and
+    // their views point into objects the dict holds.
     Some(inline_calls(py, || {
         Ok(unsafe { (api().destination_send_view)(handle, &payload, entries, count) })
     }))

@@ -5,7 +5,7 @@ use std::ffi::{CString, c_char};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::time::Duration;
 
 use msgbus_abi::*;
@@ -232,8 +232,11 @@ pub(crate) fn with_c_str<R>(
         // Only the text and its NUL are written: zeroing the whole buffer
         // cost more than the copy on every key a listener reads.
         let mut buffer = [MaybeUninit::<u8>::uninit(); ON_STACK];
-        for (slot, &byte) in buffer.iter_mut().zip(bytes.iter().chain(&[0])) {
-            slot.write(byte);
+        let start = buffer.as_mut_ptr().cast::<u8>();
+        // SAFETY: the text and its NUL fit in the buffer (checked above).
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), start, bytes.len());
+            start.add(bytes.len()).write(0);
         }
         return Ok(f(buffer.as_ptr().cast()));
     }

@@ -63,6 +63,11 @@ impl PyMessage {
         }
     }
 
+    /// Makes a spare `Message` (see `listener::run`) the one for `message`.
+    pub(crate) fn redeliver(&mut self, message: *const msgbus_message) {
+        *self = PyMessage::delivered(message);
+    }
+
     /// The `Message` an interceptor is called with: its changes are made
     /// to `message` itself.
     pub(crate) fn intercepted(message: *mut msgbus_message) -> Self {

@@ -147,3 +147,27 @@ def test_a_listener_may_send_to_its_own_destination(bus, kind):
     assert sorted(seen.payloads) == [0, 1, 2, 3]
     stats = bus.statistics("acme/echo")
     assert (stats.sent_message_count, stats.failed_message_count) == (4, 1)
+
+
+def test_messages_a_listener_keeps_keep_their_contents(bus: msgbus.MessageBus) -> None:
+    """The Message object of a call the listener did not keep is reused for
+    its next call; one it kept never changes under it."""
+    bus.add_destination("acme/keeps", "serial")
+    kept: list[msgbus.Message] = []
+    seen: list[tuple[int, int]] = []
+    done = Recorder(expected=200)
+
+    def keeps_every_other(message: msgbus.Message) -> None:
+        seen.append((message.payload, message["seq"]))
+        if message["seq"] % 2 == 0:
+            kept.append(message)
+        done.done.count_down()
+
+    bus.register_listener("acme/keeps", keeps_every_other)
+    destination = bus.destination("acme/keeps")
+    for seq in range(200):
+        destination.send(seq * 10, {"seq": seq})
+    assert done.done.wait()
+    assert seen == [(seq * 10, seq) for seq in range(200)]
+    assert [(m.payload, m["seq"]) for m in kept] == [(seq * 10, seq) for seq in range(0, 200, 2)]
+    assert len({id(m) for m in kept}) == 100
