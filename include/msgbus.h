@@ -609,6 +609,12 @@ typedef struct msgbus_api {
                                          const struct msgbus_value_view *payload,
                                          const struct msgbus_entry_view *values,
                                          size_t count);
+  msgbus_result (*message_payload_view)(const struct msgbus_message *message,
+                                        struct msgbus_value_view *out_view);
+  msgbus_result (*message_get_view)(const struct msgbus_message *message,
+                                    const char *key,
+                                    size_t key_len,
+                                    struct msgbus_value_view *out_view);
 } msgbus_api;
 
 /**
@@ -1396,6 +1402,18 @@ msgbus_result msgbus_message_set_payload(struct msgbus_message *message,
 const struct msgbus_value *msgbus_message_payload(const struct msgbus_message *message);
 
 /**
+ * The payload described in place, in one call (see msgbus_value_view):
+ * `data` borrows the message's contents until it is changed or freed. A
+ * pointer or object payload gives only its type; read it with
+ * msgbus_message_payload.
+ *
+ * # Safety
+ * `message` NULL or live; `out_view` NULL or writable.
+ */
+msgbus_result msgbus_message_payload_view(const struct msgbus_message *message,
+                                          struct msgbus_value_view *out_view);
+
+/**
  * Sets the payload to a copy of the NUL-terminated UTF-8 string `text`.
  *
  * # Safety
@@ -1457,6 +1475,20 @@ msgbus_result msgbus_message_put_view(struct msgbus_message *message,
 msgbus_result msgbus_message_get(const struct msgbus_message *message,
                                  const char *key,
                                  const struct msgbus_value **out_value);
+
+/**
+ * The value under the `key_len` bytes of UTF-8 at `key` (no NUL needed)
+ * described in place, in one call, as msgbus_message_payload_view does;
+ * MSGBUS_RESULT_NOT_FOUND when absent.
+ *
+ * # Safety
+ * `message` NULL or live; `key` has `key_len` readable bytes; `out_view`
+ * NULL or writable.
+ */
+msgbus_result msgbus_message_get_view(const struct msgbus_message *message,
+                                      const char *key,
+                                      size_t key_len,
+                                      struct msgbus_value_view *out_view);
 
 /**
  * Removes `key`; MSGBUS_RESULT_NOT_FOUND when absent.

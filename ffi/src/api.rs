@@ -109,4 +109,6 @@ pub(crate) static API: msgbus_api = msgbus_api {
     destination_send_many: msgbus_destination_send_many,
     destination_send_direct: msgbus_destination_send_direct,
     destination_send_view: msgbus_destination_send_view,
+    message_payload_view: msgbus_message_payload_view,
+    message_get_view: msgbus_message_get_view,
 };

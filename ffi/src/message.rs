@@ -8,7 +8,7 @@ use msgbus_core::{Message, Text};
 use msgbus_abi::*;
 
 use crate::boundary::*;
-use crate::value::viewed;
+use crate::value::{utf8, view_of, viewed};
 
 impl Castable for msgbus_message {
     type Rust = Message;
@@ -80,6 +80,28 @@ pub unsafe extern "C" fn msgbus_message_payload(
         // SAFETY: per the contract.
         unsafe { borrow(message, "message") }
             .map_or(ptr::null(), |m| to_handle::<msgbus_value>(m.payload()))
+    })
+}
+
+/// The payload described in place, in one call (see msgbus_value_view):
+/// `data` borrows the message's contents until it is changed or freed. A
+/// pointer or object payload gives only its type; read it with
+/// msgbus_message_payload.
+///
+/// # Safety
+/// `message` NULL or live; `out_view` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_message_payload_view(
+    message: *const msgbus_message,
+    out_view: *mut msgbus_value_view,
+) -> msgbus_result {
+    guard(|| {
+        let out_view = out(out_view, "out_view")?;
+        // SAFETY: per the contract.
+        let message = unsafe { borrow(message, "message") }?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_view, view_of(message.payload())) };
+        Ok(())
     })
 }
 
@@ -212,6 +234,36 @@ pub unsafe extern "C" fn msgbus_message_get(
         let value = message.get(key).ok_or_else(|| not_found(key))?;
         // SAFETY: checked by `out`.
         unsafe { put(out_value, to_handle::<msgbus_value>(value)) };
+        Ok(())
+    })
+}
+
+/// The value under the `key_len` bytes of UTF-8 at `key` (no NUL needed)
+/// described in place, in one call, as msgbus_message_payload_view does;
+/// MSGBUS_RESULT_NOT_FOUND when absent.
+///
+/// # Safety
+/// `message` NULL or live; `key` has `key_len` readable bytes; `out_view`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn msgbus_message_get_view(
+    message: *const msgbus_message,
+    key: *const c_char,
+    key_len: usize,
+    out_view: *mut msgbus_value_view,
+) -> msgbus_result {
+    guard(|| {
+        let out_view = out(out_view, "out_view")?;
+        // SAFETY: per the contract.
+        let (message, key) = unsafe {
+            (
+                borrow(message, "message")?,
+                utf8(key.cast(), key_len, "key")?,
+            )
+        };
+        let value = message.get(key).ok_or_else(|| not_found(key))?;
+        // SAFETY: checked by `out`.
+        unsafe { put(out_view, view_of(value)) };
         Ok(())
     })
 }

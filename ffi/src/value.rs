@@ -167,17 +167,44 @@ pub unsafe extern "C" fn msgbus_value_type(value: *const msgbus_value) -> msgbus
         let Ok(value) = (unsafe { borrow(value, "value") }) else {
             return MSGBUS_VALUE_TYPE_NULL;
         };
-        match value {
-            Value::Null => MSGBUS_VALUE_TYPE_NULL,
-            Value::Bool(_) => MSGBUS_VALUE_TYPE_BOOL,
-            Value::Int(_) => MSGBUS_VALUE_TYPE_INT,
-            Value::Double(_) => MSGBUS_VALUE_TYPE_DOUBLE,
-            Value::String(_) => MSGBUS_VALUE_TYPE_STRING,
-            Value::Bytes(_) => MSGBUS_VALUE_TYPE_BYTES,
-            Value::Object(o) if o.downcast_ref::<CPointer>().is_some() => MSGBUS_VALUE_TYPE_POINTER,
-            Value::Object(_) => MSGBUS_VALUE_TYPE_OBJECT,
-        }
+        kind(value)
     })
+}
+
+fn kind(value: &Value) -> msgbus_value_kind {
+    match value {
+        Value::Null => MSGBUS_VALUE_TYPE_NULL,
+        Value::Bool(_) => MSGBUS_VALUE_TYPE_BOOL,
+        Value::Int(_) => MSGBUS_VALUE_TYPE_INT,
+        Value::Double(_) => MSGBUS_VALUE_TYPE_DOUBLE,
+        Value::String(_) => MSGBUS_VALUE_TYPE_STRING,
+        Value::Bytes(_) => MSGBUS_VALUE_TYPE_BYTES,
+        Value::Object(o) if o.downcast_ref::<CPointer>().is_some() => MSGBUS_VALUE_TYPE_POINTER,
+        Value::Object(_) => MSGBUS_VALUE_TYPE_OBJECT,
+    }
+}
+
+/// `value` described in place, borrowing its contents: a string's UTF-8
+/// (without its NUL) or bytes as `data` and `len`. A pointer or object
+/// has only its type: it is read through its msgbus_value.
+pub(crate) fn view_of(value: &Value) -> msgbus_value_view {
+    let mut view = msgbus_value_view {
+        value_type: kind(value),
+        boolean: false,
+        integer: 0,
+        number: 0.0,
+        data: ptr::null(),
+        len: 0,
+    };
+    match value {
+        Value::Bool(b) => view.boolean = *b,
+        Value::Int(i) => view.integer = *i,
+        Value::Double(d) => view.number = *d,
+        Value::String(text) => (view.data, view.len) = (text.as_ptr(), text.len()),
+        Value::Bytes(bytes) => (view.data, view.len) = (bytes.as_ptr(), bytes.len()),
+        Value::Null | Value::Object(_) => {}
+    }
+    view
 }
 
 /// Reads a value of the type `read` accepts (`wanted`, for the detail);

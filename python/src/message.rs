@@ -11,6 +11,7 @@
 //! beyond it, it becomes a copy of its own.
 
 use std::ffi::{CStr, c_char, c_void};
+use std::mem::MaybeUninit;
 use std::ptr;
 
 use msgbus_abi::*;
@@ -21,7 +22,7 @@ use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 use crate::core::api;
 use crate::errors::check;
 use crate::handles::{KeyArg, Owned, ResponseDestinationNameArg, ResponseIdArg, Text, with_c_str};
-use crate::value::{store, to_py, to_value};
+use crate::value::{from_view, store, to_py, to_value};
 
 /// Where a `Message`'s contents are.
 enum Held {
@@ -164,7 +165,27 @@ impl PyMessage {
         put_value(self.as_mut_ptr(), key, value)
     }
 
+    /// The value under `key`: from its view in one call when it has one
+    /// (see [`from_view`]), else through its msgbus_value.
     fn value_of<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let mut view = MaybeUninit::uninit();
+        // SAFETY: a live message; `key.len()` bytes of UTF-8 at `key`.
+        let code = unsafe {
+            (api().message_get_view)(
+                self.handle(),
+                key.as_ptr().cast(),
+                key.len(),
+                view.as_mut_ptr(),
+            )
+        };
+        if code == MSGBUS_RESULT_NOT_FOUND {
+            return Ok(None);
+        }
+        check(code)?;
+        // SAFETY: written on success; it borrows the message, unchanged here.
+        if let Some(obj) = from_view(py, unsafe { view.assume_init_ref() }) {
+            return Ok(Some(obj));
+        }
         let mut value = ptr::null();
         // SAFETY: a live message; the value is borrowed from it.
         let code = with_c_str(key, "key", |key| unsafe {
@@ -333,6 +354,15 @@ impl PyMessage {
     /// The payload: any object.
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        let mut view = MaybeUninit::uninit();
+        // SAFETY: a live message; a view written on success borrows it.
+        let viewed = unsafe { (api().message_payload_view)(self.handle(), view.as_mut_ptr()) };
+        if viewed == MSGBUS_RESULT_OK {
+            // SAFETY: as above.
+            if let Some(obj) = from_view(py, unsafe { view.assume_init_ref() }) {
+                return obj;
+            }
+        }
         // SAFETY: a live message; the payload is borrowed from it.
         to_py(py, unsafe { (api().message_payload)(self.handle()) })
     }

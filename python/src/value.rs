@@ -199,6 +199,32 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Owned<msgbus_value>> 
     })
 }
 
+/// The Python object for a value described in place (msgbus_message_get_view,
+/// msgbus_message_payload_view): `None` for one read through its
+/// msgbus_value instead, a pointer, an object, or a string or bytes long
+/// enough to carry its twin (see [`TWINNED_FROM`]).
+pub(crate) fn from_view<'py>(
+    py: Python<'py>,
+    view: &msgbus_value_view,
+) -> Option<Bound<'py, PyAny>> {
+    // SAFETY (both): a view of a string or bytes value has `len` bytes
+    // at `data`, UTF-8 for a string.
+    let contents = || unsafe { std::slice::from_raw_parts(view.data, view.len) };
+    Some(match view.value_type {
+        MSGBUS_VALUE_TYPE_NULL => py.None().into_bound(py),
+        MSGBUS_VALUE_TYPE_BOOL => PyBool::new(py, view.boolean).to_owned().into_any(),
+        MSGBUS_VALUE_TYPE_INT => PyInt::new(py, view.integer).into_any(),
+        MSGBUS_VALUE_TYPE_DOUBLE => PyFloat::new(py, view.number).into_any(),
+        MSGBUS_VALUE_TYPE_STRING if view.len < TWINNED_FROM => {
+            PyString::new(py, unsafe { std::str::from_utf8_unchecked(contents()) }).into_any()
+        }
+        MSGBUS_VALUE_TYPE_BYTES if view.len < TWINNED_FROM => {
+            PyBytes::new(py, contents()).into_any()
+        }
+        _ => return None,
+    })
+}
+
 /// The Python object for the value at `value`, borrowed for the call.
 pub(crate) fn to_py<'py>(py: Python<'py>, value: *const msgbus_value) -> Bound<'py, PyAny> {
     let api = api();

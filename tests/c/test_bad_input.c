@@ -707,6 +707,32 @@ static void destination_handles(void) {
       msgbus_destination_send_direct(gone, m, &response));
   CHECK(response == UNTOUCHED);
 
+  msgbus_value_view view = {.value_type = 99};
+  ROW(msgbus_message_payload_view, "NULL message", NULLP, "message is NULL", msgbus_message_payload_view(NULL, &view));
+  ROW(msgbus_message_payload_view, "NULL out_view", NULLP, "out_view is NULL", msgbus_message_payload_view(m, NULL));
+  CHECK(view.value_type == 99);
+  ROW(msgbus_message_payload_view, "nothing to refuse", OK, NULL, msgbus_message_payload_view(m, &view));
+  CHECK(view.value_type == MSGBUS_VALUE_TYPE_STRING && view.len == 1 && view.data[0] == 'x');
+  CHECK_OK(msgbus_message_put_view(m, "seq", &payload));
+  view.value_type = 99;
+  ROW(msgbus_message_get_view, "NULL message", NULLP, "message is NULL", msgbus_message_get_view(NULL, "seq", 3, &view));
+  ROW(msgbus_message_get_view, "NULL key of length 3", NULLP, "key is NULL", msgbus_message_get_view(m, NULL, 3, &view));
+  ROW(msgbus_message_get_view, "NULL out_view", NULLP, "out_view is NULL", msgbus_message_get_view(m, "seq", 3, NULL));
+  ROW(msgbus_message_get_view, "invalid UTF-8 key", INVALID, NOT_UTF8("key"), msgbus_message_get_view(m, BAD_UTF8, 3, &view));
+  ROW(msgbus_message_get_view, "an absent key", MSGBUS_RESULT_NOT_FOUND, "no value under \"se\"",
+      msgbus_message_get_view(m, "seq", 2, &view));
+  CHECK(view.value_type == 99);
+  ROW(msgbus_message_get_view, "a key without its NUL", OK, NULL, msgbus_message_get_view(m, "seqX", 3, &view));
+  CHECK(view.value_type == MSGBUS_VALUE_TYPE_INT && view.integer == 1);
+  msgbus_message *holder = msgbus_message_new();
+  msgbus_value *pointer = NULL;
+  CHECK_OK(msgbus_value_new_pointer(&view, NULL, &pointer));
+  CHECK_OK(msgbus_message_set_payload(holder, pointer));
+  ROW(msgbus_message_payload_view, "a pointer payload (its type only)", OK, NULL, msgbus_message_payload_view(holder, &view));
+  CHECK(view.value_type == MSGBUS_VALUE_TYPE_POINTER && view.data == NULL && view.len == 0);
+  msgbus_value_free(pointer);
+  msgbus_message_free(holder);
+
   VOID_ROW(msgbus_destination_free, "NULL", msgbus_destination_free(NULL));
   msgbus_destination_free(gone);
   CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));

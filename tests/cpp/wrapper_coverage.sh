@@ -14,6 +14,8 @@ declare -A WITHOUT_WRAPPER=(
   [msgbus_value_twin]="as msgbus_value_set_twin"
   [msgbus_message_set_payload_string]="C shorthand for what Message::set_payload(text) does through a view"
   [msgbus_message_payload_string]="C shorthand for payload().as_string()"
+  [msgbus_message_payload_view]="a binding's one-call read of a value to convert; C++ reads values in place through ValueRef"
+  [msgbus_message_get_view]="as msgbus_message_payload_view"
 )
 missing=0 total=0
 for symbol in $(nm -D --defined-only "$LIB/libmsgbus.so" | awk '{print $3}'); do

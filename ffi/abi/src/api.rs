@@ -383,4 +383,14 @@ pub struct msgbus_api {
         values: *const msgbus_entry_view,
         count: usize,
     ) -> msgbus_result,
+    pub message_payload_view: unsafe extern "C" fn(
+        message: *const msgbus_message,
+        out_view: *mut msgbus_value_view,
+    ) -> msgbus_result,
+    pub message_get_view: unsafe extern "C" fn(
+        message: *const msgbus_message,
+        key: *const c_char,
+        key_len: usize,
+        out_view: *mut msgbus_value_view,
+    ) -> msgbus_result,
 }
