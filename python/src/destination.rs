@@ -89,16 +89,7 @@ impl PyDestination {
         message: &Bound<'_, PyAny>,
         values: Option<&Bound<'_, PyMapping>>,
     ) -> PyResult<()> {
-        let handle = self.handle()?;
-        if let Some(sent) = send_in_place(py, handle, message, values) {
-            return sent;
-        }
-        PyDestination::with_message(message, values, |message| {
-            // SAFETY: a live handle and message.
-            inline_calls(py, || {
-                Ok(unsafe { (api().destination_send)(handle, message) })
-            })
-        })
+        send_one(py, self.handle()?, message, values)
     }
 
     /// Sends each item of `messages` (each a `Message`, or a bare payload)
@@ -109,14 +100,7 @@ impl PyDestination {
         let handle = self.handle()?;
         let mut sent = 0;
         for message in PyIterator::from_object(messages)? {
-            let message = message?;
-            let result = PyDestination::with_message(&message, None, |message| {
-                // SAFETY: a live handle and message.
-                inline_calls(py, || {
-                    Ok(unsafe { (api().destination_send)(handle, message) })
-                })
-            });
-            if let Err(err) = result {
+            if let Err(err) = send_one(py, handle, &message?, None) {
                 err.value(py).setattr("sent", sent)?;
                 return Err(err);
             }
@@ -150,6 +134,25 @@ impl PyDestination {
     fn __repr__(&self) -> String {
         format!("<msgbus.Destination {:?}>", self.name)
     }
+}
+
+/// Sends `message` (a `Message`, or a bare payload with `values`) through
+/// `handle`: in place when it can be (see [`send_in_place`]).
+fn send_one(
+    py: Python<'_>,
+    handle: *const msgbus_destination,
+    message: &Bound<'_, PyAny>,
+    values: Option<&Bound<'_, PyMapping>>,
+) -> PyResult<()> {
+    if let Some(sent) = send_in_place(py, handle, message, values) {
+        return sent;
+    }
+    PyDestination::with_message(message, values, |message| {
+        // SAFETY: a live handle and message.
+        inline_calls(py, || {
+            Ok(unsafe { (api().destination_send)(handle, message) })
+        })
+    })
 }
 
 /// At most this many values are sent described in place; a message with
