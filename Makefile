@@ -28,7 +28,9 @@ C_PACKAGES := gcc g++ valgrind pkgconf cmake libasan8 libubsan1
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 prometheus-client==0.26.0
-BENCH_TOOLS := matplotlib==3.11.2
+BENCH_TOOLS := matplotlib==3.11.2 pyzmq==27.3.0
+# libzmq's headers and library, for make bench's C baseline (bench/c/zmq.c).
+BENCH_PACKAGES := libzmq3-dev
 PACKAGE_VENV := target/venv-package
 PACKAGE_TOOLS := auditwheel==6.4.2
 # make wheel: maturin, and zig (from PyPI) as the linker for glibc 2.17;
@@ -112,23 +114,27 @@ test-examples: example-programs python
 test-readme: c-deps ffi
 	python3 tests/readme/run.py
 
-## The benchmark programs: Rust (with the crossbeam baseline), C, and the
-## plotting library for the report.
+## The benchmark programs: Rust (with the crossbeam baseline), C, the
+## libzmq baseline, and pyzmq and the plotting library for the report.
 bench-programs: c-deps ffi python $(VENV)/.bench-tools
+	@dpkg -s $(BENCH_PACKAGES) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BENCH_PACKAGES); }
 	$(CARGO) build --release -q -p msgbus-bench
 	@mkdir -p $(BENCH)
 	cc -std=c11 -O2 $(EXAMPLE_FLAGS) bench/c/bench.c $(EXAMPLE_LIBS) -o $(BENCH)/bench-c
+	cc -std=c11 -O2 $(EXAMPLE_FLAGS) bench/c/zmq.c -lzmq -o $(BENCH)/bench-zmq
 
 ## W1–W4, S1, scaling and memory through Rust, C and Python against the
-## baselines of the same run; BENCH_REPS repetitions, medians, results in
-## bench/results/.
+## baselines of the same run (crossbeam, libzmq, SimpleQueue, pyzmq);
+## BENCH_REPS repetitions, medians, results in bench/results/.
 bench: bench-programs
-	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --reps $(BENCH_REPS) --out bench/results
+	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --zmq $(BENCH)/bench-zmq --reps $(BENCH_REPS) --out bench/results
 
 ## Every benchmark once at a small size: checks they run and report
 ## (figures from it mean nothing).
 bench-quick: bench-programs
-	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --reps 1 --out $(BENCH)/quick --quick
+	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --zmq $(BENCH)/bench-zmq --reps 1 --out $(BENCH)/quick --quick
 	@test -n "$$(find $(BENCH)/quick -name '*.json' -newer $(BENCH)/bench-c)" && test -n "$$(find $(BENCH)/quick -name '*.png' -newer $(BENCH)/bench-c)"
 
 ## clang and libFuzzer (Debian's packages).

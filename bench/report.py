@@ -1,9 +1,10 @@
-"""make bench: runs the Rust, C and Python benchmark programs several times,
-prints one table of medians (with their spread) against the baselines
-measured in the same run, checks the ratios against the targets of issue 7,
-writes every figure as JSON and draws the scaling curves as a PNG.
+"""make bench: runs the Rust, C and Python benchmark programs and the
+libzmq one several times, prints one table of medians (with their spread)
+against the baselines measured in the same run, checks the ratios against
+the targets (issues 7, 17, 20 and 21), writes every figure as JSON, and
+draws msgbus beside each peer and the scaling curves as PNGs.
 
-    python bench/report.py --rust R --c C --reps N --out DIR [--quick]
+    python bench/report.py --rust R --c C --zmq Z --reps N --out DIR [--quick]
 """
 
 import argparse
@@ -30,24 +31,37 @@ class Target(NamedTuple):
 
 
 TARGETS = [
-    Target("W1 Rust", ("rust", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.5, True),
-    Target("W1 C", ("c", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.35, True),
-    Target("W1 Python", ("python", "W1", "msgbus", "throughput"), ("python", "W1", "queue.Queue", "throughput"), 3, True),
-    Target("W2 Rust", ("rust", "W2", "msgbus", "throughput"), ("rust", "W2", "crossbeam", "throughput"), 0.5, True),
+    # Issue 20: ahead of what users would write by hand, and of libzmq and
+    # pyzmq, on every surface.
+    Target("W1 Rust", ("rust", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.7, True),
+    Target("W1 Rust by name", ("rust", "W1", "msgbus by name", "throughput"), ("rust", "W1", "crossbeam", "throughput"),
+           0, True),
+    Target("W1 C", ("c", "W1", "msgbus", "throughput"), ("rust", "W1", "crossbeam", "throughput"), 0.6, True),
+    Target("W1 C / libzmq", ("c", "W1", "msgbus", "throughput"), ("c", "W1", "libzmq", "throughput"), 2.5, True),
+    Target("W1 Python", ("python", "W1", "msgbus", "throughput"), ("python", "W1", "SimpleQueue", "throughput"), 1.0,
+           True),
+    Target("W1 Py by name", ("python", "W1", "msgbus by name", "throughput"),
+           ("python", "W1", "SimpleQueue", "throughput"), 0, True),
+    Target("W1 Py / pyzmq", ("python", "W1", "msgbus", "throughput"), ("python", "W1", "pyzmq", "throughput"), 2, True),
+    Target("W2 Rust", ("rust", "W2", "msgbus", "throughput"), ("rust", "W2", "crossbeam", "throughput"), 0.7, True),
     Target("W2 C", ("c", "W2", "msgbus", "throughput"), ("rust", "W2", "crossbeam", "throughput"), 0, True),
-    Target("W2 Python", ("python", "W2", "msgbus", "throughput"), ("python", "W2", "queue.Queue", "throughput"), 0, True),
-    Target("W3 p50 Rust", ("rust", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 3, False),
-    Target("W3 p50 C", ("c", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 3, False),
-    Target("W3 p50 Python", ("python", "W3", "msgbus", "p50"), ("python", "W3", "queue.Queue", "p50"), 0.5, False),
+    Target("W2 Python", ("python", "W2", "msgbus", "throughput"), ("python", "W2", "SimpleQueue", "throughput"), 1.0,
+           True),
+    Target("W3 p50 Rust", ("rust", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 2, False),
+    Target("W3 p50 C", ("c", "W3", "msgbus", "p50"), ("rust", "W3", "crossbeam", "p50"), 0, False),
+    Target("W3 p50 C/zmq", ("c", "W3", "msgbus", "p50"), ("c", "W3", "libzmq", "p50"), 0.05, False),
+    Target("W3 p50 Python", ("python", "W3", "msgbus", "p50"), ("python", "W3", "SimpleQueue", "p50"), 0.5, False),
+    Target("W3 p50 Py/zmq", ("python", "W3", "msgbus", "p50"), ("python", "W3", "pyzmq", "p50"), 0.5, False),
     Target("W3 p99 Rust", ("rust", "W3", "msgbus", "p99"), ("rust", "W3", "crossbeam", "p99"), 0, False),
-    Target("W3 p99 Python", ("python", "W3", "msgbus", "p99"), ("python", "W3", "queue.Queue", "p99"), 0, False),
-    Target("W4 p50 Rust", ("rust", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 3, False),
-    Target("W4 p50 C", ("c", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 3, False),
-    Target("W4 p50 Python", ("python", "W4", "msgbus", "p50"), ("python", "W4", "queue.Queue", "p50"), 0, False),
+    Target("W3 p99 Python", ("python", "W3", "msgbus", "p99"), ("python", "W3", "SimpleQueue", "p99"), 0, False),
+    Target("W4 p50 Rust", ("rust", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 2, False),
+    Target("W4 p50 C", ("c", "W4", "msgbus", "p50"), ("rust", "W4", "crossbeam", "p50"), 0, False),
+    Target("W4 p50 Python", ("python", "W4", "msgbus", "p50"), ("python", "W4", "SimpleQueue", "p50"), 0, False),
     Target("W4 p99 Rust", ("rust", "W4", "msgbus", "p99"), ("rust", "W4", "crossbeam", "p99"), 0, False),
-    Target("S1 Rust", ("rust", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0.3, True),
+    Target("S1 Rust", ("rust", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0.5, True),
     Target("S1 C", ("c", "S1", "msgbus", "throughput"), ("rust", "S1", "plain loop", "throughput"), 0, True),
-    Target("S1 Python", ("python", "S1", "msgbus", "throughput"), ("python", "S1", "plain loop", "throughput"), 0.25, True),
+    Target("S1 Python", ("python", "S1", "msgbus", "throughput"), ("python", "S1", "plain loop", "throughput"), 0.5,
+           True),
     Target("memory B/msg", ("rust", "memory", "msgbus", "bytes per queued message"), None, 128, False),
     # Issue 21: timing sampled by default costs W1 at most 5 %; timers fire
     # about as punctually as a sleeping thread wakes; pending timers are
@@ -159,10 +173,53 @@ def plot(summary: dict[Key, dict[str, Any]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+#: The panels of the peers' chart: (surface, workload, metric) and the
+#: implementations drawn side by side, msgbus first.
+PEERS = [
+    (("rust", "W1", "throughput"), ("msgbus", "msgbus by name", "crossbeam")),
+    (("c", "W1", "throughput"), ("msgbus", "libzmq")),
+    (("python", "W1", "throughput"), ("msgbus", "msgbus by name", "SimpleQueue", "pyzmq")),
+    (("rust", "W2", "throughput"), ("msgbus", "crossbeam")),
+    (("python", "W2", "throughput"), ("msgbus", "SimpleQueue")),
+    (("rust", "W3", "p50"), ("msgbus", "crossbeam")),
+    (("c", "W3", "p50"), ("msgbus", "libzmq")),
+    (("python", "W3", "p50"), ("msgbus", "SimpleQueue", "pyzmq")),
+    (("rust", "S1", "throughput"), ("msgbus", "plain loop")),
+    (("python", "S1", "throughput"), ("msgbus", "plain loop")),
+]
+
+
+def plot_peers(summary: dict[Key, dict[str, Any]], path: Path) -> None:
+    """One bar chart per row: msgbus and each peer's median, with the
+    spread over the repetitions as an error bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 5, figsize=(20, 8))
+    for axis, ((surface, workload, metric), implementations) in zip(axes.flat, PEERS):
+        shown = [(name, find(summary, (surface, workload, name, metric))) for name in implementations]
+        shown = [(name, f) for name, f in shown if f is not None]
+        scale = 1e6 if metric == "throughput" else 1
+        medians = [f["median"] / scale for _, f in shown]
+        spread = [[(f["median"] - f["min"]) / scale for _, f in shown], [(f["max"] - f["median"]) / scale for _, f in shown]]
+        colors = ["tab:blue" if name.startswith("msgbus") else "tab:gray" for name, _ in shown]
+        axis.bar([name for name, _ in shown], medians, yerr=spread, color=colors, capsize=4)
+        axis.set_title(f"{workload} {metric} ({surface})", fontsize=10)
+        axis.set_ylabel("M msgs/s (more is better)" if metric == "throughput" else "µs (less is better)")
+        axis.tick_params(axis="x", labelsize=8, rotation=15)
+        axis.grid(True, axis="y", alpha=0.3)
+    figure.suptitle("msgbus (blue) beside what a user would pick instead (gray): medians of one make bench run")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rust", required=True)
     parser.add_argument("--c", required=True)
+    parser.add_argument("--zmq", required=True)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
@@ -172,7 +229,7 @@ def main() -> None:
     # msgbus and its crossbeam baselines each in a process of their own (see
     # msgbus-bench's `Side`).
     programs = [[args.rust, "--only=msgbus", *quick], [args.rust, "--only=crossbeam", *quick], [args.c, *quick],
-                [sys.executable, str(Path(__file__).parent / "python" / "bench.py"), *quick]]
+                [args.zmq, *quick], [sys.executable, str(Path(__file__).parent / "python" / "bench.py"), *quick]]
     runs = []
     for rep in range(args.reps):
         records = []
@@ -195,7 +252,9 @@ def main() -> None:
     }
     (args.out / f"{stamp}.json").write_text(json.dumps(result, indent=1) + "\n")
     plot(summary, args.out / f"{stamp}-scaling.png")
-    print(f"results: {args.out / stamp}.json, scaling curves: {args.out / stamp}-scaling.png")
+    plot_peers(summary, args.out / f"{stamp}-peers.png")
+    print(f"results: {args.out / stamp}.json, msgbus beside its peers: {args.out / stamp}-peers.png, "
+          f"scaling curves: {args.out / stamp}-scaling.png")
 
 
 if __name__ == "__main__":

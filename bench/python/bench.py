@@ -1,21 +1,46 @@
 """make bench's Python half: W1–W4 and S1 with a Python sender and Python
-listeners, through msgbus and through queue.Queue with threads (the
-baseline a Python programmer would write), one JSON line per figure.
-`--quick` runs every workload at a small size.
+listeners, through msgbus and through what a Python programmer would write
+instead, one JSON line per figure:
+
+- "SimpleQueue": `queue.SimpleQueue` and threads calling the listener with
+  a hand-written `__slots__` message (W2: one queue per worker thread, as
+  msgbus's parallel type gives each listener call a task of its own);
+- "pyzmq": inproc PUSH/PULL (W1) and REQ/REP (W3) sockets, a message as a
+  payload frame and an 8-byte sequence frame;
+- "plain loop": the listener called in a loop (S1).
+
+msgbus sends through a destination handle (`bus.destination(name).send(
+payload, values)`), and W1 also by name with a `Message` ("msgbus by
+name"). Every listener reads the payload and the value, and counts. The
+loops run inside functions, as a program's would; each throughput figure
+is the second of two runs. `--quick` runs every workload at a small size.
 """
 
+import itertools
 import json
 import queue
 import sys
 import threading
 import time
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Optional
+
+import zmq
 
 import msgbus
 
 PAYLOAD = bytes(16)
 QUICK = "--quick" in sys.argv
 SCALE = 50 if QUICK else 1
+
+
+class Hand:
+    """The message a hand-written program passes: a payload and values."""
+
+    __slots__ = ("payload", "values")
+
+    def __init__(self, payload: bytes, values: dict[str, int]) -> None:
+        self.payload = payload
+        self.values = values
 
 
 def figure(workload: str, implementation: str, metric: str, value: float, unit: str, **params: int) -> None:
@@ -31,75 +56,160 @@ def figure(workload: str, implementation: str, metric: str, value: float, unit: 
     print(json.dumps(record), flush=True)
 
 
-class Countdown:
-    """Opens once `count` arrivals were counted."""
+class Arrivals:
+    """Counts deliveries and opens once `total` arrived. `next()` of an
+    `itertools.count` is one call into C, so threads count without a lock
+    and lose no count."""
 
-    def __init__(self, count: int) -> None:
-        self.left = count
-        self.lock = threading.Lock()
+    def __init__(self, total: int) -> None:
+        self.arrived = itertools.count(1)
+        self.total = total
         self.done = threading.Event()
 
-    def arrive(self, _message: object = None) -> None:
-        with self.lock:
-            self.left -= 1
-            if self.left == 0:
-                self.done.set()
+    def counted(self) -> None:
+        if next(self.arrived) == self.total:
+            self.done.set()
 
 
-def messages(count: int) -> Iterable[msgbus.Message]:
-    return (msgbus.Message(PAYLOAD, values={"seq": seq}) for seq in range(count))
+def reading_bus_listener(arrivals: Arrivals) -> Callable[[msgbus.Message], None]:
+    def read(message: msgbus.Message) -> None:
+        message.payload
+        message["seq"]
+        arrivals.counted()
+
+    return read
 
 
-def bus_throughput(kind: str, count: int, listeners: int) -> float:
+def reading_hand_listener(arrivals: Arrivals) -> Callable[[Hand], None]:
+    def read(message: Hand) -> None:
+        message.payload
+        message.values["seq"]
+        arrivals.counted()
+
+    return read
+
+
+def bus_throughput(kind: str, count: int, listeners: int, by_name: bool) -> float:
     bus = msgbus.MessageBus()
     bus.add_destination("bench/throughput", kind, workers_core_size=2, workers_max_size=2)
-    countdown = Countdown(count * listeners)
+    arrivals = Arrivals(count * listeners)
     for _ in range(listeners):
-        bus.register_listener("bench/throughput", countdown.arrive)
+        bus.register_listener("bench/throughput", reading_bus_listener(arrivals))
     start = time.perf_counter()
-    for message in messages(count):
-        bus.send("bench/throughput", message)
-    countdown.done.wait()
+    if by_name:
+        send_by_name, message = bus.send, msgbus.Message
+        for seq in range(count):
+            send_by_name("bench/throughput", message(PAYLOAD, values={"seq": seq}))
+    else:
+        send = bus.destination("bench/throughput").send
+        for seq in range(count):
+            send(PAYLOAD, {"seq": seq})
+    arrivals.done.wait()
     elapsed = time.perf_counter() - start
     bus.shutdown()
     return elapsed
 
 
-def queue_throughput(receivers: int, count: int, listeners: int) -> float:
-    """One item per message (receivers=1, every listener called in turn) or
-    one per listener (receivers>1), as msgbus's serial and parallel do."""
-    items: "queue.Queue[Optional[tuple[int, msgbus.Message]]]" = queue.Queue()
-    countdown = Countdown(count * listeners)
-    calls = [countdown.arrive] * listeners
-    fanout = 1 if receivers == 1 else listeners
+def queue_throughput(workers: int, count: int, listeners: int) -> float:
+    """W1: one SimpleQueue of messages and a thread calling the listener
+    with each. W2: one SimpleQueue per worker thread, and one item per
+    listener call, dealt round-robin."""
+    arrivals = Arrivals(count * listeners)
+    calls = [reading_hand_listener(arrivals) for _ in range(listeners)]
+    if workers == 1 and listeners == 1:
+        return serial_queue_throughput(count, calls[0], arrivals)
+    queues: "list[queue.SimpleQueue[Optional[tuple[Callable[[Hand], None], Hand]]]]" = [
+        queue.SimpleQueue() for _ in range(workers)
+    ]
 
-    def receive() -> None:
+    def receive(items: "queue.SimpleQueue[Optional[tuple[Callable[[Hand], None], Hand]]]") -> None:
         while (item := items.get()) is not None:
-            listener, message = item
-            for call in calls if fanout == 1 else calls[listener : listener + 1]:
-                call(message)
+            call, message = item
+            call(message)
 
-    threads = [threading.Thread(target=receive) for _ in range(receivers)]
+    threads = [threading.Thread(target=receive, args=(items,)) for items in queues]
     for thread in threads:
         thread.start()
     start = time.perf_counter()
-    for message in messages(count):
-        for listener in range(fanout):
-            items.put((listener, message))
-    countdown.done.wait()
+    puts = [items.put for items in queues]
+    turn = 0
+    for seq in range(count):
+        message = Hand(PAYLOAD, {"seq": seq})
+        for call in calls:
+            puts[turn]((call, message))
+            turn = (turn + 1) % workers
+    arrivals.done.wait()
     elapsed = time.perf_counter() - start
-    for _ in threads:
+    for items in queues:
         items.put(None)
     for thread in threads:
         thread.join()
     return elapsed
 
 
-def throughput(workload: str, kind: str, receivers: int, count: int, listeners: int) -> None:
-    for implementation, seconds in (
-        ("msgbus", bus_throughput(kind, count, listeners)),
-        ("queue.Queue", queue_throughput(receivers, count, listeners)),
-    ):
+def serial_queue_throughput(count: int, listener: Callable[[Hand], None], arrivals: Arrivals) -> float:
+    items: "queue.SimpleQueue[Optional[Hand]]" = queue.SimpleQueue()
+
+    def receive() -> None:
+        get = items.get
+        while (message := get()) is not None:
+            listener(message)
+
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    start = time.perf_counter()
+    put = items.put
+    for seq in range(count):
+        put(Hand(PAYLOAD, {"seq": seq}))
+    arrivals.done.wait()
+    elapsed = time.perf_counter() - start
+    items.put(None)
+    receiver.join()
+    return elapsed
+
+
+def zmq_throughput(count: int) -> float:
+    """PUSH/PULL over inproc; the receiving thread reads both frames."""
+    context = zmq.Context.instance()
+    pull = context.socket(zmq.PULL)
+    pull.bind("inproc://bench-w1")
+    push = context.socket(zmq.PUSH)
+    push.connect("inproc://bench-w1")
+    arrivals = Arrivals(count)
+
+    def receive() -> None:
+        recv = pull.recv_multipart
+        for _ in range(count):
+            payload, seq = recv()
+            payload[0]
+            int.from_bytes(seq, "little")
+            arrivals.counted()
+
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    start = time.perf_counter()
+    send = push.send_multipart
+    for seq in range(count):
+        send((PAYLOAD, seq.to_bytes(8, "little")))
+    arrivals.done.wait()
+    elapsed = time.perf_counter() - start
+    receiver.join()
+    push.close(linger=0)
+    pull.close(linger=0)
+    return elapsed
+
+
+def throughput(workload: str, kind: str, workers: int, count: int, listeners: int) -> None:
+    runs: list[tuple[str, Callable[[], float]]] = [
+        ("msgbus", lambda: bus_throughput(kind, count, listeners, by_name=False)),
+        ("SimpleQueue", lambda: queue_throughput(workers, count, listeners)),
+    ]
+    if workload == "W1":
+        runs += [("msgbus by name", lambda: bus_throughput(kind, count, listeners, by_name=True)),
+                 ("pyzmq", lambda: zmq_throughput(count))]
+    for implementation, run in runs:
+        run()  # the second of two runs, as in the Rust and C programs
+        seconds = run()
         figure(workload, implementation, "throughput", count * listeners / seconds, "deliveries/s",
                messages=count, listeners=listeners, producers=1, payload=len(PAYLOAD))
 
@@ -113,10 +223,11 @@ def latency(workload: str, implementation: str, samples: list[int]) -> None:
 
 def timed(rounds: int, step: Callable[[int], object]) -> list[int]:
     samples = []
+    clock = time.perf_counter_ns
     for seq in range(rounds):
-        start = time.perf_counter_ns()
+        start = clock()
         step(seq)
-        samples.append(time.perf_counter_ns() - start)
+        samples.append(clock() - start)
     return samples
 
 
@@ -128,23 +239,47 @@ def request_reply(rounds: int) -> None:
         "bench/w3", msgbus.Message(PAYLOAD, values={"seq": seq}))))
     bus.shutdown()
 
-    requests: "queue.Queue[Optional[msgbus.Message]]" = queue.Queue()
-    replies: "queue.Queue[int]" = queue.Queue()
+    requests: "queue.SimpleQueue[Optional[Hand]]" = queue.SimpleQueue()
+    replies: "queue.SimpleQueue[int]" = queue.SimpleQueue()
 
     def respond() -> None:
         while (request := requests.get()) is not None:
+            request.values["seq"]
             replies.put(1)
 
     responder = threading.Thread(target=respond)
     responder.start()
 
     def round_trip(seq: int) -> int:
-        requests.put(msgbus.Message(PAYLOAD, values={"seq": seq}))
+        requests.put(Hand(PAYLOAD, {"seq": seq}))
         return replies.get()
 
-    latency("W3", "queue.Queue", timed(rounds, round_trip))
+    latency("W3", "SimpleQueue", timed(rounds, round_trip))
     requests.put(None)
     responder.join()
+
+    context = zmq.Context.instance()
+    rep = context.socket(zmq.REP)
+    rep.bind("inproc://bench-w3")
+    req = context.socket(zmq.REQ)
+    req.connect("inproc://bench-w3")
+
+    def serve() -> None:
+        for _ in range(rounds):
+            _payload, seq = rep.recv_multipart()
+            rep.send(seq)
+
+    server = threading.Thread(target=serve)
+    server.start()
+
+    def zmq_round_trip(seq: int) -> Any:
+        req.send_multipart((PAYLOAD, seq.to_bytes(8, "little")))
+        return req.recv()
+
+    latency("W3", "pyzmq", timed(rounds, zmq_round_trip))
+    server.join()
+    req.close(linger=0)
+    rep.close(linger=0)
 
 
 def one_way(rounds: int) -> None:
@@ -152,55 +287,54 @@ def one_way(rounds: int) -> None:
     once the listener acknowledged the previous one."""
     acks: "queue.SimpleQueue[int]" = queue.SimpleQueue()
 
-    def listener(message: msgbus.Message) -> None:
+    def bus_listener(message: msgbus.Message) -> None:
         acks.put(time.perf_counter_ns() - message["seq"])
-
-    def stamped() -> msgbus.Message:
-        return msgbus.Message(PAYLOAD, values={"seq": time.perf_counter_ns()})
 
     bus = msgbus.MessageBus()
     bus.add_destination("bench/w4", "serial")
-    bus.register_listener("bench/w4", listener)
+    bus.register_listener("bench/w4", bus_listener)
+    send = bus.destination("bench/w4").send
     samples = []
     for _ in range(rounds):
-        bus.send("bench/w4", stamped())
+        send(PAYLOAD, {"seq": time.perf_counter_ns()})
         samples.append(acks.get())
     bus.shutdown()
     latency("W4", "msgbus", samples)
 
-    items: "queue.Queue[Optional[msgbus.Message]]" = queue.Queue()
+    items: "queue.SimpleQueue[Optional[Hand]]" = queue.SimpleQueue()
 
     def receive() -> None:
         while (item := items.get()) is not None:
-            listener(item)
+            acks.put(time.perf_counter_ns() - item.values["seq"])
 
     receiver = threading.Thread(target=receive)
     receiver.start()
     samples = []
     for _ in range(rounds):
-        items.put(stamped())
+        items.put(Hand(PAYLOAD, {"seq": time.perf_counter_ns()}))
         samples.append(acks.get())
     items.put(None)
     receiver.join()
-    latency("W4", "queue.Queue", samples)
+    latency("W4", "SimpleQueue", samples)
 
 
 def direct(count: int) -> None:
-    countdown = Countdown(2 * count)
-    listener = countdown.arrive
+    arrivals = Arrivals(2 * count)
+    listener = reading_bus_listener(arrivals)
     bus = msgbus.MessageBus()
     bus.add_destination("bench/s1", "serial")
     bus.register_listener("bench/s1", listener)
     message = msgbus.Message(PAYLOAD, values={"seq": 1})
+    send_direct = bus.destination("bench/s1").send_direct
     start = time.perf_counter()
     for _ in range(count):
-        bus.send_direct("bench/s1", message)
+        send_direct(message)
     direct_seconds = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(count):
         listener(message)
     plain_seconds = time.perf_counter() - start
-    assert countdown.done.is_set()
+    assert arrivals.done.is_set()
     bus.shutdown()
     for implementation, seconds in (("msgbus", direct_seconds), ("plain loop", plain_seconds)):
         figure("S1", implementation, "throughput", count / seconds, "msgs/s", messages=count)
