@@ -117,9 +117,8 @@ static msgbus_message *new_message(void) {
 }
 
 static void put_seq(msgbus_message *message, int64_t seq) {
-  msgbus_value *value = msgbus_value_new_int(seq);
-  check(msgbus_message_put(message, "seq", value), "put");
-  msgbus_value_free(value);
+  msgbus_value_view value = {.value_type = MSGBUS_VALUE_TYPE_INT, .integer = seq};
+  check(msgbus_message_put_view(message, "seq", &value), "put");
 }
 
 static msgbus_bus *new_bus(const char *name, msgbus_destination_type type) {

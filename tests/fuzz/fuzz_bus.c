@@ -6,8 +6,10 @@
  * reply), send through a second handle with a payload described in place,
  * send a long payload that carries twins offered to it, add and remove
  * interceptors (which mark messages, or consume them), schedule sends far
- * ahead and cancel them, render the metrics, shut down (graceful or
- * forced, with or without waiting) — three bytes per call. Every
+ * ahead and cancel them, render the metrics, send through destination
+ * handles kept across replaces and removes (one message, a payload and a
+ * value described in place, or a batch), shut down (graceful or forced,
+ * with or without waiting) — three bytes per call. Every
  * undelivered message goes to a dead-letter destination, fuzz/dead.
  * After the program the bus is shut down and the accounting law is
  * checked for every destination name: nothing pending, every message sent
@@ -198,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   msgbus_message *message = msgbus_message_new();
   (void)msgbus_message_set_payload_string(message, "fuzz");
   uint64_t ids[MAX_LISTENERS], interceptors[MAX_INTERCEPTORS];
+  msgbus_destination *handles[NAMES] = {NULL};
   size_t listeners = 0, intercepting = 0;
   unsigned long long told[NAMES] = {0};
   for (int i = 0; i < NAMES; i++) {
@@ -212,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     abort();
 
   for (size_t at = 0; at + 3 <= size; at += 3) {
-    uint8_t op = input[at] % 16, target = input[at + 1] % NAMES, arg = input[at + 2];
+    uint8_t op = input[at] % 18, target = input[at + 1] % NAMES, arg = input[at + 2];
     const char *name = NAME[target];
     msgbus_value *response = NULL;
     msgbus_destination_config *config = NULL;
@@ -339,6 +342,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
           msgbus_bus_metrics_json(bus, ignore_text, NULL) != MSGBUS_RESULT_OK)
         abort();
       break;
+    case 15:
+    case 16: {
+      /* A handle made when the name has a destination, and kept. */
+      if (!handles[target]) {
+        msgbus_result r = msgbus_bus_destination(bus, name, &handles[target]);
+        if (r != MSGBUS_RESULT_OK && r != MSGBUS_RESULT_NO_SUCH_DESTINATION) abort();
+        if (!handles[target]) break;
+      }
+      msgbus_value_view payload = {.value_type = MSGBUS_VALUE_TYPE_INT, .integer = arg};
+      msgbus_entry_view value = {"seq", 3, payload};
+      const msgbus_message *batch[3] = {message, message, message};
+      size_t sent = 0;
+      if (op == 15) {
+        told[target] += accepted(msgbus_destination_send(handles[target], message), false);
+      } else if (arg & 1) {
+        told[target] += accepted(msgbus_destination_send_view(handles[target], &payload, &value, 1), false);
+      } else {
+        /* Those sent, and the one refused (if any) as a send of its own. */
+        msgbus_result r = msgbus_destination_send_many(handles[target], batch, 1 + arg % 3, &sent);
+        told[target] += sent;
+        if (r != MSGBUS_RESULT_OK) told[target] += accepted(r, false);
+      }
+      break;
+    }
     default:
       shut_down = true;
       (void)msgbus_bus_shutdown(bus, arg & 1, (arg & 2) ? MSGBUS_WAIT_FOREVER : 0);
@@ -371,6 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   if (atomic_load(&unknown_letters) != unknown_sends)
     fail("no_such_destination letters != refused sends", "-", atomic_load(&unknown_letters), unknown_sends);
   msgbus_message_free(message);
+  for (int i = 0; i < NAMES; i++) msgbus_destination_free(handles[i]);
   msgbus_bus_free(bus);
   if (atomic_load(&twins_freed) != atomic_load(&twins_offered))
     fail("twins freed != offered", "-", atomic_load(&twins_freed), atomic_load(&twins_offered));
