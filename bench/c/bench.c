@@ -69,16 +69,13 @@ static msgbus_result count_listener(void *user_data, const msgbus_message *messa
   return MSGBUS_RESULT_OK;
 }
 
-/* Reads the message as the Rust baseline's receivers do. */
+/* Reads the message as the Rust baseline's receivers do, each part in one
+ * call (a view). */
 static msgbus_result read_listener(void *user_data, const msgbus_message *message) {
-  const uint8_t *data = NULL;
-  size_t len = 0;
-  const msgbus_value *seq = NULL;
-  int64_t value = 0;
-  check(msgbus_value_as_bytes(msgbus_message_payload(message), &data, &len), "payload");
-  check(msgbus_message_get(message, "seq", &seq), "get");
-  check(msgbus_value_as_int(seq, &value), "seq");
-  *(volatile size_t *)user_data += data[0] + (size_t)value;
+  msgbus_value_view payload, seq;
+  check(msgbus_message_payload_view(message, &payload), "payload");
+  check(msgbus_message_get_view(message, "seq", 3, &seq), "get");
+  *(volatile size_t *)user_data += payload.data[0] + (size_t)seq.integer;
   return MSGBUS_RESULT_OK;
 }
 
