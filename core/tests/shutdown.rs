@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{Latch, PATIENCE, Valve, held};
 use msgbus::{DestinationConfig, DestinationType, Error, Message, MessageBus, RejectionPolicy};
@@ -73,9 +73,26 @@ fn forced_shutdown_discards_the_queue_counts_it_and_waits_for_running_calls() {
         bus.send("acme/f", Message::with_payload(i as i64)).unwrap();
     }
     assert!(entered.wait());
+    // The valve opens once the forced shutdown has discarded the queue:
+    // opened sooner, the worker could deliver the queue first.
     let opener = {
-        let valve = valve.clone();
-        thread::spawn(move || valve.open())
+        let (valve, bus) = (valve.clone(), bus.clone());
+        thread::spawn(move || {
+            let deadline = Instant::now() + PATIENCE;
+            while bus
+                .destination_statistics("acme/f")
+                .unwrap()
+                .discarded_message_count
+                < 99
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "the forced shutdown discarded nothing"
+                );
+                thread::yield_now();
+            }
+            valve.open()
+        })
     };
     bus.shutdown(true, None).unwrap();
     assert!(finished.load(SeqCst), "the running call was waited for");
