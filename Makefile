@@ -313,7 +313,7 @@ uninstall:
 	@if [ -d $(DESTDIR)$(LIBDIR)/cmake/msgbus ]; then \
 	  echo "rmdir $(DESTDIR)$(LIBDIR)/cmake/msgbus"; rmdir $(DESTDIR)$(LIBDIR)/cmake/msgbus; fi
 
-## The plotting library make bench draws with.
+## make bench's Python tools: the plotting library and pyzmq (a baseline).
 $(VENV)/.bench-tools: $(VENV)/.tools
 	$(VENV)/bin/pip install -q $(BENCH_TOOLS)
 	touch $@

@@ -173,46 +173,62 @@ def plot(summary: dict[Key, dict[str, Any]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
-#: The panels of the peers' chart: (surface, workload, metric) and the
-#: implementations drawn side by side, msgbus first.
-PEERS = [
-    (("rust", "W1", "throughput"), ("msgbus", "msgbus by name", "crossbeam")),
-    (("c", "W1", "throughput"), ("msgbus", "libzmq")),
-    (("python", "W1", "throughput"), ("msgbus", "msgbus by name", "SimpleQueue", "pyzmq")),
-    (("rust", "W2", "throughput"), ("msgbus", "crossbeam")),
-    (("python", "W2", "throughput"), ("msgbus", "SimpleQueue")),
-    (("rust", "W3", "p50"), ("msgbus", "crossbeam")),
-    (("c", "W3", "p50"), ("msgbus", "libzmq")),
-    (("python", "W3", "p50"), ("msgbus", "SimpleQueue", "pyzmq")),
-    (("rust", "S1", "throughput"), ("msgbus", "plain loop")),
-    (("python", "S1", "throughput"), ("msgbus", "plain loop")),
-]
+#: The peers' chart: a row per workload (and the metric drawn), a column
+#: per surface.
+PEER_ROWS = [("W1", "throughput"), ("W2", "throughput"), ("W3", "p50"), ("W4", "p50"), ("S1", "throughput")]
+PEER_SURFACES = ("rust", "c", "python")
+#: What each panel draws beside msgbus, as (surface, implementation): C's
+#: rows also beside Rust's baselines, which its targets are measured against.
+BESIDE: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("rust", "W1"): [("rust", "msgbus by name"), ("rust", "crossbeam")],
+    ("c", "W1"): [("c", "libzmq"), ("rust", "crossbeam")],
+    ("python", "W1"): [("python", "msgbus by name"), ("python", "SimpleQueue"), ("python", "pyzmq")],
+    ("rust", "W2"): [("rust", "crossbeam")],
+    ("c", "W2"): [("rust", "crossbeam")],
+    ("python", "W2"): [("python", "SimpleQueue")],
+    ("rust", "W3"): [("rust", "crossbeam")],
+    ("c", "W3"): [("c", "libzmq"), ("rust", "crossbeam")],
+    ("python", "W3"): [("python", "SimpleQueue"), ("python", "pyzmq")],
+    ("rust", "W4"): [("rust", "crossbeam")],
+    ("c", "W4"): [("rust", "crossbeam")],
+    ("python", "W4"): [("python", "SimpleQueue")],
+    ("rust", "S1"): [("rust", "plain loop")],
+    ("c", "S1"): [("rust", "plain loop")],
+    ("python", "S1"): [("python", "plain loop")],
+}
 
 
 def plot_peers(summary: dict[Key, dict[str, Any]], path: Path) -> None:
-    """One bar chart per row: msgbus and each peer's median, with the
-    spread over the repetitions as an error bar."""
+    """One bar chart per surface and workload: msgbus and each peer's
+    median (its figure under its name), the spread over the repetitions as
+    an error bar."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(2, 5, figsize=(20, 8))
-    for axis, ((surface, workload, metric), implementations) in zip(axes.flat, PEERS):
-        shown = [(name, find(summary, (surface, workload, name, metric))) for name in implementations]
-        shown = [(name, f) for name, f in shown if f is not None]
-        scale = 1e6 if metric == "throughput" else 1
-        medians = [f["median"] / scale for _, f in shown]
-        spread = [[(f["median"] - f["min"]) / scale for _, f in shown], [(f["max"] - f["median"]) / scale for _, f in shown]]
-        colors = ["tab:blue" if name.startswith("msgbus") else "tab:gray" for name, _ in shown]
-        axis.bar([name for name, _ in shown], medians, yerr=spread, color=colors, capsize=4)
-        axis.set_title(f"{workload} {metric} ({surface})", fontsize=10)
-        axis.set_ylabel("M msgs/s (more is better)" if metric == "throughput" else "µs (less is better)")
-        axis.tick_params(axis="x", labelsize=8, rotation=15)
-        axis.grid(True, axis="y", alpha=0.3)
+    figure, axes = plt.subplots(len(PEER_ROWS), len(PEER_SURFACES), figsize=(15, 3.4 * len(PEER_ROWS)))
+    for axis_row, (workload, metric) in zip(axes, PEER_ROWS):
+        for axis, surface in zip(axis_row, PEER_SURFACES):
+            shown = []
+            for side, name in [(surface, "msgbus"), *BESIDE[(surface, workload)]]:
+                found = find(summary, (side, workload, name, metric))
+                if found is not None:
+                    shown.append((name if side == surface else f"{name} ({side})", found))
+            scale = 1e6 if metric == "throughput" else 1
+            medians = [f["median"] / scale for _, f in shown]
+            spread = [[(f["median"] - f["min"]) / scale for _, f in shown],
+                      [(f["max"] - f["median"]) / scale for _, f in shown]]
+            colors = ["tab:blue" if name.startswith("msgbus") else "tab:gray" for name, _ in shown]
+            axis.bar([f"{name}\n{m:.3g}" for (name, _), m in zip(shown, medians)], medians, yerr=spread,
+                     color=colors, capsize=4)
+            axis.set_title(f"{workload} {metric} ({surface})", fontsize=10)
+            axis.set_ylabel("M msgs/s (more is better)" if metric == "throughput" else "µs (less is better)")
+            axis.tick_params(axis="x", labelsize=8)
+            axis.grid(True, axis="y", alpha=0.3)
     figure.suptitle("msgbus (blue) beside what a user would pick instead (gray): medians of one make bench run")
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
+    figure.tight_layout(rect=(0, 0, 1, 0.98))
+    figure.savefig(path, dpi=80)
 
 
 def main() -> None:

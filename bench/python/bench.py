@@ -12,18 +12,21 @@ instead, one JSON line per figure:
 
 msgbus sends through a destination handle (`bus.destination(name).send(
 payload, values)`), and W1 also by name with a `Message` ("msgbus by
-name"). Every listener reads the payload and the value, and counts. The
-loops run inside functions, as a program's would; each throughput figure
-is the second of two runs. `--quick` runs every workload at a small size.
+name"; `SENDERS`). W1's and W2's listeners read the payload and the value
+and count alike on every side; W3's responders reply without reading the
+request on every side. The loops run inside functions, as a program's
+would; each throughput figure is the second of two runs. `--quick` runs
+every workload at a small size.
 """
 
+import functools
 import itertools
 import json
 import queue
 import sys
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import zmq
 
@@ -90,21 +93,34 @@ def reading_hand_listener(arrivals: Arrivals) -> Callable[[Hand], None]:
     return read
 
 
-def bus_throughput(kind: str, count: int, listeners: int, by_name: bool) -> float:
+Sender = Callable[[msgbus.MessageBus, str, int], None]
+
+
+def send_through_handle(bus: msgbus.MessageBus, name: str, count: int) -> None:
+    send = bus.destination(name).send
+    for seq in range(count):
+        send(PAYLOAD, {"seq": seq})
+
+
+def send_by_name(bus: msgbus.MessageBus, name: str, count: int) -> None:
+    send, message = bus.send, msgbus.Message
+    for seq in range(count):
+        send(name, message(PAYLOAD, values={"seq": seq}))
+
+
+#: msgbus's ways to send W1's and W2's messages, one row each (W2 the first
+#: only): another way is one more entry.
+SENDERS: list[tuple[str, Sender]] = [("msgbus", send_through_handle), ("msgbus by name", send_by_name)]
+
+
+def bus_throughput(kind: str, count: int, listeners: int, sender: Sender) -> float:
     bus = msgbus.MessageBus()
     bus.add_destination("bench/throughput", kind, workers_core_size=2, workers_max_size=2)
     arrivals = Arrivals(count * listeners)
     for _ in range(listeners):
         bus.register_listener("bench/throughput", reading_bus_listener(arrivals))
     start = time.perf_counter()
-    if by_name:
-        send_by_name, message = bus.send, msgbus.Message
-        for seq in range(count):
-            send_by_name("bench/throughput", message(PAYLOAD, values={"seq": seq}))
-    else:
-        send = bus.destination("bench/throughput").send
-        for seq in range(count):
-            send(PAYLOAD, {"seq": seq})
+    sender(bus, "bench/throughput", count)
     arrivals.done.wait()
     elapsed = time.perf_counter() - start
     bus.shutdown()
@@ -170,8 +186,9 @@ def serial_queue_throughput(count: int, listener: Callable[[Hand], None], arriva
 
 
 def zmq_throughput(count: int) -> float:
-    """PUSH/PULL over inproc; the receiving thread reads both frames."""
-    context = zmq.Context.instance()
+    """PUSH/PULL over inproc; the receiving thread reads both parts of each
+    message."""
+    context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
     pull = context.socket(zmq.PULL)
     pull.bind("inproc://bench-w1")
     push = context.socket(zmq.PUSH)
@@ -202,12 +219,12 @@ def zmq_throughput(count: int) -> float:
 
 def throughput(workload: str, kind: str, workers: int, count: int, listeners: int) -> None:
     runs: list[tuple[str, Callable[[], float]]] = [
-        ("msgbus", lambda: bus_throughput(kind, count, listeners, by_name=False)),
-        ("SimpleQueue", lambda: queue_throughput(workers, count, listeners)),
+        (implementation, functools.partial(bus_throughput, kind, count, listeners, sender))
+        for implementation, sender in (SENDERS if workload == "W1" else SENDERS[:1])
     ]
+    runs.append(("SimpleQueue", lambda: queue_throughput(workers, count, listeners)))
     if workload == "W1":
-        runs += [("msgbus by name", lambda: bus_throughput(kind, count, listeners, by_name=True)),
-                 ("pyzmq", lambda: zmq_throughput(count))]
+        runs.append(("pyzmq", lambda: zmq_throughput(count)))
     for implementation, run in runs:
         run()  # the second of two runs, as in the Rust and C programs
         seconds = run()
@@ -244,8 +261,7 @@ def request_reply(rounds: int) -> None:
     replies: "queue.SimpleQueue[int]" = queue.SimpleQueue()
 
     def respond() -> None:
-        while (request := requests.get()) is not None:
-            request.values["seq"]
+        while requests.get() is not None:
             replies.put(1)
 
     responder = threading.Thread(target=respond)
@@ -259,7 +275,7 @@ def request_reply(rounds: int) -> None:
     requests.put(None)
     responder.join()
 
-    context = zmq.Context.instance()
+    context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
     rep = context.socket(zmq.REP)
     rep.bind("inproc://bench-w3")
     req = context.socket(zmq.REQ)
@@ -273,7 +289,7 @@ def request_reply(rounds: int) -> None:
     server = threading.Thread(target=serve)
     server.start()
 
-    def zmq_round_trip(seq: int) -> Any:
+    def zmq_round_trip(seq: int) -> bytes:
         req.send(PAYLOAD + seq.to_bytes(8, "little"))
         return req.recv()
 
