@@ -185,14 +185,20 @@ def serial_queue_throughput(count: int, listener: Callable[[Hand], None], arriva
     return elapsed
 
 
+#: A closed socket's inproc name is released in the background: each run
+#: binds a name of its own.
+ENDPOINTS = (f"inproc://bench-{n}" for n in itertools.count())
+
+
 def zmq_throughput(count: int) -> float:
     """PUSH/PULL over inproc; the receiving thread reads both parts of each
     message."""
     context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
     pull = context.socket(zmq.PULL)
-    pull.bind("inproc://bench-w1")
+    endpoint = next(ENDPOINTS)
+    pull.bind(endpoint)
     push = context.socket(zmq.PUSH)
-    push.connect("inproc://bench-w1")
+    push.connect(endpoint)
     arrivals = Arrivals(count)
 
     def receive() -> None:
@@ -277,9 +283,10 @@ def request_reply(rounds: int) -> None:
 
     context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
     rep = context.socket(zmq.REP)
-    rep.bind("inproc://bench-w3")
+    endpoint = next(ENDPOINTS)
+    rep.bind(endpoint)
     req = context.socket(zmq.REQ)
-    req.connect("inproc://bench-w3")
+    req.connect(endpoint)
 
     def serve() -> None:
         for _ in range(rounds):
