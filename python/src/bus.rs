@@ -782,7 +782,7 @@ impl PyMessageBus {
         let every = period_of(every)?;
         let period = every.map_or(0, |(_, every)| millis(every));
         let mut id = 0;
-        let code = with_message(message, |message| {
+        let code = with_message(message, None, |message| {
             with_c_str(destination, "destination name", |name| {
                 attached(slf.py(), || {
                     // SAFETY: live bus and message, a NUL-terminated name, a
@@ -936,7 +936,7 @@ impl PyMessageBus {
         send: impl FnOnce(*const msgbus_bus, *const c_char, *const msgbus_message) -> msgbus_result,
     ) -> PyResult<()> {
         let bus = self.bus()?;
-        with_message(message, |message| {
+        with_message(message, None, |message| {
             with_c_str(destination, "destination name", |name| {
                 inline_calls(py, || Ok(send(bus, name, message)))
             })?

@@ -6,7 +6,6 @@ use std::mem::MaybeUninit;
 use std::ptr;
 
 use msgbus_abi::*;
-use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyMapping, PyString};
@@ -16,7 +15,7 @@ use crate::errors::check;
 use crate::handles::Owned;
 use crate::lifecycle::Generation;
 use crate::listener::inline_calls;
-use crate::message::{PyMessage, message_of};
+use crate::message::with_message;
 use crate::value::{to_py, view_of};
 
 /// Sends to the destination of one name (from `MessageBus.destination`).
@@ -47,22 +46,6 @@ impl PyDestination {
     fn handle(&self) -> PyResult<*const msgbus_destination> {
         self.generation.check()?;
         Ok(self.handle.as_ptr())
-    }
-
-    /// Calls `send` with the message `message` (a `Message`, or a bare
-    /// payload) and `values` stand for.
-    fn with_message<R>(
-        message: &Bound<'_, PyAny>,
-        values: Option<&Bound<'_, PyMapping>>,
-        send: impl FnOnce(*const msgbus_message) -> PyResult<R>,
-    ) -> PyResult<R> {
-        match (message.cast::<PyMessage>(), values) {
-            (Ok(message), None) => send(message.borrow().handle()),
-            (Ok(_), Some(_)) => Err(PyTypeError::new_err(
-                "values are for a bare payload: a Message carries its own (use message[key] = value)",
-            )),
-            (Err(_), values) => send(message_of(message, values)?.as_ptr()),
-        }
     }
 }
 
@@ -120,7 +103,7 @@ impl PyDestination {
     ) -> PyResult<Bound<'py, PyAny>> {
         let handle = self.handle()?;
         let mut response = ptr::null_mut();
-        PyDestination::with_message(message, values, |message| {
+        with_message(message, values, |message| {
             // SAFETY: a live handle and message, a writable out-parameter.
             inline_calls(py, || {
                 Ok(unsafe { (api().destination_send_direct)(handle, message, &mut response) })
@@ -147,7 +130,7 @@ fn send_one(
     if let Some(sent) = send_in_place(py, handle, message, values) {
         return sent;
     }
-    PyDestination::with_message(message, values, |message| {
+    with_message(message, values, |message| {
         // SAFETY: a live handle and message.
         inline_calls(py, || {
             Ok(unsafe { (api().destination_send)(handle, message) })

@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 use std::ptr;
 
 use msgbus_abi::*;
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 
@@ -241,31 +241,27 @@ fn copy(message: *const msgbus_message) -> Owned<msgbus_message> {
 }
 
 /// What `send` and friends accept: a `Message`, or any object, which
-/// becomes the payload of a new message. Calls `f` with its handle.
+/// becomes the payload of a new message with `values` (a mapping of str
+/// keys; a `Message` carries its own). Calls `f` with its handle.
 pub(crate) fn with_message<R>(
     obj: &Bound<'_, PyAny>,
+    values: Option<&Bound<'_, PyMapping>>,
     f: impl FnOnce(*const msgbus_message) -> PyResult<R>,
 ) -> PyResult<R> {
     if let Ok(message) = obj.cast::<PyMessage>() {
+        if values.is_some() {
+            return Err(PyTypeError::new_err(
+                "values are for a bare payload: a Message carries its own (use message[key] = value)",
+            ));
+        }
         return f(message.borrow().handle());
     }
     let message = new_message();
     set_payload(message.as_ptr(), obj)?;
-    f(message.as_ptr())
-}
-
-/// A new message of `payload` and `values` (a mapping of str keys), for
-/// a send that takes a bare payload.
-pub(crate) fn message_of(
-    payload: &Bound<'_, PyAny>,
-    values: Option<&Bound<'_, PyMapping>>,
-) -> PyResult<Owned<msgbus_message>> {
-    let message = new_message();
-    set_payload(message.as_ptr(), payload)?;
     if let Some(values) = values {
         put_values(message.as_ptr(), values)?;
     }
-    Ok(message)
+    f(message.as_ptr())
 }
 
 /// Puts every item of `values` into the live message at `message`.
