@@ -190,15 +190,21 @@ def serial_queue_throughput(count: int, listener: Callable[[Hand], None], arriva
 ENDPOINTS = (f"inproc://bench-{n}" for n in itertools.count())
 
 
+def zmq_pair(bound: int, connected: int) -> "tuple[zmq.Socket[bytes], zmq.Socket[bytes]]":
+    """A socket of type `bound` bound to a fresh inproc name, and one of
+    type `connected` connected to it."""
+    context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
+    endpoint = next(ENDPOINTS)
+    server, client = context.socket(bound), context.socket(connected)
+    server.bind(endpoint)
+    client.connect(endpoint)
+    return server, client
+
+
 def zmq_throughput(count: int) -> float:
     """PUSH/PULL over inproc; the receiving thread reads both parts of each
     message."""
-    context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
-    pull = context.socket(zmq.PULL)
-    endpoint = next(ENDPOINTS)
-    pull.bind(endpoint)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint)
+    pull, push = zmq_pair(zmq.PULL, zmq.PUSH)
     arrivals = Arrivals(count)
 
     def receive() -> None:
@@ -281,12 +287,7 @@ def request_reply(rounds: int) -> None:
     requests.put(None)
     responder.join()
 
-    context: "zmq.Context[zmq.Socket[bytes]]" = zmq.Context.instance()
-    rep = context.socket(zmq.REP)
-    endpoint = next(ENDPOINTS)
-    rep.bind(endpoint)
-    req = context.socket(zmq.REQ)
-    req.connect(endpoint)
+    rep, req = zmq_pair(zmq.REP, zmq.REQ)
 
     def serve() -> None:
         for _ in range(rounds):
