@@ -452,7 +452,7 @@ impl MessageBus {
         };
         let mut pending = self.inner.replies.expect();
         message.set_request(response_destination, pending.shared_id(), pending.slot());
-        if routes.interceptors.consume(destination, &mut message) {
+        if routes.interceptors.consume(destination, &mut message)? {
             return Ok(pending);
         }
         let target = routes.target(&destinations, destination, &message)?;
@@ -502,7 +502,7 @@ impl MessageBus {
         self.check_live()?;
         let routes = &self.inner.routes;
         let mut message = message.into();
-        if routes.interceptors.consume(destination, &mut message) {
+        if routes.interceptors.consume(destination, &mut message)? {
             return Ok(message.response());
         }
         let destinations = routes.destinations.load();
@@ -619,6 +619,30 @@ impl MessageBus {
         self.check_live()?;
         let id = self.inner.next_id.fetch_add(1, Relaxed);
         Ok(self.inner.routes.interceptors.add(id, runtime, interceptor))
+    }
+
+    /// Adds a forwarder (see [`ForwarderFn`]): an interceptor, after those
+    /// already there, that may refuse a send with the error its sender
+    /// gets. A bridge to other buses is one. It is removed with
+    /// [`MessageBus::remove_interceptor`].
+    pub fn add_forwarder<F>(&self, forwarder: F) -> Result<InterceptorId>
+    where
+        F: Fn(&str, &mut Message) -> Result<bool> + Send + Sync + 'static,
+    {
+        self.check_live()?;
+        let id = self.inner.next_id.fetch_add(1, Relaxed);
+        Ok(self
+            .inner
+            .routes
+            .interceptors
+            .add_forwarder(id, Box::new(forwarder)))
+    }
+
+    /// Ends a default-synchronous request that no reply will answer: its
+    /// waiting sender gets `error` now (a bridge that found no listener on
+    /// any node gives [`Error::NoListeners`]). Whether it was still open.
+    pub fn fail_request(&self, request: &Message, error: Error) -> bool {
+        request.reply_slot().is_some_and(|slot| slot.fail(error))
     }
 
     /// Removes an interceptor; waits for its running calls like

@@ -65,7 +65,7 @@ impl DestinationHandle {
         self.check_live()?;
         let mut message = message.into();
         let routes = &self.routes;
-        if routes.interceptors.consume(&self.name, &mut message) {
+        if routes.interceptors.consume(&self.name, &mut message)? {
             return Ok(());
         }
         let current = self.current.load();
@@ -100,7 +100,7 @@ impl DestinationHandle {
     pub fn send_direct(&self, message: impl Into<Message>) -> Result<Value> {
         self.check_live()?;
         let mut message = message.into();
-        if self.routes.interceptors.consume(&self.name, &mut message) {
+        if self.routes.interceptors.consume(&self.name, &mut message)? {
             return Ok(message.response());
         }
         let current = self.current.load();

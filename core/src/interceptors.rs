@@ -1,6 +1,8 @@
 //! Interceptors (Liferay's `MessageBusInterceptor`): callables that every
 //! send passes before the destination lookup, in registration order. One
 //! may change the message (to carry trace context, say) or consume it.
+//! A forwarder (a bridge to other buses) is an interceptor that may also
+//! refuse the send, with the error its sender gets.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,6 +23,10 @@ use crate::runtime::{self, Affinity, Runtime};
 /// `Ok(false)` lets it go on. A failure is logged and counted, and the
 /// message goes on as if the interceptor had not been there.
 pub type InterceptorFn = dyn Fn(&str, &mut Message) -> Result<bool, ListenerError> + Send + Sync;
+
+/// A forwarder: an interceptor whose `Err` is the sender's error (a bridge
+/// refuses a message it cannot carry) rather than a failure to log.
+pub type ForwarderFn = dyn Fn(&str, &mut Message) -> Result<bool> + Send + Sync;
 
 /// The handle of an interceptor, unique within its bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,8 +52,13 @@ impl fmt::Display for InterceptorId {
 
 struct Interceptor {
     id: InterceptorId,
-    callback: Callback<InterceptorFn>,
+    hook: Hook,
     affinity: Affinity,
+}
+
+enum Hook {
+    Intercept(Callback<InterceptorFn>),
+    Forward(Callback<ForwarderFn>),
 }
 
 /// The interceptors of one bus.
@@ -71,12 +82,18 @@ impl Interceptors {
         runtime: Option<&Runtime>,
         f: Box<InterceptorFn>,
     ) -> InterceptorId {
+        let affinity = runtime.map_or(Affinity::Foreign, |r| Affinity::In(r.clone()));
+        self.push(id, Hook::Intercept(Callback::new(f)), affinity)
+    }
+
+    /// Appends a forwarder.
+    pub(crate) fn add_forwarder(&self, id: u64, f: Box<ForwarderFn>) -> InterceptorId {
+        self.push(id, Hook::Forward(Callback::new(f)), Affinity::Foreign)
+    }
+
+    fn push(&self, id: u64, hook: Hook, affinity: Affinity) -> InterceptorId {
         let id = InterceptorId(id);
-        let interceptor = Arc::new(Interceptor {
-            id,
-            callback: Callback::new(f),
-            affinity: runtime.map_or(Affinity::Foreign, |r| Affinity::In(r.clone())),
-        });
+        let interceptor = Arc::new(Interceptor { id, hook, affinity });
         let _writing = self.writers.lock();
         let mut next = Vec::clone(&self.list.load());
         next.push(interceptor);
@@ -101,22 +118,26 @@ impl Interceptors {
             self.list.store(Arc::new(next));
             removed
         };
-        removed.callback.retire().map(drop)
+        match &removed.hook {
+            Hook::Intercept(callback) => callback.retire().map(drop),
+            Hook::Forward(callback) => callback.retire().map(drop),
+        }
     }
 
     /// Runs every interceptor on `message`, bound for `destination`, in
-    /// registration order, until one consumes it: whether one did.
-    pub(crate) fn consume(&self, destination: &str, message: &mut Message) -> bool {
+    /// registration order, until one consumes it: whether one did, or the
+    /// error of a forwarder that refused it.
+    pub(crate) fn consume(&self, destination: &str, message: &mut Message) -> Result<bool> {
         if !self.any() {
-            return false;
+            return Ok(false);
         }
         for interceptor in self.list.load().iter() {
-            if interceptor.call(destination, message, &self.failed) {
+            if interceptor.call(destination, message, &self.failed)? {
                 self.consumed.fetch_add(1, Relaxed);
-                return true;
+                return Ok(true);
             }
         }
-        false
+        Ok(false)
     }
 
     /// Whether any interceptor is registered.
@@ -135,17 +156,30 @@ impl Interceptors {
 }
 
 impl Interceptor {
-    /// Whether it consumed the message; a failure (or a panic) is logged,
-    /// counted in `failed`, and consumes nothing.
-    fn call(&self, destination: &str, message: &mut Message, failed: &AtomicU64) -> bool {
-        let outcome = self.callback.invoke(|f| {
-            runtime::call(&self.affinity, || {
-                catch_unwind(AssertUnwindSafe(|| f(destination, message)))
-            })
-        });
+    /// Whether it consumed the message, or a forwarder's refusal; a
+    /// failure (or a panic) is logged, counted in `failed`, and consumes
+    /// nothing.
+    fn call(&self, destination: &str, message: &mut Message, failed: &AtomicU64) -> Result<bool> {
+        let outcome = match &self.hook {
+            Hook::Intercept(callback) => callback.invoke(|f| {
+                runtime::call(&self.affinity, || {
+                    catch_unwind(AssertUnwindSafe(|| f(destination, message)))
+                })
+            }),
+            Hook::Forward(callback) => {
+                match callback
+                    .invoke(|f| catch_unwind(AssertUnwindSafe(|| f(destination, message))))
+                {
+                    Some(Ok(Err(refused))) => return Err(refused),
+                    Some(Ok(Ok(consumed))) => Some(Ok(Ok(consumed))),
+                    Some(Err(panic)) => Some(Err(panic)),
+                    None => None,
+                }
+            }
+        };
         let error = match outcome {
-            None | Some(Ok(Ok(false))) => return false,
-            Some(Ok(Ok(true))) => return true,
+            None | Some(Ok(Ok(false))) => return Ok(false),
+            Some(Ok(Ok(true))) => return Ok(true),
             Some(Ok(Err(error))) => error,
             Some(Err(panic)) => ListenerError::new(format!("panicked: {}", panic_text(&*panic))),
         };
@@ -156,6 +190,6 @@ impl Interceptor {
                 self.id
             );
         }
-        false
+        Ok(false)
     }
 }

@@ -66,7 +66,7 @@ pub use default_bus::{default_bus, is_default_bus};
 pub use destination_handle::DestinationHandle;
 pub use error::{Error, ListenerError, Result};
 pub use events::{BusEvent, EventListenerFn, EventListenerId};
-pub use interceptors::{InterceptorFn, InterceptorId};
+pub use interceptors::{ForwarderFn, InterceptorFn, InterceptorId};
 pub use listener::{ListenerFn, ListenerId};
 pub use message::Message;
 pub use metrics::{

@@ -150,8 +150,8 @@ struct SlotState {
     /// The sender stopped waiting: a reply now is expired.
     abandoned: bool,
     /// The first failure of a listener the request reached (see
-    /// [`Slot::conclude`]).
-    failure: Option<ListenerError>,
+    /// [`Slot::conclude`]), or why a forwarder ended it ([`Slot::fail`]).
+    failure: Option<Error>,
 }
 
 impl Slot {
@@ -204,8 +204,27 @@ impl Slot {
     pub(crate) fn note_failure(&self, error: ListenerError) {
         let mut state = self.state.lock();
         if !self.full.load(Relaxed) && state.failure.is_none() {
-            state.failure = Some(error);
+            state.failure = Some(Error::Listener(error));
         }
+    }
+
+    /// Ends the request with `error` unless a reply came first: whether
+    /// it did. A callback (an event loop's request) is dropped: no reply
+    /// will come.
+    pub(crate) fn fail(&self, error: Error) -> bool {
+        let mut state = self.state.lock();
+        if self.full.load(Relaxed) || state.abandoned {
+            return false;
+        }
+        state.failure = Some(error);
+        state.callback = None;
+        self.full.store(true, Release);
+        let waiter = state.waiter.take();
+        drop(state);
+        if let Some(waiter) = waiter {
+            waiter.unpark();
+        }
+        true
     }
 
     /// Called once every listener the request reached has returned: if one
@@ -237,7 +256,7 @@ impl Slot {
 
     /// What a full slot holds: the reply's value (taken), or the failure
     /// that concluded the request.
-    fn outcome(state: &mut SlotState) -> Option<Result<Value, ListenerError>> {
+    fn outcome(state: &mut SlotState) -> Option<Result<Value, Error>> {
         match state.value.take() {
             Some(value) => Some(Ok(value)),
             None => state.failure.clone().map(Err),
@@ -245,7 +264,7 @@ impl Slot {
     }
 
     /// [`Slot::outcome`], if the slot is full.
-    fn taken(&self) -> Option<Result<Value, ListenerError>> {
+    fn taken(&self) -> Option<Result<Value, Error>> {
         if self.full.load(Acquire) {
             Self::outcome(&mut self.state.lock())
         } else {
@@ -256,7 +275,7 @@ impl Slot {
     /// Waits until the slot is full, or for `timeout` (`None`: for ever);
     /// then takes its outcome (`None` when its value was taken already, or
     /// after the timeout).
-    fn wait(&self, timeout: Option<Duration>) -> Option<Result<Value, ListenerError>> {
+    fn wait(&self, timeout: Option<Duration>) -> Option<Result<Value, Error>> {
         if spin(REPLY_SPIN, || self.full.load(Acquire).then_some(())).is_some() {
             return self.taken();
         }
@@ -310,12 +329,14 @@ impl PendingReply {
     /// The reply's payload (a null payload is a reply too);
     /// [`Error::Listener`] as soon as every listener the request reached
     /// has returned, one of them failed and none replied; or
-    /// [`Error::Timeout`] after `timeout` (at once if the reply was taken).
+    /// [`Error::Timeout`] after `timeout` (at once if the reply was taken);
+    /// or the error [`MessageBus::fail_request`](crate::MessageBus::fail_request)
+    /// ended it with.
     pub fn wait(&self, timeout: Duration) -> Result<Value> {
         self.check_live()?;
         match runtime::suspended(|| self.slot.wait(Some(timeout))) {
             Some(Ok(value)) => Ok(value),
-            Some(Err(failure)) => Err(Error::Listener(failure)),
+            Some(Err(failure)) => Err(failure),
             None => {
                 self.timed_out.store(true, Relaxed);
                 Err(Error::Timeout(timeout))

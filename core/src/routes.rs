@@ -68,7 +68,7 @@ impl Routes {
     /// A send: through the interceptors (one may consume the message),
     /// then to the destination `name`.
     pub(crate) fn send(&self, name: &str, mut message: Message) -> Result<()> {
-        if self.interceptors.consume(name, &mut message) {
+        if self.interceptors.consume(name, &mut message)? {
             return Ok(());
         }
         self.send_to(name, message)

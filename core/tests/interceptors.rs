@@ -159,3 +159,68 @@ fn removing_an_interceptor_waits_for_its_running_call() {
     ));
     assert_eq!(bus.metrics().unwrap().bus.interceptor_count, 0);
 }
+
+#[test]
+fn a_forwarder_may_refuse_a_send_with_the_senders_error() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/bridged", DestinationType::Synchronous)
+        .unwrap();
+    let seen = Recorder::new();
+    let keep = seen.clone();
+    bus.register_listener("acme/bridged", move |m| {
+        keep.push(m.payload().as_str().map(String::from));
+        Ok(())
+    })
+    .unwrap();
+    let forwarder = bus
+        .add_forwarder(|_, message| match message.payload().as_str() {
+            Some("far") => Err(Error::InvalidArgument("far: cannot cross".into())),
+            _ => Ok(false),
+        })
+        .unwrap();
+    assert_eq!(
+        bus.send("acme/bridged", "far"),
+        Err(Error::InvalidArgument("far: cannot cross".into()))
+    );
+    let handle = bus.destination("acme/bridged").unwrap();
+    assert!(handle.send("far").is_err());
+    assert!(bus.send_direct("acme/bridged", "far").is_err());
+    bus.send("acme/bridged", "near").unwrap();
+    assert_eq!(seen.items(), vec![Some("near".to_string())]);
+    let metrics = bus.metrics().unwrap();
+    assert_eq!(
+        metrics.bus.interceptor_failed_count, 0,
+        "a refusal is no failure"
+    );
+    bus.remove_interceptor(forwarder).unwrap();
+    bus.send("acme/bridged", "far").unwrap();
+}
+
+#[test]
+fn a_request_a_forwarder_took_can_be_failed_for_its_waiting_sender() {
+    let bus = MessageBus::new();
+    bus.add_destination("acme/remote", DestinationType::Serial)
+        .unwrap();
+    let taken = Recorder::new();
+    let keep = taken.clone();
+    bus.add_forwarder(move |_, message| {
+        keep.push(message.clone());
+        Ok(true)
+    })
+    .unwrap();
+    let pending = bus.request("acme/remote", "anyone?").unwrap();
+    let request = taken.items().pop().unwrap();
+    assert!(bus.fail_request(&request, Error::NoListeners("acme/remote".into())));
+    assert_eq!(
+        pending.wait(Duration::from_secs(60)),
+        Err(Error::NoListeners("acme/remote".into()))
+    );
+    assert!(
+        !bus.fail_request(&request, Error::NoListeners("again".into())),
+        "ended once"
+    );
+    assert!(
+        !bus.fail_request(&msgbus::Message::new(), Error::Interrupted),
+        "no request"
+    );
+}
