@@ -14,11 +14,11 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::mpsc;
 
 use crate::envelope::{self, ORIGIN};
+use crate::inbound;
 use crate::link::{self, Command};
 use crate::options::{BridgeMode, BridgeOptions};
 use crate::statistics::{BridgeStatistics, Counters};
 use crate::subject::{self, Names};
-use crate::inbound;
 
 /// Commands queued for the runtime thread: what a sender waits for room
 /// in once the connection falls this far behind (backpressure).
@@ -30,10 +30,10 @@ const INBOUND_CAPACITY: usize = 65_536;
 pub struct Bridge {
     bus: MessageBus,
     shared: Arc<Shared>,
-    forwarder: Option<InterceptorId>,
-    /// Tells the runtime thread when a bridged destination's listeners
-    /// change (see `link.rs`).
-    watcher: Option<EventListenerId>,
+    /// The forwarder, and the event listener that tells the runtime
+    /// thread when a bridged destination's listeners change (`link.rs`):
+    /// taken by the close.
+    hooks: Mutex<Option<(InterceptorId, EventListenerId)>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -85,9 +85,10 @@ impl Bridge {
                 .spawn(move || link::run(shared, bus, command_queue, arrivals, ready))
                 .map_err(|e| Error::Closed(format!("bridge: cannot start its thread: {e}")))?
         };
-        if let Err(error) = connected.recv().unwrap_or_else(|_| {
-            Err(Error::Closed("bridge: its runtime thread ended".into()))
-        }) {
+        if let Err(error) = connected
+            .recv()
+            .unwrap_or_else(|_| Err(Error::Closed("bridge: its runtime thread ended".into())))
+        {
             let _ = runtime.join();
             return Err(error);
         }
@@ -97,25 +98,33 @@ impl Bridge {
                 .name("msgbus-nats-in".into())
                 .spawn(move || inbound::run(shared, bus, arrival_queue))
         };
-        let mut bridge = Bridge {
+        let bridge = Bridge {
             bus: bus.clone(),
             shared: shared.clone(),
-            forwarder: None,
-            watcher: None,
+            hooks: Mutex::new(None),
             threads: Mutex::new(vec![runtime]),
         };
         match injector {
             Ok(injector) => bridge.threads.lock().push(injector),
-            Err(e) => return Err(Error::Closed(format!("bridge: cannot start its thread: {e}"))),
+            Err(e) => {
+                return Err(Error::Closed(format!(
+                    "bridge: cannot start its thread: {e}"
+                )));
+            }
         }
         let watching = shared.clone();
-        bridge.watcher = Some(bus.add_event_listener(None, move |event| {
-            watching.listeners_changed(event)
-        })?);
+        let watcher =
+            bus.add_event_listener(None, move |event| watching.listeners_changed(event))?;
         let forwarding = shared.clone();
-        bridge.forwarder = Some(bus.add_forwarder(move |destination, message| {
-            forwarding.forward(destination, message)
-        })?);
+        let forwarder =
+            bus.add_forwarder(move |destination, message| forwarding.forward(destination, message));
+        match forwarder {
+            Ok(forwarder) => *bridge.hooks.lock() = Some((forwarder, watcher)),
+            Err(e) => {
+                let _ = bus.remove_event_listener(watcher);
+                return Err(e);
+            }
+        }
         Ok(bridge)
     }
 
@@ -163,11 +172,10 @@ impl Bridge {
                 rpc: names.rpc.into(),
             },
         );
-        if !mode.is_durable() {
-            // Listeners registered while it was being added went unwatched.
-            let destination = name.to_string();
-            self.shared.command(name, Command::Listeners { destination })?;
-        }
+        // Listeners registered while it was being added went unwatched.
+        let destination = name.to_string();
+        self.shared
+            .command(name, Command::Listeners { destination })?;
         Ok(())
     }
 
@@ -209,25 +217,27 @@ impl Bridge {
 
     /// Stops forwarding, publishes what was accepted (and, in durable
     /// modes, waits until JetStream stored it), injects what had arrived,
-    /// and closes the connections. Dropping the bridge does the same.
-    pub fn close(mut self) {
-        self.close_now();
-    }
-
-    fn close_now(&mut self) {
-        if let Some(forwarder) = self.forwarder.take() {
-            // A bus shut down keeps its interceptors, which do nothing more.
-            let _ = self.bus.remove_interceptor(forwarder);
-        }
-        if let Some(watcher) = self.watcher.take() {
-            let _ = self.bus.remove_event_listener(watcher);
-        }
+    /// and closes the connections; then returns. Its statistics stay
+    /// readable. Closing again, or dropping the bridge, does nothing more.
+    pub fn close(&self) {
+        let Some((forwarder, watcher)) = self.hooks.lock().take() else {
+            return;
+        };
+        // A bus shut down keeps its interceptors, which do nothing more.
+        let _ = self.bus.remove_interceptor(forwarder);
+        let _ = self.bus.remove_event_listener(watcher);
         let (done, closed) = crossbeam_channel::bounded(1);
-        if self.shared.commands.blocking_send(Command::Close { done }).is_ok() {
+        if self
+            .shared
+            .commands
+            .blocking_send(Command::Close { done })
+            .is_ok()
+        {
             let _ = closed.recv();
         }
         let me = thread::current().id();
-        for thread in self.threads.get_mut().drain(..) {
+        let threads: Vec<_> = self.threads.lock().drain(..).collect();
+        for thread in threads {
             // A listener that closes the bridge runs on its inbound thread.
             if thread.thread().id() != me {
                 let _ = thread.join();
@@ -238,7 +248,7 @@ impl Bridge {
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        self.close_now();
+        self.close();
     }
 }
 
@@ -284,8 +294,7 @@ impl Shared {
 
     fn listeners_changed(&self, event: &BusEvent) {
         let destination = event.destination();
-        let bridged = self.routes.read().get(destination).is_some_and(|r| !r.mode.is_durable());
-        if bridged {
+        if self.routes.read().contains_key(destination) {
             let destination = destination.to_string();
             let _ = self.command("listeners", Command::Listeners { destination });
         }
@@ -327,8 +336,14 @@ fn check_options(options: &BridgeOptions) -> Result<()> {
             options.cluster
         )));
     }
-    if options.node_id.as_deref().is_some_and(|id| id.is_empty() || id.contains('\0')) {
-        return Err(Error::InvalidArgument("node_id: empty or with a NUL".into()));
+    if options
+        .node_id
+        .as_deref()
+        .is_some_and(|id| id.is_empty() || id.contains('\0'))
+    {
+        return Err(Error::InvalidArgument(
+            "node_id: empty or with a NUL".into(),
+        ));
     }
     Ok(())
 }

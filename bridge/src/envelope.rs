@@ -51,7 +51,12 @@ pub(crate) struct Inbound {
 
 /// `message`, bound for `destination`, as an envelope; an object value
 /// is refused, naming where it is.
-pub(crate) fn encode(destination: &str, id: &str, origin: &str, message: &Message) -> Result<Vec<u8>> {
+pub(crate) fn encode(
+    destination: &str,
+    id: &str,
+    origin: &str,
+    message: &Message,
+) -> Result<Vec<u8>> {
     portable(destination, "the payload", message.payload())?;
     for (key, value) in message.values() {
         portable(destination, key, value)?;
@@ -66,13 +71,15 @@ pub(crate) fn encode(destination: &str, id: &str, origin: &str, message: &Messag
         response_destination: message.response_destination_name().map(|n| n.as_str()),
         response_id: message.response_id().map(|n| n.as_str()),
     };
-    rmp_serde::to_vec_named(&envelope).map_err(|e| Error::InvalidArgument(format!("{destination}: {e}")))
+    rmp_serde::to_vec_named(&envelope)
+        .map_err(|e| Error::InvalidArgument(format!("{destination}: {e}")))
 }
 
 /// A reply's payload, on its own (a reply travels to one waiting sender).
 pub(crate) fn encode_value(destination: &str, value: &Value) -> Result<Vec<u8>> {
     portable(destination, "the reply", value)?;
-    rmp_serde::to_vec(&Wire(value)).map_err(|e| Error::InvalidArgument(format!("{destination}: {e}")))
+    rmp_serde::to_vec(&Wire(value))
+        .map_err(|e| Error::InvalidArgument(format!("{destination}: {e}")))
 }
 
 pub(crate) fn decode_value(bytes: &[u8]) -> Option<Value> {
@@ -196,7 +203,10 @@ impl<'de> Deserialize<'de> for OwnedValues {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map of str to values")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<OwnedValues, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<OwnedValues, A::Error> {
                 let mut values = Vec::with_capacity(map.size_hint().unwrap_or(0));
                 while let Some((key, value)) = map.next_entry::<String, Owned>()? {
                     values.push((key, value.0));
@@ -232,7 +242,10 @@ mod tests {
         assert_eq!(back.get("flag").and_then(Value::as_bool), Some(true));
         assert_eq!(back.get(ORIGIN).and_then(Value::as_str), Some("n1"));
         assert_eq!(back.get(MESSAGE_ID).and_then(Value::as_str), Some("n1:1"));
-        assert_eq!(back.response_destination_name().map(|n| n.as_str()), Some("acme/reply"));
+        assert_eq!(
+            back.response_destination_name().map(|n| n.as_str()),
+            Some("acme/reply")
+        );
         assert_eq!(back.response_id().map(|n| n.as_str()), Some("r-1"));
     }
 
@@ -249,6 +262,9 @@ mod tests {
     #[test]
     fn a_reply_payload_crosses_alone() {
         let bytes = encode_value("d", &Value::from("pong")).unwrap();
-        assert_eq!(decode_value(&bytes).as_ref().and_then(Value::as_str), Some("pong"));
+        assert_eq!(
+            decode_value(&bytes).as_ref().and_then(Value::as_str),
+            Some("pong")
+        );
     }
 }

@@ -125,7 +125,10 @@ fn answer(
 }
 
 fn respond(shared: &Shared, reply: Subject, answer: Answer) {
-    if shared.command("reply", Command::Respond { reply, answer }).is_err() {
+    if shared
+        .command("reply", Command::Respond { reply, answer })
+        .is_err()
+    {
         Counters::count(&shared.counters.failed);
     }
 }

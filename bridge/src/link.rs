@@ -5,9 +5,9 @@
 //! a node never gets its own broadcasts back; `queues` holds the queue
 //! subscriptions (work share and requests), which may pick the sender's
 //! own node, and sends replies, which may go to this node's own requests.
-//! A node subscribes to a destination's requests only while its local
-//! destination has listeners, so that a request goes to a node that can
-//! answer it.
+//! A node takes a destination's shared work (requests, work share,
+//! durable work) only while its local destination has listeners, so that
+//! work goes to a node that can do it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -42,11 +42,19 @@ const ACK_WINDOW: usize = 1024;
 /// before it counts as failed: long enough for a server to restart.
 const STORE_ATTEMPTS: u32 = 120;
 const STORE_BACKOFF: Duration = Duration::from_millis(500);
+/// Messages a subscription holds for the inbound thread before the client
+/// drops what comes (and reports a slow consumer): a burst of a million
+/// small messages fits, where the client's default (65 536) overflowed
+/// in the three-node broadcast test.
+const SUBSCRIPTION_CAPACITY: usize = 1 << 20;
 
 /// What the other threads ask of the runtime thread.
 pub(crate) enum Command {
     /// A core publish (broadcast, work share).
-    Publish { subject: Subject, body: Vec<u8> },
+    Publish {
+        subject: Subject,
+        body: Vec<u8>,
+    },
     /// A JetStream publish, deduplicated by `id`.
     Store {
         subject: Subject,
@@ -61,7 +69,10 @@ pub(crate) enum Command {
         request: Message,
     },
     /// This node's answer to another's request.
-    Respond { reply: Subject, answer: Answer },
+    Respond {
+        reply: Subject,
+        answer: Answer,
+    },
     Add {
         destination: String,
         mode: BridgeMode,
@@ -71,10 +82,14 @@ pub(crate) enum Command {
         destination: String,
         done: crossbeam_channel::Sender<()>,
     },
-    /// The local destination's listeners changed: subscribe to its
-    /// requests, or stop, as it has listeners or not.
-    Listeners { destination: String },
-    Close { done: crossbeam_channel::Sender<()> },
+    /// The local destination's listeners changed: take its shared work,
+    /// or stop, as it has listeners or not (see `Link::take`).
+    Listeners {
+        destination: String,
+    },
+    Close {
+        done: crossbeam_channel::Sender<()>,
+    },
 }
 
 pub(crate) enum Answer {
@@ -122,14 +137,32 @@ struct Link {
     queues: Client,
     jetstream: jetstream::Context,
     arrivals: mpsc::Sender<Arrival>,
-    /// The tasks that pass each bridged destination's arrivals on.
-    subscriptions: HashMap<String, Vec<JoinHandle<()>>>,
-    /// The core-mode destinations, and the task passing their requests on
-    /// while they have local listeners.
-    answering: HashMap<String, Option<JoinHandle<()>>>,
+    bridged: HashMap<String, Bridged>,
     /// JetStream publishes not yet acknowledged, oldest first.
     storing: VecDeque<Storing>,
     requests: JoinSet<()>,
+}
+
+/// One bridged destination, on this node.
+struct Bridged {
+    mode: BridgeMode,
+    subject: Subject,
+    rpc: Subject,
+    /// The shared consumer of a durable work share or serial destination.
+    consumer: Option<consumer::PullConsumer>,
+    /// The tasks passing on what every node gets (broadcasts).
+    always: Vec<JoinHandle<()>>,
+    /// The tasks taking shared work, while there are local listeners.
+    taking: Option<Vec<JoinHandle<()>>>,
+}
+
+impl Bridged {
+    async fn stop(self) {
+        stop(self.always).await;
+        if let Some(taking) = self.taking {
+            stop(taking).await;
+        }
+    }
 }
 
 struct Storing {
@@ -155,8 +188,7 @@ impl Link {
             queues,
             jetstream,
             arrivals,
-            subscriptions: HashMap::new(),
-            answering: HashMap::new(),
+            bridged: HashMap::new(),
             storing: VecDeque::new(),
             requests: JoinSet::new(),
         })
@@ -214,7 +246,7 @@ impl Link {
                     let _ = done.send(());
                 }
                 Command::Listeners { destination } => {
-                    if let Err(e) = self.answer(&destination).await {
+                    if let Err(e) = self.take(&destination).await {
                         log::error!("bridge: {e}");
                     }
                 }
@@ -230,23 +262,27 @@ impl Link {
 
     async fn add(&mut self, destination: &str, mode: BridgeMode) -> Result<()> {
         let names = Names::new(&self.shared.options.cluster, destination, mode);
-        let failed = |e: &dyn std::fmt::Display| {
+        let refused = |e: &dyn std::fmt::Display| {
             Error::Closed(format!("{destination}: the server refused the bridge: {e}"))
         };
-        let mut tasks = Vec::new();
+        let mut bridged = Bridged {
+            mode,
+            subject: names.subject.clone().into(),
+            rpc: names.rpc.clone().into(),
+            consumer: None,
+            always: Vec::new(),
+            taking: None,
+        };
         match mode {
             BridgeMode::Broadcast => {
-                let subscriber = self.out.subscribe(names.subject).await.map_err(|e| failed(&e))?;
-                tasks.push(self.pass_on(subscriber, false));
-            }
-            BridgeMode::WorkShare => {
                 let subscriber = self
-                    .queues
-                    .queue_subscribe(names.subject, "work".into())
+                    .out
+                    .subscribe(names.subject)
                     .await
-                    .map_err(|e| failed(&e))?;
-                tasks.push(self.pass_on(subscriber, false));
+                    .map_err(|e| refused(&e))?;
+                bridged.always.push(self.pass_on(subscriber, false));
             }
+            BridgeMode::WorkShare => {}
             durable => {
                 let stream = self
                     .jetstream
@@ -262,7 +298,7 @@ impl Link {
                         ..Default::default()
                     })
                     .await
-                    .map_err(|e| failed(&e))?;
+                    .map_err(|e| refused(&e))?;
                 let name = match durable {
                     BridgeMode::DurableBroadcast => consumer_name(&self.shared.node_id),
                     BridgeMode::DurableSerial => "serial".into(),
@@ -283,53 +319,83 @@ impl Link {
                         },
                     )
                     .await
-                    .map_err(|e| failed(&e))?;
-                let messages = consumer.messages().await.map_err(|e| failed(&e))?;
-                let own = durable.is_broadcast().then(|| self.shared.node_id.clone());
-                tasks.push(tokio::spawn(take_stored(
-                    messages,
-                    own,
-                    self.arrivals.clone(),
-                    self.shared.counters.clone(),
-                )));
+                    .map_err(|e| refused(&e))?;
+                if durable.is_broadcast() {
+                    bridged
+                        .always
+                        .push(self.take_stored(&consumer, destination, true).await?);
+                } else {
+                    bridged.consumer = Some(consumer);
+                }
             }
         }
-        let flushed = self.out.flush().await.and(self.queues.flush().await);
-        if let Err(e) = flushed {
-            stop(tasks).await;
-            return Err(failed(&e));
+        if let Err(e) = round_trip(&self.out).await {
+            stop(bridged.always).await;
+            return Err(refused(&e));
         }
-        self.subscriptions.insert(destination.into(), tasks);
-        if !mode.is_durable() {
-            self.answering.insert(destination.into(), None);
-            self.answer(destination).await?;
+        self.bridged.insert(destination.into(), bridged);
+        self.take(destination).await
+    }
+
+    /// Starts taking `destination`'s shared work (requests, work share,
+    /// durable work) while its local destination has listeners, and stops
+    /// when it has none: work goes to a node that can do it, and waits in
+    /// JetStream while none can.
+    async fn take(&mut self, destination: &str) -> Result<()> {
+        let listening = self.bus.has_listener(destination);
+        let Some(bridged) = self.bridged.get_mut(destination) else {
+            return Ok(());
+        };
+        match (listening, bridged.taking.take()) {
+            (true, None) => {
+                let (mode, subject, rpc) =
+                    (bridged.mode, bridged.subject.clone(), bridged.rpc.clone());
+                let consumer = bridged.consumer.clone();
+                let refused = |e: &dyn std::fmt::Display| {
+                    Error::Closed(format!("{destination}: cannot take its work: {e}"))
+                };
+                let mut tasks = Vec::new();
+                if mode == BridgeMode::WorkShare {
+                    let work = self.queues.queue_subscribe(subject, "work".into()).await;
+                    tasks.push(self.pass_on(work.map_err(|e| refused(&e))?, false));
+                }
+                if !mode.is_durable() {
+                    let requests = self.queues.queue_subscribe(rpc, "rpc".into()).await;
+                    tasks.push(self.pass_on(requests.map_err(|e| refused(&e))?, true));
+                }
+                if let Some(consumer) = consumer {
+                    tasks.push(self.take_stored(&consumer, destination, false).await?);
+                }
+                round_trip(&self.queues).await.map_err(|e| refused(&e))?;
+                if let Some(bridged) = self.bridged.get_mut(destination) {
+                    bridged.taking = Some(tasks);
+                }
+            }
+            (false, Some(tasks)) => stop(tasks).await,
+            (_, taking) => bridged.taking = taking,
         }
         Ok(())
     }
 
-    /// Subscribes to `destination`'s requests while it has local
-    /// listeners, and only then.
-    async fn answer(&mut self, destination: &str) -> Result<()> {
-        let listening = self.bus.has_listener(destination);
-        let Some(answering) = self.answering.get_mut(destination) else {
-            return Ok(());
-        };
-        match (listening, answering.take()) {
-            (true, None) => {
-                let rpc = Names::new(&self.shared.options.cluster, destination, BridgeMode::Broadcast).rpc;
-                let subscriber = self
-                    .queues
-                    .queue_subscribe(rpc, "rpc".into())
-                    .await
-                    .map_err(|e| Error::Closed(format!("{destination}: cannot take requests: {e}")))?;
-                let task = self.pass_on(subscriber, true);
-                let _ = self.queues.flush().await;
-                self.answering.insert(destination.into(), Some(task));
-            }
-            (false, Some(task)) => stop(vec![task]).await,
-            (_, task) => *self.answering.get_mut(destination).expect("looked up") = task,
-        }
-        Ok(())
+    /// A task passing `consumer`'s messages on (see [`take_stored`]);
+    /// `broadcast`: skipping this node's own.
+    async fn take_stored(
+        &self,
+        consumer: &consumer::PullConsumer,
+        destination: &str,
+        broadcast: bool,
+    ) -> Result<JoinHandle<()>> {
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| Error::Closed(format!("{destination}: cannot read its stream: {e}")))?;
+        let own = broadcast.then(|| self.shared.node_id.clone());
+        Ok(tokio::spawn(take_stored(
+            messages,
+            own,
+            self.arrivals.clone(),
+            self.shared.counters.clone(),
+        )))
     }
 
     /// A task passing `subscriber`'s messages to the inbound thread, in
@@ -353,11 +419,8 @@ impl Link {
     }
 
     async fn remove(&mut self, destination: &str) {
-        if let Some(tasks) = self.subscriptions.remove(destination) {
-            stop(tasks).await;
-        }
-        if let Some(Some(task)) = self.answering.remove(destination) {
-            stop(vec![task]).await;
+        if let Some(bridged) = self.bridged.remove(destination) {
+            bridged.stop().await;
         }
     }
 
@@ -390,7 +453,10 @@ impl Link {
             if stored || self.store_again(&storing).await {
                 Counters::count(&self.shared.counters.published);
             } else {
-                log::error!("bridge: JetStream did not store a message to {}", storing.subject);
+                log::error!(
+                    "bridge: JetStream did not store a message to {}",
+                    storing.subject
+                );
                 Counters::count(&self.shared.counters.failed);
             }
         }
@@ -436,8 +502,12 @@ impl Link {
                             }
                             None => {
                                 Counters::count(&counters.failed);
-                                let why = format!("{destination}: a reply that is no MessagePack value");
-                                bus.fail_request(&request, Error::Listener(ListenerError::new(why)));
+                                let why =
+                                    format!("{destination}: a reply that is no MessagePack value");
+                                bus.fail_request(
+                                    &request,
+                                    Error::Listener(ListenerError::new(why)),
+                                );
                             }
                         },
                         Some("no-listeners") => {
@@ -471,12 +541,16 @@ impl Link {
             Answer::NoListeners => {
                 let mut headers = HeaderMap::new();
                 headers.insert(ERROR_HEADER, "no-listeners");
-                self.queues.publish_with_headers(reply, headers, Bytes::new()).await
+                self.queues
+                    .publish_with_headers(reply, headers, Bytes::new())
+                    .await
             }
             Answer::Failed(why) => {
                 let mut headers = HeaderMap::new();
                 headers.insert(ERROR_HEADER, "failed");
-                self.queues.publish_with_headers(reply, headers, why.into()).await
+                self.queues
+                    .publish_with_headers(reply, headers, why.into())
+                    .await
             }
         };
         if sent.is_err() {
@@ -490,14 +564,24 @@ impl Link {
         self.settle().await;
         let _ = self.out.flush().await;
         let _ = self.queues.flush().await;
-        for (_, tasks) in self.subscriptions.drain() {
-            stop(tasks).await;
-        }
-        for (_, task) in self.answering.drain() {
-            stop(task.into_iter().collect()).await;
+        for (_, bridged) in self.bridged.drain() {
+            bridged.stop().await;
         }
         self.requests.abort_all();
         while self.requests.join_next().await.is_some() {}
+    }
+}
+
+/// Returns once the server has read everything `client` sent before:
+/// then its subscriptions are in place. (`Client::flush` only writes the
+/// socket, and a message another node sends right after could still find
+/// no subscription.) A request nobody answers is the round trip: the
+/// server's "no responders" comes after it read what came first.
+async fn round_trip(client: &Client) -> std::result::Result<(), async_nats::RequestError> {
+    match client.request(client.new_inbox(), Bytes::new()).await {
+        Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
     }
 }
 
@@ -559,6 +643,7 @@ async fn connect(shared: &Shared, queues: bool) -> Result<Client> {
     let mut connect = ConnectOptions::new()
         .name(format!("msgbus {} {role}", shared.node_id))
         .connection_timeout(options.connect_timeout)
+        .subscription_capacity(SUBSCRIPTION_CAPACITY)
         .event_callback(move |event| {
             let counters = counters.clone();
             let connected_once = connected_once.clone();

@@ -51,6 +51,7 @@ impl NatsServer {
             .arg(&self.dir)
             .arg("-l")
             .arg(self.dir.join("nats.log"))
+            .args(std::env::var_os("MSGBUS_NATS_TRACE").map(|_| "-DV"))
             .stdin(Stdio::null())
             .spawn()
             .expect("nats-server on PATH (make test installs it)");
@@ -116,11 +117,22 @@ pub fn cluster(test: &str) -> String {
 }
 
 /// A bus with `destination` of `kind`, bridged to `server`.
-pub fn node(server: &NatsServer, cluster: &str, node_id: &str, destination: &str, kind: DestinationType) -> (MessageBus, Bridge) {
+pub fn node(
+    server: &NatsServer,
+    cluster: &str,
+    node_id: &str,
+    destination: &str,
+    kind: DestinationType,
+) -> (MessageBus, Bridge) {
     let bus = MessageBus::new();
     bus.add_destination(destination, kind).unwrap();
-    let bridge = Bridge::connect(&bus, BridgeOptions::new(&server.url).cluster(cluster).node_id(node_id))
-        .unwrap_or_else(|e| panic!("{e}; the server's log:\n{}", server.log()));
+    let bridge = Bridge::connect(
+        &bus,
+        BridgeOptions::new(&server.url)
+            .cluster(cluster)
+            .node_id(node_id),
+    )
+    .unwrap_or_else(|e| panic!("{e}; the server's log:\n{}", server.log()));
     (bus, bridge)
 }
 
