@@ -25,6 +25,9 @@ RENDER = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCL
 	-e 's|@ABI@|$(ABI)|g' -e "s|@SIZEOF_VOID_P@|$$(($$(getconf LONG_BIT) / 8))|g"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_PACKAGES := gcc g++ valgrind pkgconf cmake libasan8 libubsan1
+# The NATS server the bridge tests start (bridge/, SPEC §8); never as a
+# service: each test runs its own on a free loopback port.
+NATS_PACKAGES := nats-server
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 prometheus-client==0.26.0
@@ -61,7 +64,7 @@ REPORT ?= $(RELIABILITY)/RELIABILITY.md
 TOOLS := target/tools
 PROMTOOL := $(TOOLS)/promtool
 
-.PHONY: all demo test lint test-rust c-deps ffi header check-header \
+.PHONY: all demo test lint test-rust nats-deps c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install uninstall clean \
 	python test-python wheel test-python-package example-programs test-demo examples \
 	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability \
@@ -195,8 +198,14 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test-rust:
+test-rust: nats-deps
 	$(CARGO) test --workspace
+
+## Debian's nats-server, for the bridge tests and make demo-bridge.
+nats-deps:
+	@dpkg -s $(NATS_PACKAGES) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NATS_PACKAGES); }
 
 ## promtool, unpacked from Debian's prometheus package: no server is
 ## installed, let alone started.

@@ -78,6 +78,13 @@
 #define MSGBUS_DEFAULT_TIMING_EVERY 64
 
 /**
+ * A bus joined to a NATS server; made by msgbus_bridge_connect, freed by
+ * msgbus_bridge_free (which closes it first). Every function may be
+ * called on it from any thread at once.
+ */
+typedef struct msgbus_bridge msgbus_bridge;
+
+/**
  * A message bus. Every function may be called on it from any thread at
  * once. msgbus_bus_free drops this handle: the last handle shuts the bus
  * down gracefully (every queued message is delivered first).
@@ -143,6 +150,91 @@ typedef struct msgbus_value msgbus_value;
  * A plain integer type (not an enum) because listeners return it too.
  */
 typedef uint32_t msgbus_result;
+
+/**
+ * Where and how a bridge connects. Zero it, then set what you need: a
+ * NULL text or a zero timeout takes the default. Only `url` is required.
+ */
+typedef struct msgbus_bridge_options {
+  /**
+   * The server, `nats://host:port` (several separated by commas).
+   */
+  const char *url;
+  /**
+   * Isolates the buses sharing one server: letters, digits, `_`, `-`.
+   * NULL: "msgbus".
+   */
+  const char *cluster;
+  /**
+   * This node's name in the cluster; a durable broadcast replays what a
+   * node missed by it. NULL: a fresh one.
+   */
+  const char *node_id;
+  const char *user;
+  const char *password;
+  const char *token;
+  /**
+   * A NATS credentials file (JWT and nkey seed).
+   */
+  const char *credentials_file;
+  /**
+   * Root certificates to trust, in PEM; setting one requires TLS.
+   */
+  const char *tls_ca_file;
+  /**
+   * A client certificate and its key, in PEM.
+   */
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  /**
+   * How long connecting may take; 0: 5000.
+   */
+  uint64_t connect_timeout_ms;
+  /**
+   * How long a request waits for another node's reply; 0: 60000.
+   */
+  uint64_t request_timeout_ms;
+} msgbus_bridge_options;
+
+/**
+ * How a bridged destination reaches the other nodes.
+ */
+typedef uint32_t msgbus_bridge_mode;
+
+/**
+ * A bridge's counters since it connected.
+ */
+typedef struct msgbus_bridge_statistics {
+  /**
+   * Messages handed to the server (durable modes: stored by JetStream).
+   */
+  uint64_t published;
+  /**
+   * Messages from other nodes sent into a local destination.
+   */
+  uint64_t received;
+  /**
+   * Messages that could not be published, or arrivals refused locally.
+   */
+  uint64_t failed;
+  /**
+   * Arrivals for a name no local destination has (dead-lettered).
+   */
+  uint64_t unknown_destination;
+  /**
+   * Connections made again after they were lost.
+   */
+  uint64_t reconnects;
+  /**
+   * Times the client reported a subscription too slow, dropping its
+   * overflow.
+   */
+  uint64_t slow_consumers;
+  /**
+   * Requests to other nodes that got no reply in the request timeout.
+   */
+  uint64_t request_timeouts;
+} msgbus_bridge_statistics;
 
 /**
  * A destination type: one of the MSGBUS_DESTINATION_TYPE_* constants.
@@ -615,7 +707,47 @@ typedef struct msgbus_api {
                                     const char *key,
                                     size_t key_len,
                                     struct msgbus_value_view *out_view);
+  msgbus_result (*bridge_connect)(const struct msgbus_bus *bus,
+                                  const struct msgbus_bridge_options *options,
+                                  struct msgbus_bridge **out_bridge);
+  msgbus_result (*bridge_add)(const struct msgbus_bridge *bridge,
+                              const char *name,
+                              msgbus_bridge_mode mode);
+  msgbus_result (*bridge_remove)(const struct msgbus_bridge *bridge, const char *name);
+  msgbus_result (*bridge_statistics)(const struct msgbus_bridge *bridge,
+                                     struct msgbus_bridge_statistics *out_statistics);
+  const char *(*bridge_node_id)(const struct msgbus_bridge *bridge);
+  msgbus_result (*bridge_close)(const struct msgbus_bridge *bridge);
+  void (*bridge_free)(struct msgbus_bridge *bridge);
 } msgbus_api;
+
+/**
+ * Every node's same-named destination gets every message, at most once,
+ * each sender's order kept (Liferay's ClusterLink, without its losses).
+ */
+#define MSGBUS_BRIDGE_MODE_BROADCAST 0
+
+/**
+ * Exactly one node with listeners (the sender's included) takes each
+ * message.
+ */
+#define MSGBUS_BRIDGE_MODE_WORK_SHARE 1
+
+/**
+ * Broadcast on JetStream: at least once, replayed to a node that was
+ * down (known by its node id).
+ */
+#define MSGBUS_BRIDGE_MODE_DURABLE_BROADCAST 2
+
+/**
+ * Work share on JetStream: at least once; waits while no node listens.
+ */
+#define MSGBUS_BRIDGE_MODE_DURABLE_WORK_SHARE 3
+
+/**
+ * JetStream, one message in flight across the cluster: strict order.
+ */
+#define MSGBUS_BRIDGE_MODE_DURABLE_SERIAL 4
 
 /**
  * Queued; one worker calls every listener of a message in turn.
@@ -779,6 +911,80 @@ extern "C" {
  * this thread; never free it. Never NULL.
  */
 const char *msgbus_last_error_message(void);
+
+/**
+ * Connects `bus` to the NATS server of `options` and writes the bridge
+ * to `*out_bridge`; returns once its connections are up. Nothing is
+ * forwarded until msgbus_bridge_add. MSGBUS_RESULT_CLOSED (with the
+ * reason in msgbus_last_error_message) when the server cannot be
+ * reached; MSGBUS_RESULT_INVALID_ARGUMENT for options it refuses, naming
+ * the field. The bridge keeps the bus alive until it is freed.
+ *
+ * # Safety
+ * `bus` NULL or live; `options` NULL or readable, its texts NULL or
+ * NUL-terminated; `out_bridge` NULL or writable.
+ */
+msgbus_result msgbus_bridge_connect(const struct msgbus_bus *bus,
+                                    const struct msgbus_bridge_options *options,
+                                    struct msgbus_bridge **out_bridge);
+
+/**
+ * Forwards the destination `name` in `mode`; returns once this node's
+ * subscriptions are in place. Adding a name again in the same mode does
+ * nothing; in another mode it is MSGBUS_RESULT_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `bridge` NULL or live; `name` NULL or NUL-terminated.
+ */
+msgbus_result msgbus_bridge_add(const struct msgbus_bridge *bridge,
+                                const char *name,
+                                msgbus_bridge_mode mode);
+
+/**
+ * Stops forwarding `name`; MSGBUS_RESULT_NO_SUCH_DESTINATION if it was
+ * not bridged.
+ *
+ * # Safety
+ * `bridge` NULL or live; `name` NULL or NUL-terminated.
+ */
+msgbus_result msgbus_bridge_remove(const struct msgbus_bridge *bridge, const char *name);
+
+/**
+ * Fills `*out_statistics` with the bridge's counters (readable after
+ * msgbus_bridge_close too).
+ *
+ * # Safety
+ * `bridge` NULL or live; `out_statistics` NULL or writable.
+ */
+msgbus_result msgbus_bridge_statistics(const struct msgbus_bridge *bridge,
+                                       struct msgbus_bridge_statistics *out_statistics);
+
+/**
+ * The bridge's node id (the one given, or the one it made); valid until
+ * the bridge is freed. NULL for a NULL bridge.
+ *
+ * # Safety
+ * `bridge` NULL or live.
+ */
+const char *msgbus_bridge_node_id(const struct msgbus_bridge *bridge);
+
+/**
+ * Stops forwarding, publishes what was accepted (durable modes: until
+ * JetStream stored it), injects what had arrived and closes the
+ * connections, then returns. Closing again does nothing.
+ *
+ * # Safety
+ * `bridge` NULL or live.
+ */
+msgbus_result msgbus_bridge_close(const struct msgbus_bridge *bridge);
+
+/**
+ * Closes the bridge (msgbus_bridge_close) and frees it; NULL does nothing.
+ *
+ * # Safety
+ * `bridge` NULL or from msgbus_bridge_connect, not freed before.
+ */
+void msgbus_bridge_free(struct msgbus_bridge *bridge);
 
 /**
  * A new bus, with its built-in synchronous destination

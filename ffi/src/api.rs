@@ -111,4 +111,11 @@ pub(crate) static API: msgbus_api = msgbus_api {
     destination_send_view: msgbus_destination_send_view,
     message_payload_view: msgbus_message_payload_view,
     message_get_view: msgbus_message_get_view,
+    bridge_connect: msgbus_bridge_connect,
+    bridge_add: msgbus_bridge_add,
+    bridge_remove: msgbus_bridge_remove,
+    bridge_statistics: msgbus_bridge_statistics,
+    bridge_node_id: msgbus_bridge_node_id,
+    bridge_close: msgbus_bridge_close,
+    bridge_free: msgbus_bridge_free,
 };

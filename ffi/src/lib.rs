@@ -5,6 +5,7 @@
 
 mod api;
 mod boundary;
+mod bridge;
 mod bus;
 mod callback;
 mod config;
@@ -27,6 +28,7 @@ mod value;
 pub use boundary::msgbus_last_error_message;
 pub use msgbus_abi::*;
 
+pub use bridge::*;
 pub use bus::*;
 pub use callback::msgbus_listener_set_failure;
 pub use config::*;

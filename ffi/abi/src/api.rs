@@ -393,4 +393,23 @@ pub struct msgbus_api {
         key_len: usize,
         out_view: *mut msgbus_value_view,
     ) -> msgbus_result,
+    pub bridge_connect: unsafe extern "C" fn(
+        bus: *const msgbus_bus,
+        options: *const msgbus_bridge_options,
+        out_bridge: *mut *mut msgbus_bridge,
+    ) -> msgbus_result,
+    pub bridge_add: unsafe extern "C" fn(
+        bridge: *const msgbus_bridge,
+        name: *const c_char,
+        mode: msgbus_bridge_mode,
+    ) -> msgbus_result,
+    pub bridge_remove:
+        unsafe extern "C" fn(bridge: *const msgbus_bridge, name: *const c_char) -> msgbus_result,
+    pub bridge_statistics: unsafe extern "C" fn(
+        bridge: *const msgbus_bridge,
+        out_statistics: *mut msgbus_bridge_statistics,
+    ) -> msgbus_result,
+    pub bridge_node_id: unsafe extern "C" fn(bridge: *const msgbus_bridge) -> *const c_char,
+    pub bridge_close: unsafe extern "C" fn(bridge: *const msgbus_bridge) -> msgbus_result,
+    pub bridge_free: unsafe extern "C" fn(bridge: *mut msgbus_bridge),
 }

@@ -7,6 +7,7 @@
 #![no_std]
 
 mod api;
+mod bridge;
 mod bus;
 mod callback;
 mod config;
@@ -21,6 +22,7 @@ mod statistics;
 mod value;
 
 pub use api::*;
+pub use bridge::*;
 pub use bus::*;
 pub use callback::*;
 pub use config::*;
