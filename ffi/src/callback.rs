@@ -49,10 +49,10 @@ pub(crate) fn handing_over<T>(
 ) -> Outcome<T> {
     let ours = Arc::new(user_data);
     let result = register(ours.clone());
-    if result.is_err() {
-        if let Some(mut refused) = Arc::into_inner(ours) {
-            refused.free = None;
-        }
+    if result.is_err()
+        && let Some(mut refused) = Arc::into_inner(ours)
+    {
+        refused.free = None;
     }
     result
 }
