@@ -202,9 +202,9 @@ typedef struct msgbus_bridge_options {
 typedef uint32_t msgbus_bridge_mode;
 
 /**
- * A bridge's counters since it connected.
+ * A bridge's counters since it connected (msgbus_bridge_statistics).
  */
-typedef struct msgbus_bridge_statistics {
+typedef struct msgbus_bridge_counters {
   /**
    * Messages handed to the server (durable modes: stored by JetStream).
    */
@@ -234,7 +234,7 @@ typedef struct msgbus_bridge_statistics {
    * Requests to other nodes that got no reply in the request timeout.
    */
   uint64_t request_timeouts;
-} msgbus_bridge_statistics;
+} msgbus_bridge_counters;
 
 /**
  * A destination type: one of the MSGBUS_DESTINATION_TYPE_* constants.
@@ -715,7 +715,7 @@ typedef struct msgbus_api {
                               msgbus_bridge_mode mode);
   msgbus_result (*bridge_remove)(const struct msgbus_bridge *bridge, const char *name);
   msgbus_result (*bridge_statistics)(const struct msgbus_bridge *bridge,
-                                     struct msgbus_bridge_statistics *out_statistics);
+                                     struct msgbus_bridge_counters *out_statistics);
   const char *(*bridge_node_id)(const struct msgbus_bridge *bridge);
   msgbus_result (*bridge_close)(const struct msgbus_bridge *bridge);
   void (*bridge_free)(struct msgbus_bridge *bridge);
@@ -957,7 +957,7 @@ msgbus_result msgbus_bridge_remove(const struct msgbus_bridge *bridge, const cha
  * `bridge` NULL or live; `out_statistics` NULL or writable.
  */
 msgbus_result msgbus_bridge_statistics(const struct msgbus_bridge *bridge,
-                                       struct msgbus_bridge_statistics *out_statistics);
+                                       struct msgbus_bridge_counters *out_statistics);
 
 /**
  * The bridge's node id (the one given, or the one it made); valid until

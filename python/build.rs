@@ -18,6 +18,7 @@ fn main() {
     for path in [
         "ffi",
         "core",
+        "bridge",
         "Cargo.lock",
         "include/msgbus.h",
         "bindings/cpp/msgbus.hpp",

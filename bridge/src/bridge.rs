@@ -266,7 +266,11 @@ impl Shared {
         let number = self.next_number.fetch_add(1, Relaxed);
         let id = format!("{}:{number}", self.node_id);
         let body = envelope::encode(destination, &id, &self.node_id, message)?;
-        let (command, consumed) = if message.response_id().is_some() && !route.mode.is_durable() {
+        // A request names where its reply goes and carries its id; a reply
+        // carries the id only.
+        let request =
+            message.response_destination_name().is_some() && message.response_id().is_some();
+        let (command, consumed) = if request && !route.mode.is_durable() {
             let request = Command::Request {
                 subject: route.rpc,
                 destination: destination.into(),

@@ -144,13 +144,13 @@ pub unsafe extern "C" fn msgbus_bridge_remove(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn msgbus_bridge_statistics(
     bridge: *const msgbus_bridge,
-    out_statistics: *mut msgbus_bridge_statistics,
+    out_statistics: *mut msgbus_bridge_counters,
 ) -> msgbus_result {
     guard(|| {
         let out_statistics = out(out_statistics, "out_statistics")?;
         // SAFETY: per the contract.
         let s = unsafe { borrow(bridge, "bridge") }?.bridge.statistics();
-        let statistics = msgbus_bridge_statistics {
+        let statistics = msgbus_bridge_counters {
             published: s.published,
             received: s.received,
             failed: s.failed,

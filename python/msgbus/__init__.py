@@ -27,6 +27,8 @@ import os
 
 from ._enums import DestinationType, RejectionPolicy
 from ._msgbus import (
+    Bridge,
+    BridgeStatistics,
     BusClosedError,
     BusEvent,
     Destination,
@@ -77,6 +79,8 @@ def get_library_dir() -> str:
     return os.path.dirname(__file__)
 
 __all__ = [
+    "Bridge",
+    "BridgeStatistics",
     "BusClosedError",
     "CoreInfo",
     "BusEvent",

@@ -6,11 +6,13 @@ tests/python/test_pitfalls.py checks that the two agree.
 
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Optional, Protocol, TypeVar, Union, final
+from typing import Any, Literal, Optional, Protocol, TypeVar, Union, final
 
 from ._enums import DestinationType, RejectionPolicy
 
 __all__ = [
+    "Bridge",
+    "BridgeStatistics",
     "BusClosedError",
     "BusEvent",
     "Destination",
@@ -246,6 +248,91 @@ class Schedule:
         traceback: Optional[TracebackType],
     ) -> bool:
         """Cancels the schedule (as `cancel()`)."""
+
+@final
+class Bridge:
+    """Forwards chosen destinations of a bus to the same-named destinations
+    of the buses of other processes and hosts, through a NATS server.
+    `Bridge(bus, url)` returns once connected; buses bridge each other only
+    within one `cluster`; `node_id` names this one (a fresh name if None; a
+    durable broadcast replays what a node missed by it). `BusClosedError`
+    when the server cannot be reached. A context manager that closes it."""
+
+    def __new__(
+        cls,
+        bus: MessageBus,
+        url: str,
+        cluster: str = "msgbus",
+        node_id: Optional[str] = None,
+        *,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        token: Optional[str] = None,
+        credentials_file: Optional[str] = None,
+        tls_ca_file: Optional[str] = None,
+        tls_cert_file: Optional[str] = None,
+        tls_key_file: Optional[str] = None,
+        connect_timeout: float = 5.0,
+        request_timeout: float = 60.0,
+    ) -> Bridge: ...
+    def add(
+        self,
+        name: str,
+        mode: Literal[
+            "broadcast", "work_share", "durable_broadcast", "durable_work_share", "durable_serial"
+        ] = "broadcast",
+    ) -> None:
+        """Forwards the destination `name` in `mode` ("broadcast",
+        "work_share", "durable_broadcast", "durable_work_share" or
+        "durable_serial"); returns once this node receives it."""
+    def remove(self, name: str) -> None:
+        """Stops forwarding `name`; `NoSuchDestinationError` if it was not
+        bridged."""
+    def statistics(self) -> BridgeStatistics:
+        """The bridge's counters (readable after `close` too)."""
+    @property
+    def node_id(self) -> str:
+        """This node's id in its cluster."""
+    @property
+    def bus(self) -> MessageBus:
+        """The `MessageBus` this bridge forwards for."""
+    def close(self) -> None:
+        """Stops forwarding, publishes what was accepted, delivers what had
+        arrived, and closes the connections. Closing again does nothing."""
+    def __enter__(self) -> Bridge: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool:
+        """Closes the bridge (as `close()`)."""
+
+@final
+class BridgeStatistics:
+    """A bridge's counters since it connected."""
+
+    @property
+    def published(self) -> int:
+        """Messages handed to the server (durable modes: stored by JetStream)."""
+    @property
+    def received(self) -> int:
+        """Messages from other nodes sent into a local destination."""
+    @property
+    def failed(self) -> int:
+        """Messages that could not be published, or arrivals refused here."""
+    @property
+    def unknown_destination(self) -> int:
+        """Arrivals for a name no local destination has (dead-lettered)."""
+    @property
+    def reconnects(self) -> int:
+        """Connections made again after they were lost."""
+    @property
+    def slow_consumers(self) -> int:
+        """Times the client reported a subscription too slow."""
+    @property
+    def request_timeouts(self) -> int:
+        """Requests to other nodes that got no reply in the request timeout."""
 
 @final
 class DestinationStatistics:

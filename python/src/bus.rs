@@ -100,7 +100,7 @@ impl PyMessageBus {
     }
 
     /// The core's handle; `BusClosedError` in a process that inherited it.
-    fn bus(&self) -> PyResult<*const msgbus_bus> {
+    pub(crate) fn bus(&self) -> PyResult<*const msgbus_bus> {
         self.generation.check()?;
         Ok(self.handle())
     }
@@ -521,7 +521,8 @@ impl PyMessageBus {
         let timeout = timeout.0;
         let request = self.request_for(py, destination, message)?;
         let handle = request.as_ptr() as usize;
-        // A reply, a listener's failure (with its detail), or nothing yet.
+        // A reply, why there will be none (a listener's failure, or no node
+        // listening to a bridged destination), or nothing yet.
         let reply = |slice| {
             let mut reply = ptr::null_mut();
             // SAFETY: a live request, waited on by this thread only.
@@ -533,12 +534,12 @@ impl PyMessageBus {
                     gil::until_workers_leave();
                     Some(Ok(reply as usize))
                 }
-                MSGBUS_RESULT_LISTENER_FAILED => {
+                MSGBUS_RESULT_TIMEOUT => None,
+                failed => {
                     // SAFETY: this thread's detail for the wait, never NULL.
                     let detail = unsafe { CStr::from_ptr((api().last_error_message)()) };
-                    Some(Err(detail.to_string_lossy().into_owned()))
+                    Some(Err((failed, detail.to_string_lossy().into_owned())))
                 }
-                _ => None,
             }
         };
         match wait_in_slices(py, timeout, reply)? {
@@ -548,7 +549,7 @@ impl PyMessageBus {
                     unsafe { Owned::from_raw(reply as *mut msgbus_value) }.expect("a reply");
                 Ok(to_py(py, reply.as_ptr()))
             }
-            Some(Err(detail)) => Err(errors::error(MSGBUS_RESULT_LISTENER_FAILED, detail)),
+            Some(Err((code, detail))) => Err(errors::error(code, detail)),
             None => Err(synchronous_timeout(format!(
                 "no reply from {destination} within {:?}",
                 timeout.unwrap_or_default()

@@ -15,6 +15,7 @@
 //!   the buses Python made, and nothing enters the interpreter after that;
 //! - a bus inherited through `os.fork()` refuses to be used in the child.
 
+mod bridge;
 mod bus;
 mod config;
 mod core;
@@ -70,6 +71,8 @@ fn _msgbus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bus::PyMessageBus>()?;
     m.add_class::<message::PyMessage>()?;
     m.add_class::<destination::PyDestination>()?;
+    m.add_class::<bridge::PyBridge>()?;
+    m.add_class::<bridge::PyBridgeStatistics>()?;
     m.add_class::<listener::ListenerHandle>()?;
     m.add_class::<events::PyBusEvent>()?;
     m.add_class::<events::EventListenerHandle>()?;

@@ -407,7 +407,7 @@ pub struct msgbus_api {
         unsafe extern "C" fn(bridge: *const msgbus_bridge, name: *const c_char) -> msgbus_result,
     pub bridge_statistics: unsafe extern "C" fn(
         bridge: *const msgbus_bridge,
-        out_statistics: *mut msgbus_bridge_statistics,
+        out_statistics: *mut msgbus_bridge_counters,
     ) -> msgbus_result,
     pub bridge_node_id: unsafe extern "C" fn(bridge: *const msgbus_bridge) -> *const c_char,
     pub bridge_close: unsafe extern "C" fn(bridge: *const msgbus_bridge) -> msgbus_result,

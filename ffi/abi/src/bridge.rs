@@ -54,10 +54,10 @@ pub struct msgbus_bridge_options {
     pub request_timeout_ms: u64,
 }
 
-/// A bridge's counters since it connected.
+/// A bridge's counters since it connected (msgbus_bridge_statistics).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-pub struct msgbus_bridge_statistics {
+pub struct msgbus_bridge_counters {
     /// Messages handed to the server (durable modes: stored by JetStream).
     pub published: u64,
     /// Messages from other nodes sent into a local destination.
