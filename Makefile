@@ -25,9 +25,10 @@ RENDER = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCL
 	-e 's|@ABI@|$(ABI)|g' -e "s|@SIZEOF_VOID_P@|$$(($$(getconf LONG_BIT) / 8))|g"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_PACKAGES := gcc g++ valgrind pkgconf cmake libasan8 libubsan1
-# The NATS server the bridge tests start (bridge/, SPEC §8); never as a
-# service: each test runs its own on a free loopback port.
-NATS_PACKAGES := nats-server
+# The NATS server the bridge tests start (bridge/, SPEC §8), never as a
+# service: each test runs its own on a free port; iproute2 makes the two
+# network namespaces of the two-host test.
+NATS_PACKAGES := nats-server iproute2
 VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 prometheus-client==0.26.0
@@ -64,7 +65,7 @@ REPORT ?= $(RELIABILITY)/RELIABILITY.md
 TOOLS := target/tools
 PROMTOOL := $(TOOLS)/promtool
 
-.PHONY: all demo test lint test-rust nats-deps c-deps ffi header check-header \
+.PHONY: all demo demo-bridge test lint test-rust nats-deps c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install uninstall clean \
 	python test-python wheel test-python-package example-programs test-demo examples \
 	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability \
@@ -85,6 +86,12 @@ demo: example-programs python
 	@echo "== C: examples/c/seed.c" && $(EXAMPLES)/seed
 	@echo "== C++: examples/cpp/seed.cpp" && $(EXAMPLES)/seed-cpp
 	@echo "== Python: examples/python/seed.py" && $(PYTHON) examples/python/seed.py
+
+## The seed scenario between two processes over a nats-server it starts
+## on the loopback: process A in Python (examples/python/bridge_seed.py),
+## process B in C (examples/c/bridge_node.c).
+demo-bridge: nats-deps example-programs python
+	cd examples/python && $(PYTHON) bridge_seed.py $(CURDIR)/$(EXAMPLES)/bridge_node
 
 ## make demo, checked: each program logs the request and the reply.
 test-demo:
@@ -201,7 +208,8 @@ lint:
 test-rust: nats-deps
 	$(CARGO) test --workspace
 
-## Debian's nats-server, for the bridge tests and make demo-bridge.
+## Debian's nats-server (and iproute2), for the bridge tests and make
+## demo-bridge.
 nats-deps:
 	@dpkg -s $(NATS_PACKAGES) >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
@@ -261,7 +269,7 @@ test-header: c-deps
 
 ## The C tests: shared, static, ASan+UBSan, valgrind; and a bad-input row
 ## for every exported function.
-test-c: c-deps ffi
+test-c: c-deps nats-deps ffi
 	LIB=$(LIB) tests/c/bad_input_coverage.sh
 	LIB=$(LIB) tests/c/api_table_coverage.sh
 	LIB=$(LIB) tests/c/run.sh
@@ -269,7 +277,7 @@ test-c: c-deps ffi
 ## The C++ wrapper: a C++ form for every exported function, the header
 ## alone (and its #error before C++17), then its tests under ASan+UBSan
 ## with -Werror, at -O0 and at -O2 (where GCC's flow warnings run).
-test-cpp: c-deps ffi
+test-cpp: c-deps nats-deps ffi
 	LIB=$(LIB) tests/cpp/wrapper_coverage.sh
 	g++ -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ bindings/cpp/msgbus.hpp
 	@! g++ -std=c++14 -Iinclude -fsyntax-only -x c++ bindings/cpp/msgbus.hpp > target/cpp14.log 2>&1 \
@@ -342,8 +350,8 @@ python: $(VENV)/.tools
 ## The Python tests (pytest, with a timeout per test, and one for the run:
 ## a deadlock that holds the GIL stops pytest-timeout too), the stubs checked
 ## against the module (stubtest) and against the tests' use of it (mypy).
-test-python: python ffi c-deps
-	cd tests/python && timeout -k 10 600 $(PYTHON) -m pytest -q
+test-python: python ffi c-deps nats-deps
+	cd tests/python && timeout -k 10 600 $(PYTHON) -m pytest -q -rs
 	$(PYTHON) -m mypy.stubtest msgbus._msgbus
 	$(PYTHON) -m mypy tests/python examples/python
 
@@ -371,14 +379,14 @@ wheel: $(WHEEL_VENV)/.tools
 ## the Python tests run against it, from tests/python, where `import msgbus`
 ## is the installed package and not python/msgbus. The tests build C
 ## programs against make ffi's libraries, as make test-python's do.
-test-python-package: wheel ffi c-deps
+test-python-package: wheel ffi c-deps nats-deps
 	rm -rf $(PACKAGE_VENV)
 	python3 -m venv $(PACKAGE_VENV)
 	$(PACKAGE_VENV)/bin/pip install -q $(WHEELS)/*.whl $(PACKAGE_TOOLS) $(filter pytest% prometheus-client%,$(PY_TOOLS))
 	cd target && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/check.py $(CURDIR)/$(WHEELS)/*.whl
 	cd tests/python && $(CURDIR)/$(PACKAGE_VENV)/bin/python -c 'import msgbus, sys; \
 	  assert msgbus.__file__.startswith(sys.prefix), msgbus.__file__' && \
-	  timeout -k 10 600 $(CURDIR)/$(PACKAGE_VENV)/bin/python -m pytest -q
+	  timeout -k 10 600 $(CURDIR)/$(PACKAGE_VENV)/bin/python -m pytest -q -rs
 
 clean:
 	$(CARGO) clean

@@ -1,7 +1,7 @@
 // msgbus.hpp: a header-only C++17 wrapper over libmsgbus (msgbus.h).
 //
-// Owning classes (Bus, Message, Value, DestinationConfig) are move-only and
-// free their C object once. MessageRef, MessageMut and ValueRef are
+// Owning classes (Bus, Bridge, Message, Value, DestinationConfig) are
+// move-only and free their C object once. MessageRef, MessageMut and ValueRef are
 // borrowed views, valid as long as what they view. Listeners and
 // interceptors are any callable; the wrapper owns it through the C
 // user_data and frees it through user_data_free. Registration objects
@@ -943,6 +943,92 @@ class Bus {
     return EventListener(capi(), id);
   }
   detail::Owned<msgbus_bus, msgbus_bus_free> bus_;
+};
+
+enum class BridgeMode : uint32_t {
+  Broadcast = MSGBUS_BRIDGE_MODE_BROADCAST,
+  WorkShare = MSGBUS_BRIDGE_MODE_WORK_SHARE,
+  DurableBroadcast = MSGBUS_BRIDGE_MODE_DURABLE_BROADCAST,
+  DurableWorkShare = MSGBUS_BRIDGE_MODE_DURABLE_WORK_SHARE,
+  DurableSerial = MSGBUS_BRIDGE_MODE_DURABLE_SERIAL,
+};
+
+/// Where and how a Bridge connects (msgbus_bridge_options): only `url` is
+/// required; what is unset, or a zero timeout, takes the library's default.
+struct BridgeOptions {
+  explicit BridgeOptions(std::string server) : url(std::move(server)) {}
+  /// The server, "nats://host:port" (several separated by commas).
+  std::string url;
+  /// Isolates the buses sharing one server: letters, digits, '_', '-'
+  /// (unset: "msgbus").
+  std::optional<std::string> cluster;
+  /// This node's name in the cluster (unset: a fresh one).
+  std::optional<std::string> node_id;
+  std::optional<std::string> user, password, token;
+  /// A NATS credentials file; PEM root certificates (requiring TLS); a
+  /// client certificate and its key.
+  std::optional<std::string> credentials_file, tls_ca_file, tls_cert_file, tls_key_file;
+  std::chrono::milliseconds connect_timeout{0};
+  /// How long a request waits for another node's reply.
+  std::chrono::milliseconds request_timeout{0};
+};
+
+using BridgeCounters = msgbus_bridge_counters;
+
+/// A bus joined to a NATS server: destinations added to it reach the
+/// same-named destinations of the other buses bridged in its cluster.
+/// Move-only; destroying it closes it. It keeps its bus alive.
+class Bridge {
+ public:
+  /// Connects `bus`, returning once connected: Error CLOSED when the
+  /// server cannot be reached, INVALID_ARGUMENT for options it refuses.
+  Bridge(const Bus &bus, const BridgeOptions &options) {
+    auto text = [](const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; };
+    msgbus_bridge_options c{};
+    c.url = options.url.c_str();
+    c.cluster = text(options.cluster);
+    c.node_id = text(options.node_id);
+    c.user = text(options.user);
+    c.password = text(options.password);
+    c.token = text(options.token);
+    c.credentials_file = text(options.credentials_file);
+    c.tls_ca_file = text(options.tls_ca_file);
+    c.tls_cert_file = text(options.tls_cert_file);
+    c.tls_key_file = text(options.tls_key_file);
+    c.connect_timeout_ms = static_cast<uint64_t>(options.connect_timeout.count());
+    c.request_timeout_ms = static_cast<uint64_t>(options.request_timeout.count());
+    msgbus_bridge *out = nullptr;
+    detail::check(msgbus_bridge_connect(bus.capi(), &c, &out));
+    bridge_.reset(out);
+  }
+
+  /// Forwards the destination `name` in `mode`, returning once this node
+  /// takes part; again in the same mode does nothing, in another it is
+  /// INVALID_ARGUMENT.
+  void add(const std::string &name, BridgeMode mode = BridgeMode::Broadcast) {
+    detail::check(msgbus_bridge_add(capi(), name.c_str(), static_cast<msgbus_bridge_mode>(mode)));
+  }
+  /// Stops forwarding `name`: NO_SUCH_DESTINATION if it was not bridged.
+  void remove(const std::string &name) { detail::check(msgbus_bridge_remove(capi(), name.c_str())); }
+  /// The counters since it connected (readable after close() too).
+  BridgeCounters statistics() const {
+    BridgeCounters out{};
+    detail::check(msgbus_bridge_statistics(capi(), &out));
+    return out;
+  }
+  /// This node's id: the one given, or the one it made.
+  std::string node_id() const {
+    const char *id = msgbus_bridge_node_id(capi());
+    return id ? id : "";
+  }
+  /// Stops forwarding, publishes what it accepted, delivers what had
+  /// arrived and disconnects, then returns; again does nothing.
+  void close() { detail::check(msgbus_bridge_close(capi())); }
+
+  const msgbus_bridge *capi() const { return bridge_.get(); }
+
+ private:
+  detail::Owned<msgbus_bridge, msgbus_bridge_free> bridge_;
 };
 
 }  // namespace msgbus

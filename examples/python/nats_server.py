@@ -8,13 +8,18 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Optional
 
 
 class NatsServer:
     """A running nats-server; a context manager that stops it."""
 
-    def __init__(self, timeout: float = 20.0) -> None:
+    def __init__(self, timeout: float = 20.0, address: str = "127.0.0.1", prefix: Sequence[str] = ()) -> None:
+        """Starts it on a free port of `address`; `prefix` runs it through
+        another command (`ip netns exec NAME`, which keeps its pid)."""
+        self.address = address
+        self.prefix = list(prefix)
         self.folder = tempfile.TemporaryDirectory(prefix="msgbus-nats-")
         self.log_path = os.path.join(self.folder.name, "nats.log")
         self.process: Optional[subprocess.Popen[bytes]] = None
@@ -24,7 +29,7 @@ class NatsServer:
     def _start(self, port: str, timeout: float) -> None:
         folder = self.folder.name
         self.process = subprocess.Popen(
-            ["nats-server", "-a", "127.0.0.1", "-p", port, "-js", "-sd", os.path.join(folder, "js"),
+            [*self.prefix, "nats-server", "-a", self.address, "-p", port, "-js", "-sd", os.path.join(folder, "js"),
              "--ports_file_dir", folder, "-l", self.log_path],
             stdin=subprocess.DEVNULL,
         )

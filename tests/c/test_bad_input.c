@@ -743,6 +743,50 @@ static void destination_handles(void) {
   msgbus_message_free(m);
 }
 
+/* Bridges (msgbus_bridge) up to connecting: what needs a live bridge, and
+ * so a server, is in test_bridge.c. */
+static void bridges(void) {
+  msgbus_bus *bus = NULL;
+  msgbus_bridge *bridge = UNTOUCHED;
+  msgbus_bridge_counters stats = {.published = 77};
+  CHECK_OK(msgbus_bus_new(&bus));
+  msgbus_bridge_options no_url = {.url = NULL}, bad_url = {.url = BAD_UTF8}, empty_url = {.url = ""},
+                        bad_cluster = {.url = "nats://127.0.0.1:1", .cluster = BAD_UTF8},
+                        dotted_cluster = {.url = "nats://127.0.0.1:1", .cluster = "a.b"},
+                        empty_node_id = {.url = "nats://127.0.0.1:1", .node_id = ""},
+                        unreachable = {.url = "nats://127.0.0.1:1"};
+  ROW(msgbus_bridge_connect, "NULL bus", NULLP, "bus is NULL", msgbus_bridge_connect(NULL, &unreachable, &bridge));
+  ROW(msgbus_bridge_connect, "NULL options", NULLP, "options is NULL", msgbus_bridge_connect(bus, NULL, &bridge));
+  ROW(msgbus_bridge_connect, "NULL out_bridge", NULLP, "out_bridge is NULL", msgbus_bridge_connect(bus, &unreachable, NULL));
+  ROW(msgbus_bridge_connect, "NULL options.url", NULLP, "options.url is NULL", msgbus_bridge_connect(bus, &no_url, &bridge));
+  ROW(msgbus_bridge_connect, "invalid UTF-8 options.url", INVALID, NOT_UTF8("options.url"),
+      msgbus_bridge_connect(bus, &bad_url, &bridge));
+  ROW(msgbus_bridge_connect, "empty options.url", INVALID, "invalid argument: url: empty",
+      msgbus_bridge_connect(bus, &empty_url, &bridge));
+  ROW(msgbus_bridge_connect, "invalid UTF-8 options.cluster", INVALID, NOT_UTF8("options.cluster"),
+      msgbus_bridge_connect(bus, &bad_cluster, &bridge));
+  ROW(msgbus_bridge_connect, "cluster \"a.b\"", INVALID, "invalid argument: cluster: \"a.b\" is not letters, digits, _ and -",
+      msgbus_bridge_connect(bus, &dotted_cluster, &bridge));
+  ROW(msgbus_bridge_connect, "empty options.node_id", INVALID, "invalid argument: node_id: empty or with a NUL",
+      msgbus_bridge_connect(bus, &empty_node_id, &bridge));
+  /* CLOSED, with the reason, when the server cannot be reached. */
+  ROW(msgbus_bridge_connect, "a url nothing listens at", MSGBUS_RESULT_CLOSED, NULL,
+      msgbus_bridge_connect(bus, &unreachable, &bridge));
+  const char *refused = "closed: nats://127.0.0.1:1: cannot connect: ";
+  CHECK(strncmp(msgbus_last_error_message(), refused, strlen(refused)) == 0);
+  CHECK(bridge == UNTOUCHED);
+
+  ROW(msgbus_bridge_add, "NULL bridge", NULLP, "bridge is NULL", msgbus_bridge_add(NULL, "acme/x", MSGBUS_BRIDGE_MODE_BROADCAST));
+  ROW(msgbus_bridge_remove, "NULL bridge", NULLP, "bridge is NULL", msgbus_bridge_remove(NULL, "acme/x"));
+  ROW(msgbus_bridge_statistics, "NULL bridge", NULLP, "bridge is NULL", msgbus_bridge_statistics(NULL, &stats));
+  ROW(msgbus_bridge_statistics, "NULL out_statistics (checked first)", NULLP, "out_statistics is NULL", msgbus_bridge_statistics(NULL, NULL));
+  CHECK(stats.published == 77);
+  NULL_ROW(msgbus_bridge_node_id, "NULL bridge", msgbus_bridge_node_id(NULL));
+  ROW(msgbus_bridge_close, "NULL bridge", NULLP, "bridge is NULL", msgbus_bridge_close(NULL));
+  VOID_ROW(msgbus_bridge_free, "NULL bridge", msgbus_bridge_free(NULL));
+  msgbus_bus_free(bus);
+}
+
 static void globals(void) {
   bool has = false;
   ROW(msgbus_result_str, "an unknown code", 0, NULL, strcmp(msgbus_result_str(9999), "unknown result code"));
@@ -783,6 +827,7 @@ int main(void) {
   buses();
   operations();
   destination_handles();
+  bridges();
   globals();
   printf("RELIABILITY bad_input_c rows=%d\n", rows);
   return finish();

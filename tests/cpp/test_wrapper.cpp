@@ -3,11 +3,20 @@
 // values, iteration, events, statistics, the log handler, throwing
 // listeners, RAII unregistration under load, move semantics, and the
 // operations of SPEC §9: dead letters, interceptors, delayed and periodic
-// sends, metrics. Built at
+// sends, metrics; bridges between two buses through a nats-server of the
+// test's own. Built at
 // -O0 and -O2 under ASan+UBSan with -Werror by `make test-cpp`.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -742,6 +751,136 @@ void destination_handles() {
   CHECK(missing);
 }
 
+/// A nats-server of the test's own on a free loopback port, with
+/// JetStream in a temporary directory; stopped (SIGTERM) when destroyed.
+/// Spawned with posix_spawnp: this process has threads, so no fork.
+class NatsServer {
+ public:
+  NatsServer() {
+    std::string dir = (std::filesystem::temp_directory_path() / "msgbus-cpp-bridge-XXXXXX").string();
+    if (mkdtemp(dir.data()) == nullptr) return;
+    dir_ = dir;
+    std::string js = dir_ + "/js", log = dir_ + "/nats.log";
+    const char *argv[] = {"nats-server", "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", js.c_str(),
+                          "--ports_file_dir", dir_.c_str(), "-l", log.c_str(), nullptr};
+    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, const_cast<char *const *>(argv), environ) != 0) {
+      pid_ = -1;
+      return;
+    }
+    std::string ports = dir_ + "/nats-server_" + std::to_string(pid_) + ".ports";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    // The server writes the file once it listens: nothing to wait on but it.
+    while ((url_ = read_url(ports)).empty()) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+      if (pid_ < 0 || std::chrono::steady_clock::now() > deadline) {
+        std::fprintf(stderr, "nats-server did not start; its log:\n%s\n", this->log().c_str());
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~NatsServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  NatsServer(const NatsServer &) = delete;
+  NatsServer &operator=(const NatsServer &) = delete;
+
+  /// "nats://127.0.0.1:PORT"; empty if the server did not start.
+  const std::string &url() const { return url_; }
+  std::string log() const { return contents(dir_ + "/nats.log"); }
+
+ private:
+  static std::string contents(const std::string &path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  static std::string read_url(const std::string &ports) {
+    std::string text = contents(ports);
+    size_t start = text.find("nats://"), end = text.find('"', start);
+    return start == std::string::npos || end == std::string::npos ? "" : text.substr(start, end - start);
+  }
+  std::string dir_, url_;
+  pid_t pid_ = -1;
+};
+
+static_assert(!std::is_copy_constructible_v<msgbus::Bridge> && std::is_nothrow_move_constructible_v<msgbus::Bridge>);
+
+void bridges() {
+  using msgbus::BridgeMode;
+  Bus lone;
+  bool refused = false;
+  try {
+    msgbus::Bridge nowhere(lone, msgbus::BridgeOptions("nats://127.0.0.1:1"));
+  } catch (const msgbus::Error &e) {
+    refused = e.code() == MSGBUS_RESULT_CLOSED && std::string(e.what()).find("cannot connect") != std::string::npos;
+  }
+  CHECK(refused);
+
+  NatsServer server;
+  CHECK(!server.url().empty());
+  if (server.url().empty()) return;
+  Bus a_bus, b_bus;
+  a_bus.add_destination("acme/cpp_bridge", DestinationType::Serial);
+  b_bus.add_destination("acme/cpp_bridge", DestinationType::Serial);
+  const int n = 200;
+  Latch all(n);
+  std::mutex seqs_mutex;
+  std::vector<int64_t> seqs;
+  auto taker = b_bus.register_listener("acme/cpp_bridge", [&](MessageRef m) {
+    std::lock_guard<std::mutex> lock(seqs_mutex);
+    seqs.push_back(m.payload().as_int());
+    all.count_down();
+  });
+  msgbus::BridgeOptions options(server.url());
+  options.cluster = "cpptest" + std::to_string(getpid());
+  options.node_id = "a";
+  msgbus::Bridge a(a_bus, options);
+  options.node_id = "b";
+  msgbus::Bridge b(b_bus, options);
+  CHECK(a.node_id() == "a" && b.node_id() == "b");
+  a.add("acme/cpp_bridge");
+  b.add("acme/cpp_bridge", BridgeMode::Broadcast);
+  a.add("acme/cpp_bridge");  // again, in the same mode: nothing
+  bool other_mode = false, not_bridged = false;
+  try {
+    a.add("acme/cpp_bridge", BridgeMode::WorkShare);
+  } catch (const msgbus::Error &e) {
+    other_mode = e.code() == MSGBUS_RESULT_INVALID_ARGUMENT;
+  }
+  try {
+    a.remove("acme/none");
+  } catch (const msgbus::Error &e) {
+    not_bridged = e.code() == MSGBUS_RESULT_NO_SUCH_DESTINATION;
+  }
+  CHECK(other_mode && not_bridged);
+
+  for (int64_t i = 0; i < n; i++) a_bus.send("acme/cpp_bridge", Message(Value(i)));
+  bool arrived = all.wait();
+  CHECK(arrived);
+  if (!arrived) std::fprintf(stderr, "the server's log:\n%s\n", server.log().c_str());
+  {
+    std::lock_guard<std::mutex> lock(seqs_mutex);
+    bool in_order = seqs.size() == static_cast<size_t>(n);
+    for (int64_t i = 0; in_order && i < n; i++) in_order = seqs[i] == i;
+    CHECK(in_order);
+  }
+
+  msgbus::Bridge moved = std::move(a);  // the bridge goes on under its new owner
+  CHECK(moved.node_id() == "a");
+  moved.close();
+  moved.close();  // again: nothing
+  b.close();
+  b_bus.shutdown();
+  msgbus::BridgeCounters sa = moved.statistics(), sb = b.statistics();
+  CHECK(sa.published == static_cast<uint64_t>(n) && sa.received == 0 && sa.failed == 0);
+  CHECK(sb.published == 0 && sb.received == static_cast<uint64_t>(n) && sb.failed == 0);
+}
+
 int main() {
   handles_requests_and_failure_details();
   values_of_every_cpp_type();
@@ -761,6 +900,7 @@ int main() {
   cancelled_schedule_never_fires();
   periodic_schedule();
   metrics_text_and_json();
+  bridges();
   Bus::default_bus().shutdown();
   std::printf("%d passed, %d failed\n", passed.load(), failed.load());
   return failed == 0 ? 0 : 1;

@@ -41,8 +41,9 @@ def pair(nats: NatsServer, cluster: str, destination: str, kind: str = "serial")
     return buses, bridges
 
 
-def test_the_seed_scenario_runs_between_a_python_and_a_c_process(tmp_path: Path, nats: NatsServer) -> None:
-    node_b = tmp_path / "bridge_node"
+def build_node_b(folder: Path) -> Path:
+    """examples/c/bridge_node.c, linked with the package's libmsgbus."""
+    node_b = folder / "bridge_node"
     lib = msgbus.get_library_dir()
     built = subprocess.run(
         ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread", f"-I{msgbus.get_include()}",
@@ -51,6 +52,11 @@ def test_the_seed_scenario_runs_between_a_python_and_a_c_process(tmp_path: Path,
         capture_output=True, text=True,
     )
     assert built.returncode == 0, built.stderr
+    return node_b
+
+
+def test_the_seed_scenario_runs_between_a_python_and_a_c_process(tmp_path: Path) -> None:
+    node_b = build_node_b(tmp_path)
     done = subprocess.run([sys.executable, str(EXAMPLES / "python" / "bridge_seed.py"), str(node_b)],
                           capture_output=True, text=True, timeout=120, cwd=EXAMPLES / "python")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -146,3 +152,49 @@ def test_bad_arguments_raise_typed_errors_that_name_them(nats: NatsServer, clust
         assert bridge.bus is bus
     assert "closed" in repr(bridge)
     assert bridge.statistics().failed == 0
+
+
+@pytest.fixture
+def two_hosts() -> Iterator[tuple[str, str]]:
+    """Two network namespaces joined by a veth pair: host A at 10.77.0.1,
+    host B at 10.77.0.2. Skipped, saying why, where they cannot be made."""
+    a, b = f"msgbus-a{os.getpid()}", f"msgbus-b{os.getpid()}"
+    made = []
+    try:
+        for host in (a, b):
+            subprocess.run(["ip", "netns", "add", host], check=True, capture_output=True, text=True)
+            made.append(host)
+    except (OSError, subprocess.CalledProcessError) as e:
+        for host in made:
+            subprocess.run(["ip", "netns", "del", host], capture_output=True)
+        detail = getattr(e, "stderr", "") or str(e)
+        pytest.skip(f"cannot make network namespaces here ({detail.strip()}); needs root and iproute2")
+    try:
+        for command in [
+            ["ip", "link", "add", "veth-a", "netns", a, "type", "veth", "peer", "name", "veth-b", "netns", b],
+            ["ip", "-n", a, "addr", "add", "10.77.0.1/24", "dev", "veth-a"],
+            ["ip", "-n", b, "addr", "add", "10.77.0.2/24", "dev", "veth-b"],
+            ["ip", "-n", a, "link", "set", "veth-a", "up"],
+            ["ip", "-n", b, "link", "set", "veth-b", "up"],
+            # Host A reaches its own address (its server) through it.
+            ["ip", "-n", a, "link", "set", "lo", "up"],
+        ]:
+            subprocess.run(command, check=True, capture_output=True)
+        yield a, b
+    finally:
+        for host in made:
+            subprocess.run(["ip", "netns", "del", host], capture_output=True)
+
+
+def test_the_seed_scenario_runs_between_two_hosts(tmp_path: Path, two_hosts: tuple[str, str]) -> None:
+    a, b = two_hosts
+    node_b = build_node_b(tmp_path)
+    with NatsServer(address="10.77.0.1", prefix=["ip", "netns", "exec", a]) as server:
+        done = subprocess.run(
+            ["ip", "netns", "exec", a, sys.executable, str(EXAMPLES / "python" / "bridge_seed.py"),
+             "--url", server.url, f"ip netns exec {b} {node_b}"],
+            capture_output=True, text=True, timeout=120, cwd=EXAMPLES / "python",
+        )
+        assert done.returncode == 0, done.stdout + done.stderr + server.log()
+    assert "INFO [MainThread][N8K5Baker] send_synchronous answered: N8K5CharlieMessageListener" in done.stdout
+    assert "process B: received 2, published 1" in done.stdout.splitlines()
