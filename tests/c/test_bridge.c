@@ -1,10 +1,12 @@
 /* Bridges from C, between two buses of this process through a nats-server
- * the test starts: a broadcast arrives whole and in order, a synchronous
+ * the test starts: a program that never connects has no bridge thread and
+ * no socket; a broadcast arrives whole and in order, a synchronous
  * send is answered by the other bus, a pointer value is refused, the
  * counters add up (and stay readable after close), and a live bridge's
  * bad input is refused as the bad-input table's is. */
 #include "check.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -169,6 +171,37 @@ static void refusals(const msgbus_bridge *bridge) {
   CHECK_RESULT(msgbus_bridge_remove(bridge, "acme/c_extra"), MSGBUS_RESULT_NO_SUCH_DESTINATION);
 }
 
+/* This process's threads whose name starts with `prefix`. */
+static int threads_named(const char *prefix) {
+  DIR *tasks = opendir("/proc/self/task");
+  if (!tasks) return -1;
+  int count = 0;
+  for (struct dirent *task; (task = readdir(tasks));) {
+    char path[300], name[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", task->d_name);
+    FILE *comm = fopen(path, "r");
+    if (!comm) continue;
+    if (fgets(name, sizeof name, comm) && strncmp(name, prefix, strlen(prefix)) == 0) count++;
+    fclose(comm);
+  }
+  closedir(tasks);
+  return count;
+}
+
+/* This process's open sockets. */
+static int sockets(void) {
+  DIR *fds = opendir("/proc/self/fd");
+  if (!fds) return -1;
+  int count = 0;
+  for (struct dirent *fd; (fd = readdir(fds));) {
+    char path[300], target[64] = "";
+    snprintf(path, sizeof path, "/proc/self/fd/%s", fd->d_name);
+    if (readlink(path, target, sizeof target - 1) > 0 && strncmp(target, "socket:", 7) == 0) count++;
+  }
+  closedir(fds);
+  return count;
+}
+
 static void two_buses(const char *url) {
   char cluster[32];
   snprintf(cluster, sizeof cluster, "ctest%d", (int)getpid());
@@ -176,6 +209,9 @@ static void two_buses(const char *url) {
   msgbus_bridge *a = node(&a_bus, url, cluster, "a"), *b = node(&b_bus, url, cluster, "b");
   CHECK_STR(msgbus_bridge_node_id(a), "a");
   CHECK_STR(msgbus_bridge_node_id(b), "b");
+  /* Each bridge: its runtime and inbound threads, and two connections. */
+  CHECK(threads_named("msgbus-nats") == 4);
+  CHECK(sockets() >= 4);
 
   taken t = {.n = 0};
   pthread_mutex_init(&t.mutex, NULL);
@@ -252,7 +288,23 @@ static void two_buses(const char *url) {
   pthread_mutex_destroy(&t.mutex);
 }
 
+/* libmsgbus carries the bridge, which costs nothing until a connect: a
+ * bus used in every other way starts no bridge thread and opens no socket. */
+static void nothing_until_connect(void) {
+  msgbus_bus *bus = NULL;
+  CHECK_OK(msgbus_bus_new(&bus));
+  CHECK_OK(msgbus_bus_add_destination(bus, "acme/local", MSGBUS_DESTINATION_TYPE_SERIAL));
+  msgbus_message *message = msgbus_message_new();
+  CHECK_OK(msgbus_bus_send(bus, "acme/local", message));
+  msgbus_message_free(message);
+  CHECK(threads_named("msgbus-nats") == 0);
+  CHECK(sockets() == 0);
+  CHECK_OK(msgbus_bus_shutdown(bus, false, MSGBUS_WAIT_FOREVER));
+  msgbus_bus_free(bus);
+}
+
 int main(void) {
+  nothing_until_connect();
   nats_server server;
   if (!server_start(&server)) {
     checks_failed++;
