@@ -321,3 +321,75 @@ fn inbound_messages_carry_their_origin_and_id_and_are_not_sent_back() {
     assert!(ticks.recv_timeout(Duration::ZERO).is_err());
     let _ = a_bus;
 }
+
+#[test]
+fn closing_a_bridge_publishes_what_it_accepted() {
+    const N: i64 = 20_000;
+    const DESTINATION: &str = "acme/closing";
+    let server = NatsServer::start();
+    let cluster = cluster("closing");
+    let (sending, sender) = node(&server, &cluster, "a", DESTINATION, DestinationType::Serial);
+    let (receiving, receiver) = node(&server, &cluster, "b", DESTINATION, DestinationType::Serial);
+    let (seen, ticks) = record(&receiving, DESTINATION);
+    sender.add(DESTINATION, BridgeMode::Broadcast).unwrap();
+    receiver.add(DESTINATION, BridgeMode::Broadcast).unwrap();
+    let handle = sending.destination(DESTINATION).unwrap();
+    for seq in 0..N {
+        handle.send(numbered("a", seq)).unwrap();
+    }
+    // At once: most of them are still queued for the runtime thread.
+    sender.close();
+    assert_eq!(sender.statistics().published, N as u64);
+    await_count(&ticks, N as usize, "after the close");
+    let order: Vec<i64> = seen.lock().iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(order, (0..N).collect::<Vec<_>>());
+    // Closed: a send to the destination is now local only.
+    sending.send(DESTINATION, numbered("a", N)).unwrap();
+    assert_eq!(sender.statistics().published, N as u64);
+}
+
+#[test]
+fn a_broadcast_bridge_reconnects_after_the_server_restarts() {
+    const DESTINATION: &str = "acme/restart";
+    let mut server = NatsServer::start();
+    let cluster = cluster("restart");
+    let (sending, sender) = node(&server, &cluster, "a", DESTINATION, DestinationType::Serial);
+    let (receiving, receiver) = node(&server, &cluster, "b", DESTINATION, DestinationType::Serial);
+    let (seen, ticks) = record(&receiving, DESTINATION);
+    sender.add(DESTINATION, BridgeMode::Broadcast).unwrap();
+    receiver.add(DESTINATION, BridgeMode::Broadcast).unwrap();
+    sending.send(DESTINATION, numbered("a", 0)).unwrap();
+    await_count(&ticks, 1, "before the restart");
+    server.kill();
+    server.restart();
+    // Both reconnect and subscribe again; until b has, a's sends may find
+    // no subscription (at most once), so send until one arrives.
+    let deadline = Instant::now() + PATIENCE;
+    let mut seq = 1;
+    loop {
+        sending.send(DESTINATION, numbered("a", seq)).unwrap();
+        if ticks.recv_timeout(Duration::from_millis(100)).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing arrived after the restart"
+        );
+        seq += 1;
+    }
+    assert!(
+        sender.statistics().reconnects >= 1,
+        "{:?}",
+        sender.statistics()
+    );
+    assert!(
+        receiver.statistics().reconnects >= 1,
+        "{:?}",
+        receiver.statistics()
+    );
+    let seen = seen.lock();
+    assert!(
+        seen.windows(2).all(|w| w[0].1 < w[1].1),
+        "order kept across the restart"
+    );
+}
