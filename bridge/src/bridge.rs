@@ -220,12 +220,15 @@ impl Bridge {
     /// and closes the connections; then returns. Its statistics stay
     /// readable. Closing again, or dropping the bridge, does nothing more.
     pub fn close(&self) {
-        let Some((forwarder, watcher)) = self.hooks.lock().take() else {
+        if let Some((forwarder, watcher)) = self.hooks.lock().take() {
+            // A bus shut down keeps its interceptors, which do nothing more.
+            let _ = self.bus.remove_interceptor(forwarder);
+            let _ = self.bus.remove_event_listener(watcher);
+        }
+        let threads: Vec<_> = self.threads.lock().drain(..).collect();
+        if threads.is_empty() {
             return;
-        };
-        // A bus shut down keeps its interceptors, which do nothing more.
-        let _ = self.bus.remove_interceptor(forwarder);
-        let _ = self.bus.remove_event_listener(watcher);
+        }
         let (done, closed) = crossbeam_channel::bounded(1);
         if self
             .shared
@@ -236,7 +239,6 @@ impl Bridge {
             let _ = closed.recv();
         }
         let me = thread::current().id();
-        let threads: Vec<_> = self.threads.lock().drain(..).collect();
         for thread in threads {
             // A listener that closes the bridge runs on its inbound thread.
             if thread.thread().id() != me {
