@@ -33,6 +33,8 @@ VENV := target/venv
 PYTHON := $(CURDIR)/$(VENV)/bin/python
 PY_TOOLS := maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 mypy==2.4.1 prometheus-client==0.26.0
 BENCH_TOOLS := matplotlib==3.11.2 pyzmq==27.3.0
+# make bench-bridge's Python baseline.
+BRIDGE_BENCH_TOOLS := nats-py==2.16.0
 # libzmq's headers and library, for make bench's C baseline (bench/c/zmq.c).
 BENCH_PACKAGES := libzmq3-dev
 PACKAGE_VENV := target/venv-package
@@ -68,7 +70,7 @@ PROMTOOL := $(TOOLS)/promtool
 .PHONY: all demo demo-bridge test lint test-rust nats-deps c-deps ffi header check-header \
 	check-symbols test-c test-cpp test-header test-install install uninstall clean \
 	python test-python wheel test-python-package example-programs test-demo examples \
-	test-examples test-readme bench bench-quick bench-programs fuzz-deps fuzz-programs fuzz soak reliability \
+	test-examples test-readme bench bench-quick bench-programs bench-bridge bench-bridge-quick bench-bridge-programs fuzz-deps fuzz-programs fuzz soak reliability \
 	test-metrics
 
 all: test
@@ -138,14 +140,42 @@ bench-programs: c-deps ffi python $(VENV)/.bench-tools
 ## W1–W4, S1, scaling and memory through Rust, C and Python against the
 ## baselines of the same run (crossbeam, libzmq, SimpleQueue, pyzmq);
 ## BENCH_REPS repetitions, medians, results in bench/results/.
-bench: bench-programs
+bench: bench-programs bench-bridge
 	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --zmq $(BENCH)/bench-zmq --reps $(BENCH_REPS) --out bench/results
 
 ## Every benchmark once at a small size: checks they run and report
 ## (figures from it mean nothing).
-bench-quick: bench-programs
+bench-quick: bench-programs bench-bridge-quick
 	$(PYTHON) bench/report.py --rust $(LIB)/msgbus-bench --c $(BENCH)/bench-c --zmq $(BENCH)/bench-zmq --reps 1 --out $(BENCH)/quick --quick
 	@test -n "$$(find $(BENCH)/quick -name '*.json' -newer $(BENCH)/bench-c)" && test -n "$$(find $(BENCH)/quick -name '*.png' -newer $(BENCH)/bench-c)"
+
+## make bench-bridge's programs: the Rust half, the nats-server it starts,
+## and for the Python half nats-py and the msgbus package.
+bench-bridge-programs: nats-deps python $(VENV)/.bench-bridge-tools
+	$(CARGO) build --release -q -p msgbus-bridge-bench
+
+## msgbus bridged over NATS between two processes, each measurement with a
+## nats-server of its own: throughput (200 000 messages) and request/reply
+## latency (5 000 round trips), against raw async-nats (Rust) and nats-py
+## (Python) carrying as many bytes; bench-bridge-quick: 20 000 and 500.
+## JSON lines in $(BENCH)/<target>-rust.jsonl and -python.jsonl, and a
+## table of every figure.
+bench-bridge bench-bridge-quick: bench-bridge-programs
+	@mkdir -p $(BENCH)
+	$(LIB)/msgbus-bridge-bench throughput $(if $(filter %-quick,$@),--quick) > $(BENCH)/$@-rust.jsonl
+	$(LIB)/msgbus-bridge-bench rr $(if $(filter %-quick,$@),--quick) >> $(BENCH)/$@-rust.jsonl
+	cat $(BENCH)/$@-rust.jsonl
+	$(PYTHON) bench/bridge/nats_py.py $(if $(filter %-quick,$@),--quick) --rust $(BENCH)/$@-rust.jsonl \
+	  > $(BENCH)/$@-python.jsonl
+	cat $(BENCH)/$@-python.jsonl
+	@$(if $(filter %-quick,$@),,stamp=$$(date -u +%Y%m%dT%H%M%SZ) && \
+	  cat $(BENCH)/$@-rust.jsonl $(BENCH)/$@-python.jsonl > bench/results/$$stamp-bridge.jsonl && \
+	  echo "bench/results/$$stamp-bridge.jsonl")
+
+## make bench-bridge's Python baseline.
+$(VENV)/.bench-bridge-tools: $(VENV)/.tools
+	$(VENV)/bin/pip install -q $(BRIDGE_BENCH_TOOLS)
+	touch $@
 
 ## clang and libFuzzer (Debian's packages).
 fuzz-deps:
