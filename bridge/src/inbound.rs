@@ -21,10 +21,10 @@ use crate::statistics::Counters;
 
 /// What the runtime thread hands over.
 pub(crate) enum Arrival {
-    /// A broadcast or work-shared message: sent into its destination.
-    Message(Bytes),
-    /// Another node's request: answered through `reply`.
-    Request { body: Bytes, reply: Subject },
+    /// Broadcast or work-shared messages: sent into their destinations.
+    Messages(Vec<Bytes>),
+    /// Other nodes' requests, each answered through its reply subject.
+    Requests(Vec<(Bytes, Subject)>),
     /// A JetStream message: its listeners are called here (a direct
     /// send), and `done` then lets it be acknowledged.
     Stored {
@@ -41,14 +41,20 @@ pub(crate) fn run(shared: Arc<Shared>, bus: MessageBus, mut arrivals: mpsc::Rece
     let mut next = 0u64;
     while let Some(arrival) = arrivals.blocking_recv() {
         match arrival {
-            Arrival::Message(body) => deliver(&shared, &body, |d, m| bus.send(d, m)),
+            Arrival::Messages(bodies) => {
+                for body in bodies {
+                    deliver(&shared, &body, |d, m| bus.send(d, m));
+                }
+            }
             Arrival::Stored { body, done } => {
                 deliver(&shared, &body, |d, m| bus.send_direct(d, m).map(drop));
                 let _ = done.send(());
             }
-            Arrival::Request { body, reply } => {
-                next += 1;
-                answer(&shared, &bus, &answering, next, &body, reply);
+            Arrival::Requests(requests) => {
+                for (body, reply) in requests {
+                    next += 1;
+                    answer(&shared, &bus, &answering, next, &body, reply);
+                }
             }
         }
     }

@@ -10,6 +10,7 @@
 //! work goes to a node that can do it.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub(crate) const ORIGIN_HEADER: &str = "Msgbus-Origin";
 /// The header of a reply that is no reply: `no-listeners`, or `failed`
 /// with the error as its body.
 const ERROR_HEADER: &str = "Msgbus-Error";
+/// Commands taken from the queue at once.
+const BATCH: usize = 256;
 /// JetStream publishes awaiting their acknowledgement at most (the
 /// client's own limit is 5000).
 const ACK_WINDOW: usize = 1024;
@@ -195,69 +198,82 @@ impl Link {
     }
 
     async fn serve(mut self, mut commands: mpsc::Receiver<Command>) {
+        // Taken a batch at a time: one wake-up of this thread per burst.
+        let mut batch = Vec::with_capacity(BATCH);
         loop {
-            let command = if self.storing.is_empty() {
-                commands.recv().await
+            if self.storing.is_empty() {
+                if commands.recv_many(&mut batch, BATCH).await == 0 {
+                    break;
+                }
             } else {
                 match commands.try_recv() {
-                    Ok(command) => Some(command),
+                    Ok(command) => batch.push(command),
                     Err(mpsc::error::TryRecvError::Empty) => {
                         self.settle().await;
                         continue;
                     }
-                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
                 }
-            };
-            let Some(command) = command else { break };
-            match command {
-                Command::Publish { subject, body } => {
-                    let counter = match self.out.publish(subject, body.into()).await {
-                        Ok(()) => &self.shared.counters.published,
-                        Err(e) => {
-                            log::warn!("bridge: a publish failed: {e}");
-                            &self.shared.counters.failed
-                        }
-                    };
-                    Counters::count(counter);
-                }
-                Command::Store { subject, id, body } => {
-                    self.store(subject, id, body.into()).await;
-                    if self.storing.len() >= ACK_WINDOW {
-                        self.settle().await;
-                    }
-                }
-                Command::Request {
-                    subject,
-                    destination,
-                    body,
-                    request,
-                } => self.request(subject, destination, body, request),
-                Command::Respond { reply, answer } => self.respond(reply, answer).await,
-                Command::Add {
-                    destination,
-                    mode,
-                    done,
-                } => {
-                    let outcome = self.add(&destination, mode).await;
-                    let _ = done.send(outcome);
-                }
-                Command::Remove { destination, done } => {
-                    self.remove(&destination).await;
-                    let _ = done.send(());
-                }
-                Command::Listeners { destination } => {
-                    if let Err(e) = self.take(&destination).await {
-                        log::error!("bridge: {e}");
-                    }
-                }
-                Command::Close { done } => {
-                    self.close().await;
-                    let _ = done.send(());
+            }
+            for command in batch.drain(..) {
+                if self.handle(command).await.is_break() {
                     return;
                 }
             }
         }
         self.close().await;
+    }
+
+    /// Does what `command` asks; `Break` once the bridge is closed.
+    async fn handle(&mut self, command: Command) -> ControlFlow<()> {
+        match command {
+            Command::Publish { subject, body } => {
+                let counter = match self.out.publish(subject, body.into()).await {
+                    Ok(()) => &self.shared.counters.published,
+                    Err(e) => {
+                        log::warn!("bridge: a publish failed: {e}");
+                        &self.shared.counters.failed
+                    }
+                };
+                Counters::count(counter);
+            }
+            Command::Store { subject, id, body } => {
+                self.store(subject, id, body.into()).await;
+                if self.storing.len() >= ACK_WINDOW {
+                    self.settle().await;
+                }
+            }
+            Command::Request {
+                subject,
+                destination,
+                body,
+                request,
+            } => self.request(subject, destination, body, request),
+            Command::Respond { reply, answer } => self.respond(reply, answer).await,
+            Command::Add {
+                destination,
+                mode,
+                done,
+            } => {
+                let outcome = self.add(&destination, mode).await;
+                let _ = done.send(outcome);
+            }
+            Command::Remove { destination, done } => {
+                self.remove(&destination).await;
+                let _ = done.send(());
+            }
+            Command::Listeners { destination } => {
+                if let Err(e) = self.take(&destination).await {
+                    log::error!("bridge: {e}");
+                }
+            }
+            Command::Close { done } => {
+                self.close().await;
+                let _ = done.send(());
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     async fn add(&mut self, destination: &str, mode: BridgeMode) -> Result<()> {
@@ -400,16 +416,19 @@ impl Link {
 
     /// A task passing `subscriber`'s messages to the inbound thread, in
     /// arrival order.
-    fn pass_on(&self, mut subscriber: Subscriber, requests: bool) -> JoinHandle<()> {
+    fn pass_on(&self, subscriber: Subscriber, requests: bool) -> JoinHandle<()> {
         let arrivals = self.arrivals.clone();
         tokio::spawn(async move {
-            while let Some(message) = subscriber.next().await {
-                let arrival = match (requests, message.reply) {
-                    (true, Some(reply)) => Arrival::Request {
-                        body: message.payload,
-                        reply,
-                    },
-                    _ => Arrival::Message(message.payload),
+            // What has arrived, taken at once: one hand-over per burst.
+            let mut bursts = subscriber.ready_chunks(BATCH);
+            while let Some(burst) = bursts.next().await {
+                let arrival = if requests {
+                    let requests = burst
+                        .into_iter()
+                        .filter_map(|message| message.reply.map(|reply| (message.payload, reply)));
+                    Arrival::Requests(requests.collect())
+                } else {
+                    Arrival::Messages(burst.into_iter().map(|m| m.payload).collect())
                 };
                 if arrivals.send(arrival).await.is_err() {
                     break;
