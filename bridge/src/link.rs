@@ -32,7 +32,7 @@ use crate::subject::{Names, consumer_name};
 
 /// The header naming the node a JetStream message came from, so that a
 /// durable broadcast skips its own without reading the body.
-pub(crate) const ORIGIN_HEADER: &str = "Msgbus-Origin";
+const ORIGIN_HEADER: &str = "Msgbus-Origin";
 /// The header of a reply that is no reply: `no-listeners`, or `failed`
 /// with the error as its body.
 const ERROR_HEADER: &str = "Msgbus-Error";

@@ -80,7 +80,8 @@ def run_quick_starts(sections: dict[tuple[str, str], str]) -> None:
 
 def check_inline_commands(readme: str) -> None:
     spans = re.findall(r"(?<!`)`((?:cargo|make) [^`]+)`(?!`)", readme)
-    targets = set(re.findall(r"^([\w-]+):", (REPO / "Makefile").read_text(), flags=re.M))
+    rules = re.findall(r"^([\w-]+(?: [\w-]+)*):(?!=)", (REPO / "Makefile").read_text(), flags=re.M)
+    targets = {target for rule in rules for target in rule.split()}
     for span in spans:
         words = span.split()
         if words[0] == "make":
