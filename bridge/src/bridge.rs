@@ -48,7 +48,6 @@ pub(crate) struct Shared {
     next_number: AtomicU64,
 }
 
-#[derive(Clone)]
 struct Route {
     mode: BridgeMode,
     subject: Subject,
@@ -153,17 +152,18 @@ impl Bridge {
                 )))
             };
         }
+        let names = Names::new(&self.shared.options.cluster, name, mode);
         let (done, outcome) = crossbeam_channel::bounded(1);
         self.shared.command(
             name,
             Command::Add {
                 destination: name.into(),
                 mode,
+                names: names.clone(),
                 done,
             },
         )?;
         outcome.recv().unwrap_or_else(|_| Err(closed(name)))?;
-        let names = Names::new(&self.shared.options.cluster, name, mode);
         self.shared.routes.write().insert(
             name.into(),
             Route {
@@ -259,40 +259,37 @@ impl Shared {
     /// came from another node. Whether the local destination gets it too
     /// depends on the mode; a request goes to whichever node answers.
     fn forward(&self, destination: &str, message: &mut Message) -> Result<bool> {
-        if message.contains(ORIGIN) {
-            return Ok(false);
-        }
-        let Some(route) = self.routes.read().get(destination).cloned() else {
-            return Ok(false);
-        };
-        let number = self.next_number.fetch_add(1, Relaxed);
-        let id = format!("{}:{number}", self.node_id);
-        let body = envelope::encode(destination, &id, &self.node_id, message)?;
         // A request names where its reply goes and carries its id; a reply
         // carries the id only.
         let request =
             message.response_destination_name().is_some() && message.response_id().is_some();
-        let (command, consumed) = if request && !route.mode.is_durable() {
+        let (mode, subject) = {
+            let routes = self.routes.read();
+            let Some(route) = routes.get(destination) else {
+                return Ok(false);
+            };
+            let rpc = request && !route.mode.is_durable();
+            let subject = if rpc { &route.rpc } else { &route.subject };
+            (route.mode, subject.clone())
+        };
+        if message.contains(ORIGIN) {
+            return Ok(false);
+        }
+        let number = self.next_number.fetch_add(1, Relaxed);
+        let id = format!("{}:{number}", self.node_id);
+        let body = envelope::encode(destination, &id, &self.node_id, message)?;
+        let (command, consumed) = if request && !mode.is_durable() {
             let request = Command::Request {
-                subject: route.rpc,
+                subject,
                 destination: destination.into(),
                 body,
                 request: message.clone(),
             };
             (request, true)
-        } else if route.mode.is_durable() {
-            let store = Command::Store {
-                subject: route.subject,
-                id,
-                body,
-            };
-            (store, !route.mode.is_broadcast())
+        } else if mode.is_durable() {
+            (Command::Store { subject, id, body }, !mode.is_broadcast())
         } else {
-            let publish = Command::Publish {
-                subject: route.subject,
-                body,
-            };
-            (publish, !route.mode.is_broadcast())
+            (Command::Publish { subject, body }, !mode.is_broadcast())
         };
         self.command(destination, command)?;
         Ok(consumed)

@@ -79,6 +79,7 @@ pub(crate) enum Command {
     Add {
         destination: String,
         mode: BridgeMode,
+        names: Names,
         done: crossbeam_channel::Sender<Result<()>>,
     },
     Remove {
@@ -253,9 +254,10 @@ impl Link {
             Command::Add {
                 destination,
                 mode,
+                names,
                 done,
             } => {
-                let outcome = self.add(&destination, mode).await;
+                let outcome = self.add(&destination, mode, names).await;
                 let _ = done.send(outcome);
             }
             Command::Remove { destination, done } => {
@@ -276,8 +278,7 @@ impl Link {
         ControlFlow::Continue(())
     }
 
-    async fn add(&mut self, destination: &str, mode: BridgeMode) -> Result<()> {
-        let names = Names::new(&self.shared.options.cluster, destination, mode);
+    async fn add(&mut self, destination: &str, mode: BridgeMode, names: Names) -> Result<()> {
         let refused = |e: &dyn std::fmt::Display| {
             Error::Closed(format!("{destination}: the server refused the bridge: {e}"))
         };

@@ -4,6 +4,7 @@
 use crate::options::BridgeMode;
 
 /// The subjects and JetStream names of one destination in one cluster.
+#[derive(Clone)]
 pub(crate) struct Names {
     /// Where sends to the destination are published.
     pub(crate) subject: String,

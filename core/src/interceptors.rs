@@ -166,14 +166,15 @@ impl Interceptor {
                     catch_unwind(AssertUnwindSafe(|| f(destination, message)))
                 })
             }),
+            // Its outcome, a refusal included, is the send's; only a panic
+            // is a failure.
             Hook::Forward(callback) => {
                 match callback
                     .invoke(|f| catch_unwind(AssertUnwindSafe(|| f(destination, message))))
                 {
-                    Some(Ok(Err(refused))) => return Err(refused),
-                    Some(Ok(Ok(consumed))) => Some(Ok(Ok(consumed))),
+                    None => return Ok(false),
+                    Some(Ok(outcome)) => return outcome,
                     Some(Err(panic)) => Some(Err(panic)),
-                    None => None,
                 }
             }
         };

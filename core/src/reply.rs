@@ -23,7 +23,7 @@ use std::sync::atomic::{
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::error::{Error, ListenerError, Result};
 use crate::fork::Generation;
@@ -218,12 +218,7 @@ impl Slot {
         }
         state.failure = Some(error);
         state.callback = None;
-        self.full.store(true, Release);
-        let waiter = state.waiter.take();
-        drop(state);
-        if let Some(waiter) = waiter {
-            waiter.unpark();
-        }
+        self.end(state);
         true
     }
 
@@ -233,10 +228,16 @@ impl Slot {
     /// sends later is ignored. A callback (an event loop's request) keeps
     /// waiting for a reply.
     pub(crate) fn conclude(&self) {
-        let mut state = self.state.lock();
+        let state = self.state.lock();
         if self.full.load(Relaxed) || state.failure.is_none() || state.callback.is_some() {
             return;
         }
+        self.end(state);
+    }
+
+    /// Marks the slot full with the failure `state` holds, and wakes its
+    /// waiter.
+    fn end(&self, mut state: MutexGuard<'_, SlotState>) {
         self.full.store(true, Release);
         let waiter = state.waiter.take();
         drop(state);
